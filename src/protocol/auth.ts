@@ -1,0 +1,109 @@
+// Signing and verification of advertisements (see docs/protocol.md).
+// Pure: no sockets, no clocks. The only state is the per-sender replay mark inside a Verifier.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { DecodeError, HEADER_LENGTH, MAC_LENGTH, decode, encodeHeader } from './advert.js';
+import type { Advert } from './advert.js';
+
+// The closed set of verdicts on a received packet (after keepalived's vrrp_check_packet results).
+export type VerifyOutcome = 'ok' | 'malformed' | 'wrong-vhid' | 'bad-hmac' | 'wrong-vip' | 'stale' | 'replay';
+
+// 'ok' carries the advert; every rejection carries an operator-oriented detail, and the advert once decoded.
+export type VerifyResult =
+  | { outcome: 'ok'; advert: Advert }
+  | { outcome: Exclude<VerifyOutcome, 'ok'>; detail: string; advert?: Advert };
+
+// How many senders' replay marks a Verifier keeps; the one heard from least recently is forgotten first.
+export const MAX_SENDERS = 1024;
+
+// The full 64-byte packet: header followed by HMAC-SHA256(key, header).
+export function sign(advert: Advert, key: Buffer): Buffer {
+  const header = encodeHeader(advert);
+  return Buffer.concat([header, mac(key, header)], HEADER_LENGTH + MAC_LENGTH);
+}
+
+// Checks received packets for one virtual host, cheapest test first as keepalived does, and keeps
+// a per-sender replay mark that moves only after the HMAC has passed (keepalived's IPsec-AH seq check).
+export class Verifier {
+  readonly #key: Buffer;
+  readonly #vhid: number;
+  readonly #vip: string;
+  readonly #maxSenders: number;
+  // Highest accepted seq per signed sender address; Map order is least recently accepted first.
+  readonly #marks = new Map<string, bigint>();
+
+  constructor(opts: { key: Buffer; vhid: number; vip: string; maxSenders?: number }) {
+    this.#key = Buffer.from(opts.key);
+    this.#vhid = opts.vhid;
+    this.#vip = opts.vip;
+    this.#maxSenders = opts.maxSenders ?? MAX_SENDERS;
+  }
+
+  // Never throws: anything unexpected is reported as 'malformed'.
+  verify(packet: Uint8Array): VerifyResult {
+    try {
+      return this.#check(packet);
+    } catch (err) {
+      return { outcome: 'malformed', detail: `undecodable packet: ${errorText(err)}` };
+    }
+  }
+
+  // The highest seq accepted from this sender, if any is remembered.
+  mark(sender: string): bigint | undefined {
+    return this.#marks.get(sender);
+  }
+
+  #check(packet: Uint8Array): VerifyResult {
+    let decoded: ReturnType<typeof decode>;
+    try {
+      decoded = decode(packet);
+    } catch (err) {
+      if (err instanceof DecodeError) return { outcome: 'malformed', detail: err.message };
+      throw err;
+    }
+    const { advert, header } = decoded;
+    const from = advert.sender;
+    if (advert.vhid !== this.#vhid) {
+      const detail = `vhid ${advert.vhid} from ${from}, ours is ${this.#vhid} (another virtual host on this network)`;
+      return { outcome: 'wrong-vhid', detail, advert };
+    }
+    if (!timingSafeEqual(mac(this.#key, header), decoded.mac)) {
+      const detail = `bad HMAC from ${from}: check vhid, password and virtual IP on both nodes`;
+      return { outcome: 'bad-hmac', detail, advert };
+    }
+    if (advert.vip !== this.#vip) {
+      const detail = `virtual IP ${advert.vip} from ${from}, ours is ${this.#vip}: check the virtual IP on both nodes`;
+      return { outcome: 'wrong-vip', detail, advert };
+    }
+    const last = this.#marks.get(from);
+    if (last !== undefined && advert.seq === last) {
+      return { outcome: 'replay', detail: `seq ${advert.seq} from ${from} already accepted (replayed packet)`, advert };
+    }
+    if (last !== undefined && advert.seq < last) {
+      const detail =
+        `seq ${advert.seq} < last accepted ${last} from ${from}` +
+        ' (replayed packet, or that node restarted with its clock set back)';
+      return { outcome: 'stale', detail, advert };
+    }
+    this.#accept(from, advert.seq);
+    return { outcome: 'ok', advert };
+  }
+
+  // Moves the sender to the most recent end and forgets the least recent beyond the bound.
+  #accept(sender: string, seq: bigint): void {
+    this.#marks.delete(sender);
+    this.#marks.set(sender, seq);
+    while (this.#marks.size > this.#maxSenders) {
+      const oldest = this.#marks.keys().next();
+      if (oldest.done === true) break;
+      this.#marks.delete(oldest.value);
+    }
+  }
+}
+
+function mac(key: Buffer, header: Buffer): Buffer {
+  return createHmac('sha256', key).update(header).digest();
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
