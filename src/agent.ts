@@ -1,0 +1,344 @@
+// The driver: real sockets, timers and signals feed step(); its effects are carried out here, adverts
+// at once and everything else through the serial effect queue, so adverts never wait for hooks.
+import { readFile } from 'node:fs/promises';
+import { execa } from 'execa';
+import { performance } from 'node:perf_hooks';
+import type { Config } from './config.js';
+import { EffectQueue, type QueuedEffect } from './effect-queue.js';
+import { arpingAnnouncer, recordAnnouncer, type Announcer } from './effects/garp.js';
+import { listHookDir, runHooks } from './effects/hooks.js';
+import { ipVipDriver, recordVipDriver, type VipDriver } from './effects/vip.js';
+import { initialState, nextDeadline, step, type Effect, type Event, type Role, type Settings, type State } from './election/machine.js';
+import { formatMs } from './election/timing.js';
+import type { Logger } from './log.js';
+import { sign, Verifier } from './protocol/auth.js';
+import { openTransport, type Destination, type Transport } from './net/transport.js';
+import { readStateFile, writeStateFile, type StateFile } from './state-file.js';
+
+// Sequence numbers reserved ahead in the state file, so a restart with the clock set back still sends higher ones.
+const SEQ_RESERVE = 1_000_000_000n;
+const LINK_POLL_MS = 500;
+
+export const LABELS = { init: 'INIT', backup: 'BACKUP', master: 'MASTER', releasing: 'RELEASING', stopped: 'STOPPED' } as const satisfies Record<Role, string>;
+
+// Everything the agent needs that is not in Config.
+export interface AgentDeps {
+  log: Logger;
+  secret: Buffer;
+  handleSignals?: boolean;
+}
+
+// Runs one vhid until shutdown; resolves with the exit code. Startup failures (bind, join) reject.
+export async function runAgent(cfg: Config, deps: AgentDeps): Promise<number> {
+  const agent = new Agent(cfg, deps);
+  return agent.run();
+}
+
+class Agent {
+  private readonly cfg: Config;
+  private readonly log: Logger;
+  private readonly secret: Buffer;
+  private readonly settings: Settings;
+  private readonly vip: VipDriver;
+  private readonly announcer: Announcer;
+  private readonly queue: EffectQueue;
+  private readonly handleSignals: boolean;
+  private state: State = initialState(0);
+  private transport: Transport | undefined;
+  private seq = 0n;
+  private vipHeld = false;
+  private hooksInProgress: string[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private linkTimer: NodeJS.Timeout | undefined;
+  private finish: (code: number) => void = () => undefined;
+  private persisting: Promise<void> = Promise.resolve();
+  private readonly signalHandlers: [NodeJS.Signals, () => void][] = [];
+
+  constructor(cfg: Config, deps: AgentDeps) {
+    this.cfg = cfg;
+    this.log = deps.log;
+    this.secret = deps.secret;
+    this.handleSignals = deps.handleSignals ?? true;
+    this.settings = {
+      self: cfg.srcip,
+      vip: cfg.vip,
+      vhid: cfg.vhid,
+      advbaseMs: cfg.advbaseMs,
+      advskew: cfg.advskew,
+      deadratio: cfg.deadratio,
+      preempt: cfg.preempt,
+      neutral: cfg.neutral,
+      shutdownHooks: cfg.shutdownHooks,
+      cooldownMs: cfg.cooldownMs,
+    };
+    const real = cfg.vipDriver === 'ip';
+    this.vip = (real ? ipVipDriver : recordVipDriver)(cfg.interface, cfg.vip, this.log);
+    this.announcer = (real ? arpingAnnouncer : recordAnnouncer)(cfg.interface, cfg.vip, this.log);
+    this.queue = new EffectQueue((e, signal) => this.runQueued(e, signal));
+  }
+
+  async run(): Promise<number> {
+    const previous = await readStateFile(this.cfg.stateFile);
+    const wallMicros = BigInt(Date.now()) * 1000n;
+    const floor = previous ? BigInt(previous.seqFloor) : 0n;
+    this.seq = wallMicros > floor ? wallMicros : floor;
+    this.state = initialState(this.now(), previous?.maxEpochSeen ?? 0);
+    this.transport = await openTransport({
+      srcip: this.cfg.srcip,
+      port: this.cfg.port,
+      destination: await this.destination(),
+      verifier: new Verifier({ key: this.secret, vhid: this.cfg.vhid, vip: this.cfg.vip }),
+      log: this.log,
+    });
+    const done = new Promise<number>((resolve) => (this.finish = resolve));
+    this.installSignals();
+    this.watchLink();
+    void this.receive(this.transport);
+    this.log.info({ vhid: this.cfg.vhid, vip: this.cfg.vip, interface: this.cfg.interface, srcip: this.cfg.srcip, advbase: this.cfg.advbaseMs / 1000, advskew: this.cfg.advskew, transport: this.describeTransport() }, 'floatd starting');
+    this.dispatch({ type: 'start' });
+    const code = await done;
+    await this.cleanup();
+    return code;
+  }
+
+  private now(): number {
+    return performance.now();
+  }
+
+  private dispatch(event: Event): void {
+    const before = this.state;
+    const { state, effects } = step(this.settings, before, event, this.now());
+    this.state = state;
+    if (state.role !== before.role) this.logTransition(before, state);
+    if (state.serving && !before.serving) this.log.info({ event: 'serving', epoch: state.epoch }, `MASTER ready: up hooks done ${formatMs(this.now() - state.since)} after promotion`);
+    if (state.role !== before.role || state.serving !== before.serving || state.epoch !== before.epoch) this.persist();
+    this.carryOut(effects);
+    this.schedule();
+  }
+
+  private carryOut(effects: readonly Effect[]): void {
+    const queued: QueuedEffect[] = [];
+    for (const e of effects) {
+      switch (e.kind) {
+        case 'send':
+          this.send(e.type, e.epoch);
+          break;
+        case 'cancel-up':
+          this.queue.cancelUp();
+          break;
+        case 'exit':
+          this.finish(e.code);
+          break;
+        default:
+          queued.push(e);
+      }
+    }
+    this.queue.push(queued);
+  }
+
+  private send(type: 'advert' | 'resign', epoch: number): void {
+    const c = this.cfg;
+    const packet = sign({ type, vhid: c.vhid, advskew: c.advskew, advbaseMs: c.advbaseMs, epoch, seq: this.seq++, sender: c.srcip, vip: c.vip }, this.secret);
+    this.transport?.send(packet);
+    if (type === 'resign') this.log.info({ event: 'resign', epoch }, 'resign advert sent: the next node takes over now');
+  }
+
+  private schedule(): void {
+    clearTimeout(this.timer);
+    const due = nextDeadline(this.state);
+    if (due === undefined) return;
+    this.timer = setTimeout(() => this.dispatch({ type: 'tick' }), Math.max(0, Math.ceil(due - this.now())));
+  }
+
+  // Resolves false when the rest of this mastership's up work must be dropped.
+  private async runQueued(e: QueuedEffect, signal: AbortSignal): Promise<boolean> {
+    switch (e.kind) {
+      case 'hooks':
+        return this.runHookGroup(e, signal);
+      case 'vip': {
+        if (e.op === 'remove') this.announcer.stop();
+        const r = e.op === 'add' ? await this.vip.add() : await this.vip.remove();
+        if (r.ok) {
+          this.vipHeld = e.op === 'add';
+          this.log.info({ event: 'vip', op: e.op, changed: r.changed, vip: this.cfg.vip }, e.op === 'add' ? 'VIP added' : 'VIP removed');
+          this.persist();
+          return true;
+        }
+        this.log.error({ event: 'vip', op: e.op, err: r.error }, `cannot ${e.op} the VIP: ${r.error}`);
+        if (e.op === 'add') this.dispatch({ type: 'up-failed', epoch: e.epoch, detail: `cannot add VIP: ${r.error}` });
+        return e.op === 'remove';
+      }
+      case 'garp':
+        this.announcer.announce();
+        return true;
+      case 'report':
+        this.dispatch(e.event);
+        return true;
+      default:
+        return true;
+    }
+  }
+
+  private async runHookGroup(e: Extract<QueuedEffect, { kind: 'hooks' }>, signal: AbortSignal): Promise<boolean> {
+    const c = this.cfg;
+    const script = e.phase === 'up' ? c.upscript : c.downscript;
+    const paths = e.group === 'script' ? (script ? [script] : []) : c.hooksDir ? await listHookDir(c.hooksDir, e.phase, this.log) : [];
+    if (paths.length === 0 || signal.aborted) return true;
+    const result = await runHooks(paths, {
+      // ucarp's spawn.c passes interface, VIP and, only when -x is given, xparam.
+      args: c.xparam === undefined ? [c.interface, c.vip] : [c.interface, c.vip, c.xparam],
+      env: this.hookEnv(e),
+      timeoutMs: c.hookTimeoutMs,
+      signal,
+      stopOnFailure: e.phase === 'up',
+      log: this.log,
+      onHookStart: (path) => this.setHooks([...this.hooksInProgress, path]),
+      onHookEnd: (r) => this.setHooks(this.hooksInProgress.filter((p) => p !== r.path)),
+    });
+    if (result.ok || result.cancelled) return true;
+    const failed = result.results.find((r) => !r.ok);
+    const detail = failed ? `${failed.path} ${failed.timedOut ? 'timed out' : failed.error ?? `exited ${failed.exitCode ?? failed.signal}`}` : 'unknown';
+    if (e.phase === 'down') {
+      this.log.error({ event: 'hook-failed', phase: 'down', detail }, `down hook failed (${detail}); carrying on with the release`);
+      return true;
+    }
+    this.dispatch({ type: 'up-failed', epoch: e.epoch, detail });
+    return false;
+  }
+
+  private hookEnv(e: Extract<QueuedEffect, { kind: 'hooks' }>): Record<string, string> {
+    const c = this.cfg;
+    return {
+      FLOATD_STATE: e.context.state,
+      FLOATD_PREVIOUS_STATE: e.context.previous,
+      FLOATD_REASON: e.context.reason,
+      FLOATD_PHASE: e.phase,
+      FLOATD_EPOCH: String(e.epoch),
+      FLOATD_VHID: String(c.vhid),
+      FLOATD_VIP: c.vip,
+      FLOATD_INTERFACE: c.interface,
+      FLOATD_SRCIP: c.srcip,
+      FLOATD_XPARAM: c.xparam ?? '',
+      FLOATD_HOOK_TIMEOUT: String(c.hookTimeoutMs / 1000),
+    };
+  }
+
+  private setHooks(paths: string[]): void {
+    this.hooksInProgress = paths;
+    this.persist();
+  }
+
+  private async receive(transport: Transport): Promise<void> {
+    for await (const advert of transport) this.dispatch({ type: 'advert', advert });
+  }
+
+  private async destination(): Promise<Destination> {
+    const c = this.cfg;
+    if (c.peers.length > 0) return { kind: 'unicast', peers: c.peers };
+    if (c.broadcast) return { kind: 'broadcast', address: await broadcastAddress(c.interface, c.srcip) };
+    return { kind: 'multicast', group: c.mcast };
+  }
+
+  private describeTransport(): string {
+    const c = this.cfg;
+    if (c.peers.length > 0) return `unicast to ${c.peers.map((p) => `${p.address}:${p.port}`).join(', ')}`;
+    return c.broadcast ? `broadcast port ${c.port}` : `multicast ${c.mcast}:${c.port}`;
+  }
+
+  // ucarp follows the interface's running state; -S turns that off.
+  private watchLink(): void {
+    if (this.cfg.ignoreIfState) return;
+    const poll = async () => {
+      const up = await readFile(`/sys/class/net/${this.cfg.interface}/operstate`, 'utf8').then(
+        (s) => !/^(down|lowerlayerdown|notpresent)$/.test(s.trim()),
+        () => false,
+      );
+      if (up !== this.state.linkUp) {
+        this.log.warn({ event: 'link', up, interface: this.cfg.interface }, `interface ${this.cfg.interface} is ${up ? 'up again' : 'down'}`);
+        this.dispatch({ type: 'link', up });
+      }
+    };
+    this.linkTimer = setInterval(() => void poll(), LINK_POLL_MS);
+    this.linkTimer.unref();
+  }
+
+  private installSignals(): void {
+    if (!this.handleSignals) return;
+    const on = (sig: NodeJS.Signals, fn: () => void) => {
+      process.on(sig, fn);
+      this.signalHandlers.push([sig, fn]);
+    };
+    const shutdown = (sig: NodeJS.Signals) => () => {
+      this.log.info({ signal: sig }, `${sig} received`);
+      this.dispatch({ type: 'shutdown' });
+    };
+    on('SIGTERM', shutdown('SIGTERM'));
+    on('SIGINT', shutdown('SIGINT'));
+    on('SIGHUP', () => this.log.info('SIGHUP ignored: restart floatd to change its configuration'));
+    // ucarp: SIGUSR1 logs the current state, SIGUSR2 makes the node step back.
+    on('SIGUSR1', () => this.log.info({ event: 'dump', ...this.snapshot(), drops: Object.fromEntries(this.transport?.drops ?? []) }, `state ${LABELS[this.state.role]}`));
+    on('SIGUSR2', () => {
+      this.log.info({ cooldown: this.cfg.cooldownMs / 1000 }, 'SIGUSR2: stepping back');
+      this.dispatch({ type: 'demote' });
+    });
+  }
+
+  private logTransition(before: State, after: State): void {
+    const fields = { event: 'transition', state: LABELS[after.role], previous: LABELS[before.role], reason: after.reason, epoch: after.epoch, master: after.master?.address ?? null };
+    this.log.info(fields, `${LABELS[before.role]} -> ${LABELS[after.role]}: ${after.reason}`);
+  }
+
+  private snapshot(): StateFile {
+    const s = this.state;
+    const c = this.cfg;
+    const sinceWall = Date.now() - (this.now() - s.since);
+    return {
+      vhid: c.vhid,
+      vip: c.vip,
+      interface: c.interface,
+      srcip: c.srcip,
+      pid: process.pid,
+      state: LABELS[s.role],
+      since: new Date(sinceWall).toISOString(),
+      master: s.master?.address ?? null,
+      epoch: s.epoch,
+      maxEpochSeen: s.maxEpochSeen,
+      reason: s.reason,
+      serving: s.serving,
+      vipHeld: this.vipHeld,
+      hooksInProgress: this.hooksInProgress,
+      seqFloor: String(this.seq + SEQ_RESERVE),
+      updatedAt: new Date().toISOString(),
+    };
+  }
+
+  // Writes are chained so two renames never race; a state file that cannot be written is a warning.
+  private persist(): void {
+    const doc = this.snapshot();
+    this.persisting = this.persisting.then(() =>
+      writeStateFile(this.cfg.stateFile, doc).catch((err: Error) => this.log.warn({ err: err.message, stateFile: this.cfg.stateFile }, 'cannot write the state file')),
+    );
+  }
+
+  private async cleanup(): Promise<void> {
+    clearTimeout(this.timer);
+    clearInterval(this.linkTimer);
+    for (const [sig, fn] of this.signalHandlers) process.off(sig, fn);
+    this.queue.clear();
+    this.announcer.stop();
+    await this.transport?.flush();
+    this.transport?.close();
+    this.persist();
+    await this.persisting;
+    this.log.info({ event: 'exit' }, 'floatd stopped');
+  }
+}
+
+// The directed broadcast address of the subnet --srcip is on (ucarp -M).
+async function broadcastAddress(iface: string, srcip: string): Promise<string> {
+  const r = await execa('ip', ['-j', '-4', 'addr', 'show', 'dev', iface], { reject: false });
+  const infos = (JSON.parse(r.stdout || '[]') as { addr_info?: { local: string; broadcast?: string }[] }[]).flatMap((l) => l.addr_info ?? []);
+  const mine = infos.find((a) => a.local === srcip);
+  if (!mine?.broadcast) throw new Error(`--nomcast: --srcip ${srcip} on --interface ${iface} has no broadcast address`);
+  return mine.broadcast;
+}

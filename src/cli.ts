@@ -1,0 +1,151 @@
+#!/usr/bin/env node
+// The floatd command: the commander program is built from the option table; this is the only place
+// that exits the process.
+import { spawn } from 'node:child_process';
+import { constants } from 'node:fs';
+import { access, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { Command, Option } from 'commander';
+import { runAgent } from './agent.js';
+import { ConfigError, validate, type Config, type SecretSource } from './config.js';
+import { runDemo } from './demo/demo.js';
+import { createLogger } from './log.js';
+import { OPTIONS, attributeOf, flagsOf, type OptionSpec, type RawOptions } from './options.js';
+import { printStatus } from './status.js';
+import { TransportError } from './net/transport.js';
+
+const EXIT_USAGE = 1;
+
+// Fails startup with a message naming the flag; nothing has been started when this is thrown.
+class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+function buildProgram(): Command {
+  const program = new Command('floatd')
+    .description('Elect one master per virtual IP over UDP (ucarp-compatible flags) and run ordered hooks.')
+    .enablePositionalOptions()
+    .showHelpAfterError('(run floatd --help for the flags)')
+    .configureOutput({ outputError: (s, write) => write(s) });
+  for (const spec of OPTIONS as readonly OptionSpec[]) {
+    const opt = new Option(flagsOf(spec), spec.description);
+    if (spec.repeatable) opt.argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]);
+    // Defaults are only shown here; config.ts applies them, so validation sees every value the same way.
+    program.addOption(spec.default === undefined ? opt : opt.default(undefined, spec.default));
+    for (const alias of spec.aliases ?? []) {
+      program.addOption(new Option(`--${alias} <${spec.arg}>`, `alias of --${spec.long}`).hideHelp());
+    }
+  }
+  program.action(async (opts: Record<string, unknown>) => process.exit(await startAgent(toRaw(opts))));
+
+  program
+    .command('status')
+    .description('print the state written by a running floatd')
+    .option('--json', 'print the state file as JSON')
+    .option('--state-file <file>', 'state file to read (default: every /run/floatd/*.json)')
+    .action(async (o: { json?: boolean; stateFile?: string }) => process.exit(await printStatus(o)));
+
+  program
+    .command('demo')
+    .description('run a 3-node cluster on loopback (no root, no config), kill its master and show the failover')
+    .action(async () => process.exit(await runDemo(cliPath())));
+  return program;
+}
+
+// Commander keys are camelCase; the option table speaks in long names.
+function toRaw(opts: Record<string, unknown>): RawOptions {
+  const raw: Record<string, unknown> = {};
+  for (const spec of OPTIONS as readonly OptionSpec[]) {
+    const value = opts[attributeOf(spec.long)];
+    if (value !== undefined) raw[spec.long] = value;
+    for (const alias of spec.aliases ?? []) {
+      const a = opts[attributeOf(alias)];
+      if (a !== undefined) raw[spec.long] = a;
+    }
+  }
+  return raw as RawOptions;
+}
+
+async function startAgent(raw: RawOptions): Promise<number> {
+  let cfg: Config;
+  let secret: Buffer;
+  try {
+    cfg = validate(raw, process.env);
+    secret = await readSecret(cfg.secret);
+    await checkPaths(cfg);
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof StartupError) {
+      for (const line of err.message.split('\n')) process.stderr.write(`floatd: ${line}\n`);
+      return EXIT_USAGE;
+    }
+    throw err;
+  }
+  if (cfg.daemonize && process.env.FLOATD_DAEMON_CHILD !== '1') return daemonize(cfg);
+  const log = createLogger({ format: cfg.logFormat, debug: cfg.debug, base: { vhid: cfg.vhid } });
+  if (cfg.secret.kind === 'pass' && !cfg.secret.fromEnv) log.warn('--pass puts the secret on the command line, visible to every user in ps: use --passfile or FLOATD_PASSFILE');
+  try {
+    return await runAgent(cfg, { log, secret });
+  } catch (err) {
+    if (err instanceof TransportError) {
+      log.fatal(err.message);
+      return EXIT_USAGE;
+    }
+    throw err;
+  }
+}
+
+// ucarp reads the first line of the password file.
+async function readSecret(s: SecretSource): Promise<Buffer> {
+  if (s.kind === 'pass') return Buffer.from(s.value, 'utf8');
+  const flag = s.fromEnv ? 'FLOATD_PASSFILE' : '--passfile';
+  let text: string;
+  try {
+    text = await readFile(s.path, 'utf8');
+  } catch (err) {
+    throw new StartupError(`${flag} "${s.path}" cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const first = text.split(/\r?\n/)[0] ?? '';
+  if (first === '') throw new StartupError(`${flag} "${s.path}" is empty: its first line is the shared secret`);
+  return Buffer.from(first, 'utf8');
+}
+
+async function checkPaths(cfg: Config): Promise<void> {
+  if (cfg.vipDriver === 'ip' || cfg.interface !== 'lo') {
+    await access(`/sys/class/net/${cfg.interface}`).catch(() => {
+      throw new StartupError(`--interface "${cfg.interface}" does not exist on this host (see: ip link)`);
+    });
+  }
+  const scripts: [string, string | undefined][] = [['--upscript', cfg.upscript], ['--downscript', cfg.downscript]];
+  for (const [flag, path] of scripts) {
+    if (path === undefined) continue;
+    // X_OK: a script that cannot run would only fail at the first failover, when it matters most.
+    await access(path, constants.X_OK).catch(() => {
+      throw new StartupError(`${flag} "${path}" is not an executable file`);
+    });
+  }
+  if (cfg.hooksDir !== undefined) {
+    await access(cfg.hooksDir).catch(() => {
+      throw new StartupError(`--hooks-dir "${cfg.hooksDir}" does not exist`);
+    });
+  }
+}
+
+// -B: re-run detached with stdout and stderr piped into logger(1) at the chosen syslog facility.
+function daemonize(cfg: Config): number {
+  const args = process.argv.slice(1).map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(' ');
+  const script = `exec </dev/null; '${process.execPath}' ${args} 2>&1 | logger -t floatd -p ${cfg.facility}.notice`;
+  const child = spawn('/bin/sh', ['-c', script], { detached: true, stdio: 'ignore', env: { ...process.env, FLOATD_DAEMON_CHILD: '1' } });
+  child.unref();
+  return 0;
+}
+
+function cliPath(): string {
+  return fileURLToPath(import.meta.url);
+}
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((err: unknown) => {
+    process.stderr.write(`floatd: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(2);
+  });

@@ -1,0 +1,218 @@
+// Turns raw flags into a validated Config. Pure: every error names the flag and quotes the bad value,
+// and all errors are reported together so nothing starts half-configured.
+import { isIPv4 } from './protocol/advert.js';
+import { OPTIONS, type OptionName, type RawOptions } from './options.js';
+
+export interface Peer {
+  address: string;
+  port: number;
+}
+
+export type SecretSource =
+  | { kind: 'pass'; value: string; fromEnv: boolean }
+  | { kind: 'file'; path: string; fromEnv: boolean };
+
+export interface Config {
+  interface: string;
+  srcip: string;
+  vhid: number;
+  vip: string;
+  secret: SecretSource;
+  preempt: boolean;
+  neutral: boolean;
+  advbaseMs: number;
+  advskew: number;
+  deadratio: number;
+  upscript: string | undefined;
+  downscript: string | undefined;
+  shutdownHooks: boolean;
+  daemonize: boolean;
+  debug: boolean;
+  ignoreIfState: boolean;
+  broadcast: boolean;
+  facility: string;
+  xparam: string | undefined;
+  mcast: string;
+  port: number;
+  peers: Peer[];
+  hooksDir: string | undefined;
+  hookTimeoutMs: number;
+  cooldownMs: number;
+  stateFile: string;
+  logFormat: 'json' | 'pretty' | 'auto';
+  vipDriver: 'ip' | 'record';
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(problems.join('\n'));
+    this.problems = problems;
+  }
+}
+
+// syslog(3) facility names accepted by ucarp's -f and logger(1).
+const FACILITIES = ['auth', 'authpriv', 'cron', 'daemon', 'ftp', 'kern', 'lpr', 'mail', 'news', 'syslog', 'user', 'uucp', ...Array.from({ length: 8 }, (_, i) => `local${i}`)];
+
+// Validates raw flags (and FLOATD_PASS / FLOATD_PASSFILE from env) into a Config, or throws ConfigError listing every problem.
+export function validate(raw: RawOptions, env: Readonly<Record<string, string | undefined>> = {}): Config {
+  const problems: string[] = [];
+  const v = new Reader(raw, problems);
+
+  const vhid = v.int('vhid', 1, 255, { required: true });
+  const advbase = v.number('advbase', 0.01, 255);
+  const advbaseMs = Math.round(advbase * 1000);
+  const nomcast = v.bool('nomcast');
+  const peers = v.list('peer').map((p) => parsePeer(p, problems));
+  const srcip = v.ipv4('srcip', { required: true });
+  const mcast = v.ipv4('mcast');
+  if (mcast && !isMulticast(mcast)) problems.push(`--mcast must be a multicast address (224.0.0.0–239.255.255.255), got "${mcast}"`);
+  if (nomcast && peers.length > 0) problems.push('--nomcast and --peer cannot be combined: choose broadcast or unicast adverts');
+  for (const p of peers) if (p.address === srcip) problems.push(`--peer must name other nodes, got this node's own --srcip "${p.address}"`);
+
+  const config: Config = {
+    interface: v.string('interface', { required: true, pattern: /^[A-Za-z0-9_.:@-]{1,15}$/, what: 'an interface name' }),
+    srcip,
+    vhid,
+    vip: v.ipv4('addr', { required: true }),
+    secret: secretSource(raw, env, problems),
+    preempt: v.bool('preempt'),
+    neutral: v.bool('neutral'),
+    advbaseMs,
+    advskew: v.int('advskew', 0, 255),
+    deadratio: v.int('deadratio', 1, 255),
+    upscript: v.optional('upscript'),
+    downscript: v.optional('downscript'),
+    shutdownHooks: v.bool('shutdown'),
+    daemonize: v.bool('daemonize'),
+    debug: v.bool('debug'),
+    ignoreIfState: v.bool('ignoreifstate'),
+    broadcast: nomcast,
+    facility: v.oneOf('facility', FACILITIES),
+    xparam: v.optional('xparam', { allowEmpty: true }),
+    mcast,
+    port: v.int('port', 1, 65535),
+    peers,
+    hooksDir: v.optional('hooks-dir'),
+    hookTimeoutMs: Math.round(v.number('hook-timeout', 0.001, 86400) * 1000),
+    cooldownMs: Math.round(v.number('cooldown', 0, 86400) * 1000),
+    stateFile: (v.optional('state-file') ?? defaultOf('state-file')).replace('<vhid>', String(vhid)),
+    logFormat: v.oneOf('log-format', ['json', 'pretty', 'auto'] as const),
+    vipDriver: v.oneOf('vip-driver', ['ip', 'record'] as const),
+  };
+  if (config.vip && config.vip === config.srcip) problems.push(`--addr must differ from --srcip, both are "${config.vip}"`);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function secretSource(raw: RawOptions, env: Readonly<Record<string, string | undefined>>, problems: string[]): SecretSource {
+  const pass = typeof raw.pass === 'string' ? raw.pass : undefined;
+  const file = typeof raw.passfile === 'string' ? raw.passfile : undefined;
+  if (pass !== undefined && file !== undefined) problems.push('--pass and --passfile cannot be combined: give the secret once');
+  if (pass !== undefined) {
+    if (pass === '') problems.push('--pass must not be empty');
+    return { kind: 'pass', value: pass, fromEnv: false };
+  }
+  if (file !== undefined) return { kind: 'file', path: file, fromEnv: false };
+  if (env.FLOATD_PASSFILE) return { kind: 'file', path: env.FLOATD_PASSFILE, fromEnv: true };
+  if (env.FLOATD_PASS) return { kind: 'pass', value: env.FLOATD_PASS, fromEnv: true };
+  problems.push('a shared secret is required: --passfile FILE (recommended), FLOATD_PASSFILE, FLOATD_PASS or --pass');
+  return { kind: 'pass', value: '', fromEnv: false };
+}
+
+function parsePeer(text: string, problems: string[]): Peer {
+  const m = /^([^:]+)(?::(\d{1,5}))?$/.exec(text);
+  const port = m?.[2] === undefined ? Number(defaultOf('port')) : Number(m[2]);
+  if (!m || !isIPv4(m[1] ?? '') || port < 1 || port > 65535) {
+    problems.push(`--peer must be an IPv4 address with an optional :port, got "${text}"`);
+    return { address: '', port: 0 };
+  }
+  return { address: m[1] ?? '', port };
+}
+
+function isMulticast(ip: string): boolean {
+  const first = Number(ip.split('.')[0]);
+  return first >= 224 && first <= 239;
+}
+
+function defaultOf(name: OptionName): string {
+  const spec = OPTIONS.find((o) => o.long === name);
+  return spec && 'default' in spec ? spec.default : '';
+}
+
+// Typed access to one raw flag at a time, recording problems instead of throwing.
+class Reader {
+  private readonly raw: RawOptions;
+  private readonly problems: string[];
+  constructor(raw: RawOptions, problems: string[]) {
+    this.raw = raw;
+    this.problems = problems;
+  }
+
+  private text(name: OptionName, required = false): string | undefined {
+    const value = this.raw[name];
+    if (Array.isArray(value)) return value.at(-1);
+    if (typeof value === 'string') return value;
+    const fallback = defaultOf(name);
+    if (fallback !== '') return fallback;
+    if (required) this.problems.push(`--${name} is required`);
+    return undefined;
+  }
+
+  private bad(name: OptionName, what: string, value: string): void {
+    this.problems.push(`--${name} must be ${what}, got "${value}"`);
+  }
+
+  string(name: OptionName, o: { required?: boolean; pattern: RegExp; what: string }): string {
+    const value = this.text(name, o.required);
+    if (value === undefined) return '';
+    if (!o.pattern.test(value)) this.bad(name, o.what, value);
+    return value;
+  }
+
+  optional(name: OptionName, o: { allowEmpty?: boolean } = {}): string | undefined {
+    const value = this.raw[name];
+    if (typeof value !== 'string') return undefined;
+    if (value === '' && !o.allowEmpty) this.bad(name, 'a non-empty path', value);
+    return value;
+  }
+
+  bool(name: OptionName): boolean {
+    return this.raw[name] === true;
+  }
+
+  list(name: OptionName): string[] {
+    const value = this.raw[name];
+    if (value === undefined || typeof value === 'boolean') return [];
+    return Array.isArray(value) ? value : [value];
+  }
+
+  int(name: OptionName, min: number, max: number, o: { required?: boolean } = {}): number {
+    const value = this.text(name, o.required);
+    if (value === undefined) return 0;
+    const n = /^\d+$/.test(value) ? Number(value) : NaN;
+    if (!(n >= min && n <= max)) this.bad(name, `an integer from ${min} to ${max}`, value);
+    return n;
+  }
+
+  number(name: OptionName, min: number, max: number): number {
+    const value = this.text(name) ?? '';
+    const n = /^\d+(\.\d+)?$|^\.\d+$/.test(value) ? Number(value) : NaN;
+    if (!(n >= min && n <= max)) this.bad(name, `a number of seconds from ${min} to ${max}`, value);
+    return n;
+  }
+
+  ipv4(name: OptionName, o: { required?: boolean } = {}): string {
+    const value = this.text(name, o.required);
+    if (value === undefined) return '';
+    if (!isIPv4(value)) this.bad(name, 'an IPv4 address such as 10.0.0.1', value);
+    return value;
+  }
+
+  oneOf<T extends string>(name: OptionName, allowed: readonly T[]): T {
+    const value = this.text(name) ?? '';
+    if (!(allowed as readonly string[]).includes(value)) this.bad(name, `one of ${allowed.join(', ')}`, value);
+    return value as T;
+  }
+}

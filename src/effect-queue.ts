@@ -1,0 +1,79 @@
+// Runs the ordered effects (hooks, VIP, GARP, reports) strictly one after another, apart from the advert
+// path. Up work can be cancelled as a whole: a running up hook is aborted and queued up items are dropped.
+import type { Effect } from './election/machine.js';
+
+export type QueuedEffect = Extract<Effect, { kind: 'hooks' | 'vip' | 'garp' | 'report' }>;
+
+// Up work: everything that builds a mastership and must not go on once it is lost.
+export function isUpWork(e: QueuedEffect): boolean {
+  switch (e.kind) {
+    case 'hooks':
+      return e.phase === 'up';
+    case 'vip':
+      return e.op === 'add';
+    case 'garp':
+      return true;
+    case 'report':
+      return e.event.type === 'up-complete';
+    default:
+      return false;
+  }
+}
+
+// `run` carries out one effect; it resolves false when the rest of the up work must be dropped.
+export type Runner = (effect: QueuedEffect, signal: AbortSignal) => Promise<boolean>;
+
+// The serial lane of the agent's effects.
+export class EffectQueue {
+  private readonly items: QueuedEffect[] = [];
+  private readonly run: Runner;
+  private current: { effect: QueuedEffect; abort: AbortController } | undefined;
+  private idle: Promise<void> = Promise.resolve();
+
+  constructor(run: Runner) {
+    this.run = run;
+  }
+
+  push(effects: readonly QueuedEffect[]): void {
+    if (effects.length === 0) return;
+    this.items.push(...effects);
+    if (!this.current) this.idle = this.pump();
+  }
+
+  // Abort the running up item and forget queued up items; down work already queued stays.
+  cancelUp(): void {
+    if (this.current && isUpWork(this.current.effect)) this.current.abort.abort();
+    this.dropUp();
+  }
+
+  // Abort whatever runs and forget everything (the process is exiting).
+  clear(): void {
+    this.current?.abort.abort();
+    this.items.length = 0;
+  }
+
+  // Resolves when the queue has run dry.
+  drained(): Promise<void> {
+    return this.idle;
+  }
+
+  get busy(): boolean {
+    return this.current !== undefined || this.items.length > 0;
+  }
+
+  private dropUp(): void {
+    const keep = this.items.filter((e) => !isUpWork(e));
+    this.items.splice(0, this.items.length, ...keep);
+  }
+
+  private async pump(): Promise<void> {
+    for (let effect = this.items.shift(); effect; effect = this.items.shift()) {
+      const abort = new AbortController();
+      this.current = { effect, abort };
+      // A runner is written not to throw; if it does anyway, the queue must not wedge.
+      const carryOn = await this.run(effect, abort.signal).catch(() => false);
+      this.current = undefined;
+      if (!carryOn) this.dropUp();
+    }
+  }
+}

@@ -1,0 +1,382 @@
+// The election core: step(state, event, now) → { state, effects }. Pure — no IO, no clock; `now` is
+// monotonic milliseconds supplied by the driver, which also carries out the effects in order.
+import type { Advert } from '../protocol/advert.js';
+import {
+  advertIntervalMs,
+  comparePreference,
+  formatMs,
+  masterDownIntervalMs,
+  resignDelayMs,
+  type Candidate,
+} from './timing.js';
+
+// 'releasing' is a master that is giving the VIP up in order: it keeps advertising while its down hooks
+// run, so nobody promotes while the service is still stopping (Pacemaker's stop-then-start order).
+export type Role = 'init' | 'backup' | 'master' | 'releasing' | 'stopped';
+
+export interface Settings {
+  self: string; // --srcip
+  vip: string;
+  vhid: number;
+  advbaseMs: number;
+  advskew: number;
+  deadratio: number;
+  preempt: boolean;
+  neutral: boolean; // -n: no down hooks on the startup INIT → BACKUP transition (ucarp)
+  shutdownHooks: boolean; // -z: give the VIP up in order on SIGTERM/SIGINT (ucarp runs the down script)
+  cooldownMs: number; // how long a node that gave up (failed up hook, SIGUSR2) stays out of the election
+}
+
+// The master this node last heard, or itself when master.
+export interface Peer extends Candidate {
+  epoch: number;
+  resigned: boolean;
+}
+
+export interface State {
+  role: Role;
+  since: number;
+  reason: string;
+  epoch: number; // epoch of this node's current or last mastership
+  maxEpochSeen: number;
+  master: Peer | undefined;
+  nextAdvertAt: number | undefined; // master, releasing
+  masterDownAt: number | undefined; // backup
+  holdUntil: number; // no promotion before this (cooldown)
+  linkUp: boolean;
+  serving: boolean; // up hooks finished for the current mastership
+  exitAfterRelease: boolean;
+}
+
+export type Event =
+  | { type: 'start' }
+  | { type: 'tick' }
+  | { type: 'advert'; advert: Advert }
+  | { type: 'up-complete'; epoch: number }
+  | { type: 'up-failed'; epoch: number; detail: string }
+  | { type: 'released'; epoch: number }
+  | { type: 'shutdown' }
+  | { type: 'demote' }
+  | { type: 'link'; up: boolean };
+
+// What hooks are told about the transition they belong to (FLOATD_STATE, FLOATD_PREVIOUS_STATE, FLOATD_REASON).
+export interface HookContext {
+  state: 'MASTER' | 'BACKUP' | 'STOPPED';
+  previous: 'INIT' | 'BACKUP' | 'MASTER';
+  reason: string;
+}
+
+// Effects are carried out by the driver. 'send', 'cancel-up' and 'exit' act at once; the others run one
+// after another in emission order, and a failed up hook drops the rest of its mastership's up work.
+export type Effect =
+  | { kind: 'send'; type: 'advert' | 'resign'; epoch: number }
+  | { kind: 'hooks'; phase: 'up' | 'down'; group: 'script' | 'dir'; epoch: number; context: HookContext }
+  | { kind: 'vip'; op: 'add' | 'remove'; epoch: number }
+  | { kind: 'garp'; epoch: number }
+  | { kind: 'report'; event: Event }
+  | { kind: 'cancel-up' }
+  | { kind: 'exit'; code: number };
+
+export interface Step {
+  state: State;
+  effects: Effect[];
+}
+
+// A fresh node, before 'start'. `maxEpochSeen` comes from the state file so a restarted node never
+// reuses an epoch it already handed out.
+export function initialState(now: number, maxEpochSeen = 0): State {
+  return {
+    role: 'init',
+    since: now,
+    reason: 'starting',
+    epoch: maxEpochSeen,
+    maxEpochSeen,
+    master: undefined,
+    nextAdvertAt: undefined,
+    masterDownAt: undefined,
+    holdUntil: 0,
+    linkUp: true,
+    serving: false,
+    exitAfterRelease: false,
+  };
+}
+
+// The single entry point of the election.
+export function step(cfg: Settings, state: State, event: Event, now: number): Step {
+  switch (event.type) {
+    case 'start':
+      return start(cfg, state, now);
+    case 'tick':
+      return tick(cfg, state, now);
+    case 'advert':
+      return onAdvert(cfg, { ...state, maxEpochSeen: Math.max(state.maxEpochSeen, event.advert.epoch) }, event.advert, now);
+    case 'up-complete':
+      return isCurrent(state, event.epoch) ? same({ ...state, serving: true }) : same(state);
+    case 'up-failed':
+      // Already releasing: the down work is queued; a second release would run it twice.
+      if (state.role !== 'master' || state.epoch !== event.epoch) return same(state);
+      return release(cfg, { ...state, holdUntil: now + cfg.cooldownMs }, now, `up hook failed: ${event.detail}`);
+    case 'released':
+      return onReleased(cfg, state, event.epoch, now);
+    case 'shutdown':
+      return onShutdown(cfg, state, now);
+    case 'demote':
+      return onDemote(cfg, state, now);
+    case 'link':
+      return onLink(cfg, state, event.up, now);
+    default:
+      return assertNever(event);
+  }
+}
+
+// When the driver must next deliver a 'tick'; undefined means only other events can change anything.
+export function nextDeadline(state: State): number | undefined {
+  switch (state.role) {
+    case 'master':
+    case 'releasing':
+      return state.nextAdvertAt;
+    case 'backup':
+      if (!state.linkUp || state.masterDownAt === undefined) return undefined;
+      return Math.max(state.masterDownAt, state.holdUntil);
+    case 'init':
+    case 'stopped':
+      return undefined;
+    default:
+      return assertNever(state.role);
+  }
+}
+
+// This node as a candidate, for preference comparisons.
+export function selfCandidate(cfg: Settings): Candidate {
+  return { advbaseMs: cfg.advbaseMs, advskew: cfg.advskew, address: cfg.self };
+}
+
+function start(cfg: Settings, state: State, now: number): Step {
+  if (state.role !== 'init') return same(state);
+  const reason = 'started';
+  const down = cfg.neutral ? [] : downHooks(state.epoch, { state: 'BACKUP', previous: 'INIT', reason });
+  // A VIP left behind by a crashed earlier run goes before this node joins the election.
+  const effects: Effect[] = [...down, { kind: 'vip', op: 'remove', epoch: state.epoch }];
+  return {
+    state: toBackup(cfg, state, now, reason, undefined),
+    effects,
+  };
+}
+
+function tick(cfg: Settings, state: State, now: number): Step {
+  switch (state.role) {
+    case 'master':
+    case 'releasing':
+      if (state.nextAdvertAt === undefined || now < state.nextAdvertAt) return same(state);
+      return {
+        state: { ...state, nextAdvertAt: now + advertIntervalMs(cfg) },
+        effects: [{ kind: 'send', type: 'advert', epoch: state.epoch }],
+      };
+    case 'backup': {
+      const due = nextDeadline(state);
+      if (due === undefined || now < due) return same(state);
+      return promote(cfg, state, now, masterDownReason(cfg, state));
+    }
+    case 'init':
+    case 'stopped':
+      return same(state);
+    default:
+      return assertNever(state.role);
+  }
+}
+
+function masterDownReason(cfg: Settings, state: State): string {
+  const m = state.master;
+  if (m?.resigned) return `master ${m.address} resigned`;
+  const silence = formatMs(masterDownIntervalMs(cfg, cfg.deadratio));
+  return m ? `master down: no advert from ${m.address} for ${silence}` : `no master heard for ${silence}`;
+}
+
+function onAdvert(cfg: Settings, state: State, a: Advert, now: number): Step {
+  const them: Peer = { advbaseMs: a.advbaseMs, advskew: a.advskew, address: a.sender, epoch: a.epoch, resigned: false };
+  switch (state.role) {
+    case 'backup':
+      return a.type === 'resign' ? backupHearsResign(cfg, state, them, now) : backupHearsAdvert(cfg, state, them, now);
+    case 'master':
+      return a.type === 'resign' ? same(state) : masterHearsAdvert(cfg, state, them, now);
+    case 'init':
+    case 'releasing':
+    case 'stopped':
+      return same(state);
+    default:
+      return assertNever(state.role);
+  }
+}
+
+function backupHearsResign(cfg: Settings, state: State, them: Peer, now: number): Step {
+  // Only the master we follow can hand over; a resign from anyone else changes nothing.
+  if (state.master !== undefined && state.master.address !== them.address) return same(state);
+  return same({ ...state, master: { ...them, resigned: true }, masterDownAt: now + resignDelayMs(cfg.advskew) });
+}
+
+function backupHearsAdvert(cfg: Settings, state: State, them: Peer, now: number): Step {
+  const next = { ...state, master: them, masterDownAt: now + masterDownIntervalMs(cfg, cfg.deadratio) };
+  if (!mayPromote(state, now)) return same(next);
+  const mine = advertIntervalMs(cfg);
+  const theirs = advertIntervalMs(them);
+  // ucarp carp.c BACKUP: with preempt, a master that advertises strictly slower than us is treated as down.
+  if (cfg.preempt && mine < theirs) {
+    return promote(cfg, next, now, `preempting ${them.address} (interval ${formatMs(mine)} < ${formatMs(theirs)})`);
+  }
+  // ucarp carp.c BACKUP: a master advertising slower than our dead interval is bound to time out; take over now.
+  const dead = masterDownIntervalMs(cfg, cfg.deadratio);
+  if (theirs > dead) {
+    return promote(cfg, next, now, `master ${them.address} advertises every ${formatMs(theirs)}, beyond our dead interval ${formatMs(dead)}`);
+  }
+  return same(next);
+}
+
+function masterHearsAdvert(cfg: Settings, state: State, them: Peer, now: number): Step {
+  // Two masters: the more recent promotion (higher epoch) holds the newer data and wins; preference only
+  // breaks equal epochs. A frozen or partitioned master that comes back therefore steps down.
+  if (them.epoch > state.epoch) {
+    return demote(cfg, state, them, now, `newer master ${them.address} (epoch ${them.epoch} > ${state.epoch})`);
+  }
+  if (them.epoch === state.epoch && comparePreference(them, selfCandidate(cfg)) < 0) {
+    const why = advertIntervalMs(them) === advertIntervalMs(cfg) ? 'equal interval, higher address' : `advskew ${them.advskew} < ${cfg.advskew}`;
+    return demote(cfg, state, them, now, `preempted by ${them.address} (${why})`);
+  }
+  return same(state);
+}
+
+function onReleased(cfg: Settings, state: State, epoch: number, now: number): Step {
+  if (state.role !== 'releasing' || state.epoch !== epoch) return same(state);
+  // Resign only once the VIP is gone, so the next node never finds it still here (VRRP priority-0 advert).
+  const resign: Effect = { kind: 'send', type: 'resign', epoch };
+  if (state.exitAfterRelease) {
+    return { state: transition(state, 'stopped', now, 'shutdown complete'), effects: [resign, { kind: 'exit', code: 0 }] };
+  }
+  return { state: toBackup(cfg, state, now, state.reason, undefined), effects: [resign] };
+}
+
+function onShutdown(cfg: Settings, state: State, now: number): Step {
+  const exit: Effect = { kind: 'exit', code: 0 };
+  switch (state.role) {
+    case 'master':
+      // Without -z ucarp just exits and leaves the VIP in place; a restarted floatd removes it.
+      if (!cfg.shutdownHooks) return { state: transition(state, 'stopped', now, 'shutdown (no -z: VIP left in place)'), effects: [exit] };
+      return release(cfg, { ...state, exitAfterRelease: true }, now, 'shutdown requested');
+    case 'releasing':
+      if (!state.exitAfterRelease && cfg.shutdownHooks) return same({ ...state, exitAfterRelease: true });
+      // A second signal (or no -z) means "now": leave without waiting for the down hooks, as ucarp would.
+      return { state: transition(state, 'stopped', now, 'shutdown requested while releasing: exiting now'), effects: [exit] };
+    case 'init':
+    case 'backup':
+      return { state: transition(state, 'stopped', now, 'shutdown requested'), effects: [exit] };
+    case 'stopped':
+      return same(state);
+    default:
+      return assertNever(state.role);
+  }
+}
+
+function onDemote(cfg: Settings, state: State, now: number): Step {
+  const held = { ...state, holdUntil: now + cfg.cooldownMs };
+  if (state.role === 'master') return release(cfg, held, now, `demoted by SIGUSR2 for ${formatMs(cfg.cooldownMs)}`);
+  return same(held);
+}
+
+function onLink(cfg: Settings, state: State, up: boolean, now: number): Step {
+  if (up === state.linkUp) return same(state);
+  if (up) {
+    const masterDownAt = state.role === 'backup' ? now + masterDownIntervalMs(cfg, cfg.deadratio) : state.masterDownAt;
+    return same({ ...state, linkUp: true, masterDownAt });
+  }
+  const down = { ...state, linkUp: false };
+  if (state.role === 'master') return demote(cfg, down, undefined, now, `interface is down`);
+  return same(down);
+}
+
+function mayPromote(state: State, now: number): boolean {
+  return state.linkUp && now >= state.holdUntil;
+}
+
+function isCurrent(state: State, epoch: number): boolean {
+  return (state.role === 'master' || state.role === 'releasing') && state.epoch === epoch;
+}
+
+// BACKUP → MASTER. Entry effects in a fixed order: advert (claim at once), ucarp -u script, VIP, GARP,
+// hooks directory, then the completion report (keepalived vrrp_state_become_master order: VIPs → GARP → notify).
+function promote(cfg: Settings, state: State, now: number, reason: string): Step {
+  const epoch = state.maxEpochSeen + 1;
+  const context: HookContext = { state: 'MASTER', previous: 'BACKUP', reason };
+  const next: State = {
+    ...transition(state, 'master', now, reason),
+    epoch,
+    maxEpochSeen: epoch,
+    master: { ...selfCandidate(cfg), epoch, resigned: false },
+    masterDownAt: undefined,
+    nextAdvertAt: now + advertIntervalMs(cfg),
+    serving: false,
+  };
+  return {
+    state: next,
+    effects: [
+      { kind: 'send', type: 'advert', epoch },
+      { kind: 'hooks', phase: 'up', group: 'script', epoch, context },
+      { kind: 'vip', op: 'add', epoch },
+      { kind: 'garp', epoch },
+      { kind: 'hooks', phase: 'up', group: 'dir', epoch, context },
+      { kind: 'report', event: { type: 'up-complete', epoch } },
+    ],
+  };
+}
+
+// MASTER → BACKUP because another master wins: stop advertising at once, then undo in reverse order.
+function demote(cfg: Settings, state: State, winner: Peer | undefined, now: number, reason: string): Step {
+  return {
+    state: toBackup(cfg, state, now, reason, winner),
+    effects: [{ kind: 'cancel-up' }, ...downHooks(state.epoch, { state: 'BACKUP', previous: 'MASTER', reason }), { kind: 'vip', op: 'remove', epoch: state.epoch }],
+  };
+}
+
+// MASTER → RELEASING: keep advertising while the down hooks run, remove the VIP, then report back so
+// the resign goes out last.
+function release(cfg: Settings, state: State, now: number, reason: string): Step {
+  const target = state.exitAfterRelease ? 'STOPPED' : 'BACKUP';
+  return {
+    state: transition(state, 'releasing', now, reason),
+    effects: [
+      { kind: 'cancel-up' },
+      ...downHooks(state.epoch, { state: target, previous: 'MASTER', reason }),
+      { kind: 'vip', op: 'remove', epoch: state.epoch },
+      { kind: 'report', event: { type: 'released', epoch: state.epoch } },
+    ],
+  };
+}
+
+// Down hooks mirror the up order: the hooks directory first, the ucarp -d script (which often removes the VIP itself) last.
+function downHooks(epoch: number, context: HookContext): Effect[] {
+  return [
+    { kind: 'hooks', phase: 'down', group: 'dir', epoch, context },
+    { kind: 'hooks', phase: 'down', group: 'script', epoch, context },
+  ];
+}
+
+function toBackup(cfg: Settings, state: State, now: number, reason: string, master: Peer | undefined): State {
+  return {
+    ...transition(state, 'backup', now, reason),
+    master,
+    nextAdvertAt: undefined,
+    masterDownAt: now + masterDownIntervalMs(cfg, cfg.deadratio),
+    serving: false,
+    exitAfterRelease: false,
+  };
+}
+
+function transition(state: State, role: Role, now: number, reason: string): State {
+  return { ...state, role, since: now, reason };
+}
+
+function same(state: State): Step {
+  return { state, effects: [] };
+}
+
+function assertNever(x: never): never {
+  throw new Error(`unhandled case: ${JSON.stringify(x)}`);
+}

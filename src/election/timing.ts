@@ -1,0 +1,54 @@
+// Election arithmetic shared by the state machine and the logs. Pure.
+import { ipv4Bytes } from '../protocol/advert.js';
+
+// What a node advertises about itself: enough to rank it against another.
+export interface Candidate {
+  advbaseMs: number;
+  advskew: number;
+  address: string;
+}
+
+// ucarp's advskew unit is 1/256 s whatever the advbase is (carp.c: advskew * 1000000 / 256 µs).
+export function skewMs(advskew: number): number {
+  return (advskew * 1000) / 256;
+}
+
+// A master advertises every advbase + advskew/256 s (ucarp carp_setrun, MASTER case).
+export function advertIntervalMs(c: Pick<Candidate, 'advbaseMs' | 'advskew'>): number {
+  return c.advbaseMs + skewMs(c.advskew);
+}
+
+// A backup declares the master dead after deadratio × advbase + advskew/256 s of silence (ucarp carp_setrun, BACKUP case).
+export function masterDownIntervalMs(c: Pick<Candidate, 'advbaseMs' | 'advskew'>, deadratio: number): number {
+  return deadratio * c.advbaseMs + skewMs(c.advskew);
+}
+
+// After a resign a backup waits only its skew, so the most preferred backup moves first (RFC 5798 §6.4.2 Skew_Time).
+export function resignDelayMs(advskew: number): number {
+  return skewMs(advskew);
+}
+
+// Byte-wise comparison in network order, so the result never depends on host byte order.
+export function compareAddresses(a: string, b: string): number {
+  const x = ipv4Bytes(a);
+  const y = ipv4Bytes(b);
+  for (let i = 0; i < 4; i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0);
+    if (d !== 0) return Math.sign(d);
+  }
+  return 0;
+}
+
+// Negative when a is preferred over b: the shorter advert interval wins (ucarp/CARP); equal intervals go to
+// the higher address, as RFC 5798 §6.4.3 breaks equal priorities.
+export function comparePreference(a: Candidate, b: Candidate): number {
+  const d = advertIntervalMs(a) - advertIntervalMs(b);
+  if (d !== 0) return Math.sign(d);
+  return -compareAddresses(a.address, b.address);
+}
+
+// "1.5 s" / "120 ms" for log lines and reasons.
+export function formatMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return `${(ms / 1000).toFixed(ms % 100 === 0 ? 1 : 3)} s`;
+}

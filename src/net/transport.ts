@@ -1,0 +1,164 @@
+// UDP transport for adverts: multicast (default), broadcast (-M) or unicast (--peer). It only sends
+// and receives; verification belongs to protocol/auth, and a bad packet is a rate-limited warning, never a crash.
+import dgram, { type Socket } from 'node:dgram';
+import { once } from 'node:events';
+import { ipv4Bytes, type Advert } from '../protocol/advert.js';
+import type { Verifier, VerifyOutcome } from '../protocol/auth.js';
+import { rateLimited, type Logger } from '../log.js';
+import type { Peer } from '../config.js';
+
+export type Destination =
+  | { kind: 'multicast'; group: string }
+  | { kind: 'broadcast'; address: string }
+  | { kind: 'unicast'; peers: readonly Peer[] };
+
+export interface TransportOptions {
+  srcip: string;
+  port: number;
+  destination: Destination;
+  verifier: Verifier;
+  log: Logger;
+}
+
+// Why a datagram was dropped; counted and shown in SIGUSR1 dumps.
+export type DropReason = Exclude<VerifyOutcome, 'ok'> | 'not-a-peer' | 'address-mismatch' | 'overflow';
+
+// How many decoded adverts may wait for the driver before new ones are dropped (a flood must not grow memory).
+const QUEUE_LIMIT = 256;
+const WARN_EVERY_MS = 10_000;
+
+// Startup failures worth a clear message; everything after bind is a warning.
+export class TransportError extends Error {
+  override name = 'TransportError';
+}
+
+// An open advert channel: `send` a signed packet; iterate it for verified adverts from others.
+export class Transport implements AsyncIterable<Advert> {
+  readonly drops = new Map<DropReason, number>();
+  private readonly rx: Socket;
+  private readonly tx: Socket;
+  private readonly o: TransportOptions;
+  private readonly self: Buffer;
+  private readonly warn: ReturnType<typeof rateLimited>;
+  private readonly queue: Advert[] = [];
+  private wake: (() => void) | undefined;
+  private pending = new Set<Promise<void>>();
+  private closed = false;
+
+  constructor(o: TransportOptions, rx: Socket, tx: Socket) {
+    this.o = o;
+    this.rx = rx;
+    this.tx = tx;
+    this.self = Buffer.from(ipv4Bytes(o.srcip));
+    this.warn = rateLimited(o.log, WARN_EVERY_MS);
+    rx.on('message', (msg, rinfo) => this.receive(msg, rinfo.address));
+    rx.on('error', (err) => o.log.warn({ err }, 'advert socket error'));
+    tx.on('error', (err) => o.log.warn({ err }, 'advert send error'));
+  }
+
+  // Fire and forget: an advert that cannot be sent is logged; the next one follows on schedule.
+  send(packet: Buffer): void {
+    if (this.closed) return;
+    const d = this.o.destination;
+    const targets = d.kind === 'unicast' ? d.peers : [{ address: d.kind === 'multicast' ? d.group : d.address, port: this.o.port }];
+    for (const t of targets) {
+      const sent = new Promise<void>((resolve) =>
+        this.tx.send(packet, t.port, t.address, (err) => {
+          if (err) this.warn(`send:${t.address}`, { err: err.message, to: t.address }, `cannot send advert to ${t.address}:${t.port}`);
+          resolve();
+        }),
+      );
+      this.pending.add(sent);
+      void sent.then(() => this.pending.delete(sent));
+    }
+  }
+
+  // Resolves once every datagram handed to send() has left; closing earlier would cancel a last resign.
+  async flush(): Promise<void> {
+    await Promise.all([...this.pending]);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Advert> {
+    while (!this.closed) {
+      const next = this.queue.shift();
+      if (next) {
+        yield next;
+        continue;
+      }
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.rx.close();
+    this.tx.close();
+    this.wake?.();
+  }
+
+  private receive(msg: Buffer, from: string): void {
+    // Own adverts come back over multicast loopback and broadcast: a cheap byte check before any HMAC.
+    if (msg.length >= 28 && msg.subarray(24, 28).equals(this.self)) return;
+    const d = this.o.destination;
+    if (d.kind === 'unicast' && !d.peers.some((p) => p.address === from)) {
+      return this.drop('not-a-peer', from, `advert from ${from}, which is not a --peer: ignored`);
+    }
+    const result = this.o.verifier.verify(msg);
+    if (result.outcome !== 'ok') return this.drop(result.outcome, from, result.detail);
+    if (result.advert.sender !== from) {
+      return this.drop('address-mismatch', from, `advert signed for ${result.advert.sender} arrived from ${from}: ignored (NAT or spoofing?)`);
+    }
+    if (this.queue.length >= QUEUE_LIMIT) return this.drop('overflow', from, 'advert queue full: dropping adverts');
+    this.queue.push(result.advert);
+    this.wake?.();
+    this.wake = undefined;
+  }
+
+  private drop(reason: DropReason, from: string, detail: string): void {
+    this.drops.set(reason, (this.drops.get(reason) ?? 0) + 1);
+    this.warn(`${reason}:${from}`, { drop: reason, from }, detail);
+  }
+}
+
+// Binds the sockets for one vhid. Throws TransportError naming the flag at fault.
+export async function openTransport(o: TransportOptions): Promise<Transport> {
+  const d = o.destination;
+  const rx = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+  const tx = dgram.createSocket({ type: 'udp4' });
+  try {
+    // Unicast receives only what is sent to us; multicast and broadcast need the wildcard address.
+    await bind(rx, d.kind === 'unicast' ? o.srcip : '0.0.0.0', o.port, `--port ${o.port}`);
+    // Binding the sender to --srcip fixes the source address peers see and check.
+    await bind(tx, o.srcip, 0, `--srcip ${o.srcip}`);
+    if (d.kind === 'multicast') {
+      try {
+        rx.addMembership(d.group, o.srcip);
+      } catch (err) {
+        throw new TransportError(`cannot join multicast group --mcast ${d.group} via --srcip ${o.srcip}: ${(err as Error).message} (is MULTICAST enabled on the interface? use --peer for unicast)`);
+      }
+      tx.setMulticastInterface(o.srcip);
+      tx.setMulticastTTL(1); // adverts never leave the link (RFC 5798 §5.1.1.3 sends VRRP with TTL 255 on-link only)
+    }
+    if (d.kind === 'broadcast') tx.setBroadcast(true);
+    return new Transport(o, rx, tx);
+  } catch (err) {
+    rx.close();
+    tx.close();
+    throw err;
+  }
+}
+
+async function bind(sock: Socket, address: string, port: number, flag: string): Promise<void> {
+  const failed = once(sock, 'error');
+  sock.bind({ address, port, exclusive: false });
+  const outcome = await Promise.race([once(sock, 'listening').then(() => undefined), failed.then(([e]) => e as NodeJS.ErrnoException)]);
+  if (!outcome) return;
+  const hint =
+    outcome.code === 'EADDRNOTAVAIL'
+      ? `${address} is not an address of this host`
+      : outcome.code === 'EADDRINUSE'
+        ? `${address}:${port} is already in use (another floatd with the same --srcip/--port?)`
+        : outcome.message;
+  throw new TransportError(`cannot bind ${flag}: ${hint}`);
+}

@@ -1,0 +1,61 @@
+// The command-line flags, declared once: this table drives commander, `--help` and docs/cli.md.
+// Short and long names, meanings and defaults of the ucarp flags match ucarp 1.5.
+
+export interface OptionSpec {
+  long: string;
+  short?: string;
+  aliases?: readonly string[];
+  arg?: string; // placeholder of the value; absent for boolean switches
+  description: string;
+  default?: string; // shown in --help and the docs; config.ts applies it
+  repeatable?: boolean;
+  origin: 'ucarp' | 'floatd';
+}
+
+export const OPTIONS = [
+  { long: 'interface', short: 'i', arg: 'if', origin: 'ucarp', description: 'interface that carries the VIP and the adverts' },
+  { long: 'srcip', short: 's', arg: 'ip', origin: 'ucarp', description: "this node's own (real) IPv4 address; adverts are sent from it" },
+  { long: 'vhid', short: 'v', arg: 'id', origin: 'ucarp', description: 'virtual host id, 1–255; all nodes of one VIP share it' },
+  { long: 'pass', short: 'p', arg: 'secret', origin: 'ucarp', description: 'shared secret (visible in ps: prefer --passfile or FLOATD_PASSFILE/FLOATD_PASS)' },
+  { long: 'passfile', short: 'o', arg: 'file', origin: 'ucarp', description: 'read the shared secret from the first line of this file' },
+  { long: 'preempt', short: 'P', origin: 'ucarp', description: 'take over from a master that advertises less often than this node' },
+  { long: 'neutral', short: 'n', origin: 'ucarp', description: 'do not run the down hooks when entering BACKUP at startup' },
+  { long: 'addr', short: 'a', arg: 'ip', origin: 'ucarp', description: 'the virtual IPv4 address (VIP)' },
+  { long: 'advbase', short: 'b', arg: 'seconds', default: '1', origin: 'ucarp', description: 'advert base interval in seconds; fractions such as 0.1 are allowed (min 0.01)' },
+  { long: 'advskew', short: 'k', arg: 'skew', default: '0', origin: 'ucarp', description: 'advert skew, 0–255 in 1/256 s; lower is preferred' },
+  { long: 'upscript', short: 'u', arg: 'file', origin: 'ucarp', description: 'ucarp-style script run on becoming master: $1 interface, $2 VIP, $3 xparam' },
+  { long: 'downscript', short: 'd', arg: 'file', origin: 'ucarp', description: 'ucarp-style script run on leaving master: $1 interface, $2 VIP, $3 xparam' },
+  { long: 'deadratio', short: 'r', arg: 'ratio', default: '3', origin: 'ucarp', description: 'missed adverts (× advbase) before the master is declared dead' },
+  { long: 'shutdown', short: 'z', origin: 'ucarp', description: 'on SIGTERM/SIGINT as master: run the down hooks, remove the VIP and resign before exiting' },
+  { long: 'daemonize', short: 'B', origin: 'ucarp', description: 'detach into the background, logging to syslog via logger(1)' },
+  { long: 'debug', short: 'D', origin: 'ucarp', description: 'log at debug level' },
+  { long: 'ignoreifstate', short: 'S', origin: 'ucarp', description: 'ignore the interface being down instead of giving up mastership' },
+  { long: 'nomcast', short: 'M', origin: 'ucarp', description: "send adverts to the interface's broadcast address instead of multicast" },
+  { long: 'facility', short: 'f', arg: 'name', default: 'daemon', origin: 'ucarp', description: 'syslog facility for --daemonize' },
+  { long: 'xparam', short: 'x', arg: 'value', origin: 'ucarp', description: 'extra parameter passed to hooks as $3' },
+  { long: 'mcast', short: 'm', aliases: ['mcastip'], arg: 'ip', default: '239.255.5.98', origin: 'ucarp', description: 'multicast group for adverts (floatd default: administratively scoped, TTL 1)' },
+  { long: 'port', arg: 'port', default: '5798', origin: 'floatd', description: 'UDP port of the adverts' },
+  { long: 'peer', arg: 'ip[:port]', repeatable: true, origin: 'floatd', description: 'unicast adverts to this peer instead of multicast (repeat for each peer)' },
+  { long: 'hooks-dir', arg: 'dir', origin: 'floatd', description: 'run DIR/up.d/* and DIR/down.d/* in lexical order (executable files only)' },
+  { long: 'hook-timeout', arg: 'seconds', default: '60', origin: 'floatd', description: 'kill a hook (its whole process group) after this long' },
+  { long: 'cooldown', arg: 'seconds', default: '10', origin: 'floatd', description: 'stay out of the election this long after a failed up hook or SIGUSR2' },
+  { long: 'state-file', arg: 'file', default: '/run/floatd/vhid-<vhid>.json', origin: 'floatd', description: 'JSON state written atomically at every transition' },
+  { long: 'log-format', arg: 'format', default: 'auto', origin: 'floatd', description: 'json | pretty | auto (pretty on a terminal, else json)' },
+  { long: 'vip-driver', arg: 'driver', default: 'ip', origin: 'floatd', description: 'ip: manage the VIP with ip(8) and arping(8); record: only log and record it (demo, tests)' },
+] as const satisfies readonly OptionSpec[];
+
+export type OptionName = (typeof OPTIONS)[number]['long'];
+
+// What commander hands over: strings for valued flags, booleans for switches, arrays for repeatables.
+export type RawOptions = Partial<Record<OptionName, string | boolean | string[]>>;
+
+// Commander's flag syntax for one row, e.g. "-i, --interface <if>".
+export function flagsOf(o: OptionSpec): string {
+  const names = [o.short ? `-${o.short}` : undefined, `--${o.long}`].filter(Boolean).join(', ');
+  return o.arg ? `${names} <${o.arg}>` : names;
+}
+
+// The option-table key as commander names it (camelCase of the long name).
+export function attributeOf(long: string): string {
+  return long.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}

@@ -1,0 +1,47 @@
+// `floatd status`: what the state files of running agents say, for people (text) or scripts (--json).
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readStateFile, type StateFile } from './state-file.js';
+
+const STATE_DIR = '/run/floatd';
+
+// Prints every known vhid's state; exit code 1 when there is nothing to show.
+export async function printStatus(o: { json?: boolean; stateFile?: string }): Promise<number> {
+  const paths = o.stateFile ? [o.stateFile] : await listStateFiles();
+  const docs: StateFile[] = [];
+  for (const p of paths) {
+    const doc = await readStateFile(p);
+    if (doc) docs.push(doc);
+    else if (o.stateFile) process.stderr.write(`floatd: --state-file "${p}" is missing or not a floatd state file\n`);
+  }
+  if (docs.length === 0) {
+    if (!o.stateFile) process.stderr.write(`floatd: no state files in ${STATE_DIR} (is floatd running? pass --state-file)\n`);
+    return 1;
+  }
+  if (o.json) process.stdout.write(`${JSON.stringify(docs.length === 1 ? docs[0] : docs, null, 2)}\n`);
+  else for (const d of docs) process.stdout.write(`${describe(d)}\n`);
+  return 0;
+}
+
+// One line a vhid, e.g. "vhid 10 VIP 10.0.0.99 on eth0: MASTER since … — reason".
+export function describe(d: StateFile): string {
+  const alive = isAlive(d.pid) ? '' : ` (stale: pid ${d.pid} is not running)`;
+  const role = d.state === 'MASTER' ? `MASTER${d.serving ? ', serving' : ', up hooks running'}` : d.state;
+  const master = d.master && d.state !== 'MASTER' ? `, master ${d.master}` : '';
+  const hooks = d.hooksInProgress.length > 0 ? `, hooks running: ${d.hooksInProgress.join(' ')}` : '';
+  return `vhid ${d.vhid} VIP ${d.vip} on ${d.interface} (${d.srcip}): ${role} since ${d.since}${master}, epoch ${d.epoch}${hooks} — ${d.reason}${alive}`;
+}
+
+async function listStateFiles(): Promise<string[]> {
+  const names = await readdir(STATE_DIR).catch(() => [] as string[]);
+  return names.filter((n) => n.endsWith('.json')).sort().map((n) => join(STATE_DIR, n));
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
