@@ -111,7 +111,7 @@ export function step(cfg: Settings, state: State, event: Event, now: number): St
     case 'advert':
       return onAdvert(cfg, { ...state, maxEpochSeen: Math.max(state.maxEpochSeen, event.advert.epoch) }, event.advert, now);
     case 'up-complete':
-      return isCurrent(state, event.epoch) ? same({ ...state, serving: true }) : same(state);
+      return state.role === 'master' && state.epoch === event.epoch ? same({ ...state, serving: true }) : same(state);
     case 'up-failed':
       // Already releasing: the down work is queued; a second release would run it twice.
       if (state.role !== 'master' || state.epoch !== event.epoch) return same(state);
@@ -238,7 +238,11 @@ function masterHearsAdvert(cfg: Settings, state: State, them: Peer, now: number)
     return demote(cfg, state, them, now, `newer master ${them.address} (epoch ${them.epoch} > ${state.epoch})`);
   }
   if (them.epoch === state.epoch && comparePreference(them, selfCandidate(cfg)) < 0) {
-    const why = advertIntervalMs(them) === advertIntervalMs(cfg) ? 'equal interval, higher address' : `advskew ${them.advskew} < ${cfg.advskew}`;
+    const [theirs, mine] = [advertIntervalMs(them), advertIntervalMs(cfg)];
+    const why =
+      theirs === mine ? 'equal interval, higher address'
+      : them.advbaseMs === cfg.advbaseMs ? `advskew ${them.advskew} < ${cfg.advskew}`
+      : `interval ${formatMs(theirs)} < ${formatMs(mine)}`;
     return demote(cfg, state, them, now, `preempted by ${them.address} (${why})`);
   }
   return same(state);
@@ -296,10 +300,6 @@ function mayPromote(state: State, now: number): boolean {
   return state.linkUp && now >= state.holdUntil;
 }
 
-function isCurrent(state: State, epoch: number): boolean {
-  return (state.role === 'master' || state.role === 'releasing') && state.epoch === epoch;
-}
-
 // BACKUP → MASTER. Entry effects in a fixed order: advert (claim at once), ucarp -u script, VIP, GARP,
 // hooks directory, then the completion report (keepalived vrrp_state_become_master order: VIPs → GARP → notify).
 function promote(cfg: Settings, state: State, now: number, reason: string): Step {
@@ -340,7 +340,7 @@ function demote(cfg: Settings, state: State, winner: Peer | undefined, now: numb
 function release(cfg: Settings, state: State, now: number, reason: string): Step {
   const target = state.exitAfterRelease ? 'STOPPED' : 'BACKUP';
   return {
-    state: transition(state, 'releasing', now, reason),
+    state: { ...transition(state, 'releasing', now, reason), serving: false },
     effects: [
       { kind: 'cancel-up' },
       ...downHooks(state.epoch, { state: target, previous: 'MASTER', reason }),

@@ -44,7 +44,7 @@ export function compareAddresses(a: string, b: string): number {
 export function comparePreference(a: Candidate, b: Candidate): number {
   const d = advertIntervalMs(a) - advertIntervalMs(b);
   if (d !== 0) return Math.sign(d);
-  return -compareAddresses(a.address, b.address);
+  return compareAddresses(b.address, a.address);
 }
 
 // "1.5 s" / "120 ms" for log lines and reasons.
