@@ -1,0 +1,46 @@
+// The shipped unit must pass systemd-analyze verify (PID 1 is not systemd on CI, so it is never started here).
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const UNIT = resolve('scripts/systemd/floatd@.service');
+let dir: string;
+
+// verify wants the ExecStart binary to exist: point it at this checkout's build.
+async function verify(text: string): Promise<{ exitCode: number | undefined; complaints: string }> {
+  const path = join(dir, 'floatd@vip10.service');
+  await writeFile(path, text.replace('/usr/local/bin/floatd', `${process.execPath} ${resolve('dist/cli.js')}`));
+  const r = await execa('systemd-analyze', ['verify', path], { reject: false });
+  // verify also reports unrelated host units; only lines about this file count.
+  const complaints = `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => l.includes('floatd@vip10')).join('\n');
+  return { exitCode: r.exitCode, complaints };
+}
+
+describe('scripts/systemd/floatd@.service', () => {
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'floatd-unit-'));
+    await copyFile(UNIT, join(dir, 'original.service'));
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  it('passes systemd-analyze verify without a complaint', async () => {
+    const r = await verify(await readFile(UNIT, 'utf8'));
+    expect(r.complaints).toBe('');
+    expect(r.exitCode).toBe(0);
+  });
+
+  it('would be caught if it were broken (the check can fail)', async () => {
+    const broken = (await readFile(UNIT, 'utf8')).replace('Type=simple', 'Type=bogus');
+    const r = await verify(broken);
+    expect(r.complaints).toMatch(/Failed to parse service type/);
+  });
+
+  it('gives the down hooks longer than the default hook timeout to finish', async () => {
+    const text = await readFile(UNIT, 'utf8');
+    const stop = Number(/^TimeoutStopSec=(\d+)/m.exec(text)?.[1]);
+    expect(stop).toBeGreaterThan(60);
+    expect(text).not.toMatch(/ExecStart=.*\s-B\b/);
+  });
+});
