@@ -110,11 +110,9 @@ async function readSecret(s: SecretSource): Promise<Buffer> {
 }
 
 async function checkPaths(cfg: Config): Promise<void> {
-  if (cfg.vipDriver === 'ip' || cfg.interface !== 'lo') {
-    await access(`/sys/class/net/${cfg.interface}`).catch(() => {
-      throw new StartupError(`--interface "${cfg.interface}" does not exist on this host (see: ip link)`);
-    });
-  }
+  await access(`/sys/class/net/${cfg.interface}`).catch(() => {
+    throw new StartupError(`--interface "${cfg.interface}" does not exist on this host (see: ip link)`);
+  });
   const scripts: [string, string | undefined][] = [['--upscript', cfg.upscript], ['--downscript', cfg.downscript]];
   for (const [flag, path] of scripts) {
     if (path === undefined) continue;
