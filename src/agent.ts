@@ -1,10 +1,10 @@
 // The driver: real sockets, timers and signals feed step(); its effects are carried out here, adverts
 // at once and everything else through the serial effect queue, so adverts never wait for hooks.
 import { readFile } from 'node:fs/promises';
-import { execa } from 'execa';
 import { performance } from 'node:perf_hooks';
 import type { Config } from './config.js';
 import { EffectQueue, type QueuedEffect } from './effect-queue.js';
+import { runCommand } from './effects/command.js';
 import { arpingAnnouncer, recordAnnouncer, type Announcer } from './effects/garp.js';
 import { listHookDir, runHooks } from './effects/hooks.js';
 import { ipVipDriver, recordVipDriver, type VipDriver } from './effects/vip.js';
@@ -72,7 +72,7 @@ class Agent {
       cooldownMs: cfg.cooldownMs,
     };
     const real = cfg.vipDriver === 'ip';
-    this.vip = (real ? ipVipDriver : recordVipDriver)(cfg.interface, cfg.vip, this.log);
+    this.vip = real ? ipVipDriver({ iface: cfg.interface, vip: cfg.vip, log: this.log, lookFirst: cfg.upscript !== undefined }) : recordVipDriver(cfg.interface, cfg.vip, this.log);
     this.announcer = (real ? arpingAnnouncer : recordAnnouncer)(cfg.interface, cfg.vip, this.log);
     this.queue = new EffectQueue((e, signal) => this.runQueued(e, signal));
   }
@@ -336,7 +336,7 @@ class Agent {
 
 // The directed broadcast address of the subnet --srcip is on (ucarp -M).
 async function broadcastAddress(iface: string, srcip: string): Promise<string> {
-  const r = await execa('ip', ['-j', '-4', 'addr', 'show', 'dev', iface], { reject: false });
+  const r = await runCommand('ip', ['-j', '-4', 'addr', 'show', 'dev', iface]);
   const infos = (JSON.parse(r.stdout || '[]') as { addr_info?: { local: string; broadcast?: string }[] }[]).flatMap((l) => l.addr_info ?? []);
   const mine = infos.find((a) => a.local === srcip);
   if (!mine?.broadcast) throw new Error(`--nomcast: --srcip ${srcip} on --interface ${iface} has no broadcast address`);

@@ -1,6 +1,6 @@
 // Gratuitous ARP for the VIP through iputils arping, so switches and clients move to this host at once.
 // arping counts in whole seconds, so it runs in the background: nothing on the election path waits for it.
-import { execa, type ResultPromise } from 'execa';
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '../log.js';
 
 // Announcements can be started and, on demotion, stopped (a stale announcer would pull traffic back).
@@ -14,15 +14,14 @@ const COUNT = 3;
 
 // Unsolicited ARP requests (-U) and replies (-A) for the VIP from `iface`, as keepalived sends both kinds of hosts honour.
 export function arpingAnnouncer(iface: string, vip: string, log: Logger): Announcer {
-  const running = new Set<ResultPromise>();
+  const running = new Set<ChildProcess>();
   const start = (mode: '-U' | '-A') => {
-    const child = execa('arping', ['-q', mode, '-c', String(COUNT), '-I', iface, vip], { reject: false, stdin: 'ignore' });
+    // A plain spawn: the first announcement leaves as soon as arping runs, and execa would add milliseconds.
+    const child = spawn('arping', ['-q', mode, '-c', String(COUNT), '-I', iface, vip], { stdio: 'ignore' });
     running.add(child);
-    void child.then((r) => {
-      running.delete(child);
-      // With -U/-A no replies are expected, so arping's exit status says nothing; a failure to start does.
-      if (r.failed && r.exitCode === undefined && !r.isTerminated) log.warn({ vip, iface, err: r.shortMessage }, 'cannot send gratuitous ARP (is iputils-arping installed?)');
-    });
+    child.on('error', (err) => log.warn({ vip, iface, err: err.message }, 'cannot send gratuitous ARP (is iputils-arping installed?)'));
+    // With -U/-A no replies are expected, so arping's exit status says nothing.
+    child.on('close', () => running.delete(child));
   };
   return {
     announce() {

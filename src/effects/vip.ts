@@ -1,7 +1,7 @@
 // The VIP on the interface, through real ip(8). Both operations are idempotent: an address already
 // there (added by a ucarp-style vip-up script, say) is left as it is, and removing an absent one succeeds.
-import { execa } from 'execa';
 import type { Logger } from '../log.js';
+import { runCommand } from './command.js';
 
 // Outcome of one VIP operation; never thrown, so the effect queue can decide what a failure means.
 export type VipResult = { ok: true; changed: boolean } | { ok: false; error: string };
@@ -12,49 +12,60 @@ export interface VipDriver {
   remove(): Promise<VipResult>;
 }
 
-interface AddrInfo {
-  local: string;
-  prefixlen: number;
+export interface IpVipOptions {
+  iface: string;
+  vip: string;
+  log: Logger;
+  // A ucarp-style -u script may have added the VIP with its own prefix: look before adding.
+  lookFirst: boolean;
 }
 
-// The VIP as a /32 host address on `iface`, like ucarp's documented `ip addr add $2 dev $1`.
-export function ipVipDriver(iface: string, vip: string, log: Logger): VipDriver {
-  const present = async (): Promise<AddrInfo[]> => {
-    const r = await execa('ip', ['-j', '-4', 'addr', 'show', 'dev', iface], { reject: false });
-    if (r.exitCode !== 0) throw new Error(`ip addr show dev ${iface}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
-    const links = JSON.parse(r.stdout || '[]') as { addr_info?: AddrInfo[] }[];
-    return links.flatMap((l) => l.addr_info ?? []).filter((a) => a.local === vip);
+// What ip(8) says for "already there" and "not there", in the older errno wording and the newer extack wording.
+const ALREADY_THERE = /File exists|Address already assigned/;
+const NOT_THERE = /Cannot assign requested address|Address not found/;
+
+// The VIP as a /32 host address on the interface, like ucarp's documented `ip addr add $2 dev $1`.
+export function ipVipDriver(o: IpVipOptions): VipDriver {
+  const { iface, vip, log } = o;
+  const ip = async (...args: string[]) => {
+    const r = await runCommand('ip', args);
+    return { ...r, text: `ip ${args.join(' ')}: ${r.stderr.trim() || `exit ${r.exitCode}`}` };
+  };
+  // Prefix lengths the VIP currently has on the interface.
+  const prefixes = async (): Promise<number[] | string> => {
+    const r = await ip('-j', '-4', 'addr', 'show', 'dev', iface);
+    if (r.exitCode !== 0) return r.text;
+    const links = JSON.parse(r.stdout || '[]') as { addr_info?: { local: string; prefixlen: number }[] }[];
+    return links.flatMap((l) => l.addr_info ?? []).filter((a) => a.local === vip).map((a) => a.prefixlen);
   };
   return {
     async add() {
-      try {
-        if ((await present()).length > 0) {
-          log.info({ vip, iface }, 'VIP already on the interface');
+      if (o.lookFirst) {
+        const have = await prefixes();
+        if (typeof have === 'string') return { ok: false, error: have };
+        if (have.length > 0) {
+          log.info({ vip, iface, prefixes: have }, 'VIP already on the interface (added by a hook)');
           return { ok: true, changed: false };
         }
-        const r = await execa('ip', ['addr', 'add', `${vip}/32`, 'dev', iface], { reject: false });
-        // "File exists": someone (a hook) added it between our look and our add; that is success too.
-        if (r.exitCode !== 0 && !/File exists/.test(r.stderr)) return { ok: false, error: `ip addr add ${vip}/32 dev ${iface}: ${r.stderr.trim()}` };
-        return { ok: true, changed: r.exitCode === 0 };
-      } catch (err) {
-        return { ok: false, error: (err as Error).message };
       }
+      const r = await ip('addr', 'add', `${vip}/32`, 'dev', iface);
+      if (r.exitCode === 0) return { ok: true, changed: true };
+      // Already there is what we want.
+      return ALREADY_THERE.test(r.stderr) ? { ok: true, changed: false } : { ok: false, error: r.text };
     },
     async remove() {
-      try {
-        let changed = false;
-        // Remove every prefix the VIP is on: a legacy script may have added it as /24.
-        for (const a of await present()) {
-          const r = await execa('ip', ['addr', 'del', `${vip}/${a.prefixlen}`, 'dev', iface], { reject: false });
-          if (r.exitCode !== 0 && !/Cannot assign requested address/.test(r.stderr)) {
-            return { ok: false, error: `ip addr del ${vip}/${a.prefixlen} dev ${iface}: ${r.stderr.trim()}` };
-          }
-          changed ||= r.exitCode === 0;
-        }
-        return { ok: true, changed };
-      } catch (err) {
-        return { ok: false, error: (err as Error).message };
+      const r = await ip('addr', 'del', `${vip}/32`, 'dev', iface);
+      if (r.exitCode !== 0 && !NOT_THERE.test(r.stderr)) return { ok: false, error: r.text };
+      let changed = r.exitCode === 0;
+      // A legacy script may have added it with another prefix (/24): remove every one left.
+      const left = await prefixes();
+      if (typeof left === 'string') return { ok: false, error: left };
+      for (const prefix of left) {
+        const d = await ip('addr', 'del', `${vip}/${prefix}`, 'dev', iface);
+        if (d.exitCode !== 0 && !NOT_THERE.test(d.stderr)) return { ok: false, error: d.text };
+        changed ||= d.exitCode === 0;
       }
+      return { ok: true, changed };
     },
   };
 }

@@ -1,0 +1,22 @@
+// A bare child_process run for ip(8): on the failover path every millisecond counts, and execa's extra
+// machinery costs about twice a plain spawn here. Hooks, which need groups and timeouts, use execa.
+import { spawn } from 'node:child_process';
+
+export interface CommandResult {
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+// Runs `file args` without a shell and collects its output; a spawn failure becomes exit code null.
+export function runCommand(file: string, args: readonly string[]): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (e) => resolve({ exitCode: null, stdout: '', stderr: e.message }));
+    child.on('close', (code) => resolve({ exitCode: code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+  });
+}
