@@ -30,8 +30,7 @@ function buildProgram(): Command {
   for (const spec of OPTIONS as readonly OptionSpec[]) {
     const opt = new Option(flagsOf(spec), spec.description);
     if (spec.repeatable) opt.argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]);
-    // Defaults are only shown here; config.ts applies them, so validation sees every value the same way.
-    program.addOption(spec.default === undefined ? opt : opt.default(undefined, spec.default));
+    program.addOption(spec.default === undefined ? opt : opt.default(spec.default));
     for (const alias of spec.aliases ?? []) {
       program.addOption(new Option(`--${alias} <${spec.arg}>`, `alias of --${spec.long}`).hideHelp());
     }
