@@ -94,7 +94,7 @@ class Agent {
     this.installSignals();
     this.watchLink();
     void this.receive(this.transport);
-    this.log.info({ vhid: this.cfg.vhid, vip: this.cfg.vip, interface: this.cfg.interface, srcip: this.cfg.srcip, advbase: this.cfg.advbaseMs / 1000, advskew: this.cfg.advskew, transport: this.describeTransport() }, 'floatd starting');
+    this.log.info({ vip: this.cfg.vip, interface: this.cfg.interface, srcip: this.cfg.srcip, advbase: this.cfg.advbaseMs / 1000, advskew: this.cfg.advskew, transport: this.describeTransport() }, 'floatd starting');
     this.dispatch({ type: 'start' });
     const code = await done;
     await this.cleanup();

@@ -26,7 +26,7 @@ function buildProgram(): Command {
     .description('Elect one master per virtual IP over UDP (ucarp-compatible flags) and run ordered hooks.')
     .enablePositionalOptions()
     .showHelpAfterError('(run floatd --help for the flags)')
-    .configureOutput({ outputError: (s, write) => write(s) });
+    .configureOutput({ outputError: (s, write) => write(`floatd: ${s}`) });
   for (const spec of OPTIONS as readonly OptionSpec[]) {
     const opt = new Option(flagsOf(spec), spec.description);
     if (spec.repeatable) opt.argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]);

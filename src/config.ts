@@ -64,10 +64,11 @@ export function validate(raw: RawOptions, env: Readonly<Record<string, string | 
   const advbase = v.number('advbase', 0.01, 255);
   const advbaseMs = Math.round(advbase * 1000);
   const nomcast = v.bool('nomcast');
-  const peers = v.list('peer').map((p) => parsePeer(p, problems));
+  const port = v.int('port', 1, 65535);
+  const peers = v.list('peer').map((p) => parsePeer(p, port, problems));
   const srcip = v.ipv4('srcip', { required: true });
   const mcast = v.ipv4('mcast');
-  if (mcast && !isMulticast(mcast)) problems.push(`--mcast must be a multicast address (224.0.0.0–239.255.255.255), got "${mcast}"`);
+  if (isIPv4(mcast) && !isMulticast(mcast)) problems.push(`--mcast must be a multicast address (224.0.0.0–239.255.255.255), got "${mcast}"`);
   if (nomcast && peers.length > 0) problems.push('--nomcast and --peer cannot be combined: choose broadcast or unicast adverts');
   for (const p of peers) if (p.address === srcip) problems.push(`--peer must name other nodes, got this node's own --srcip "${p.address}"`);
 
@@ -92,7 +93,7 @@ export function validate(raw: RawOptions, env: Readonly<Record<string, string | 
     facility: v.oneOf('facility', FACILITIES),
     xparam: v.optional('xparam', { allowEmpty: true }),
     mcast,
-    port: v.int('port', 1, 65535),
+    port,
     peers,
     hooksDir: v.optional('hooks-dir'),
     hookTimeoutMs: Math.round(v.number('hook-timeout', 0.001, 86400) * 1000),
@@ -121,9 +122,10 @@ function secretSource(raw: RawOptions, env: Readonly<Record<string, string | und
   return { kind: 'pass', value: '', fromEnv: false };
 }
 
-function parsePeer(text: string, problems: string[]): Peer {
+// A peer without :port listens on our own --port.
+function parsePeer(text: string, ownPort: number, problems: string[]): Peer {
   const m = /^([^:]+)(?::(\d{1,5}))?$/.exec(text);
-  const port = m?.[2] === undefined ? Number(defaultOf('port')) : Number(m[2]);
+  const port = m?.[2] === undefined ? ownPort : Number(m[2]);
   if (!m || !isIPv4(m[1] ?? '') || port < 1 || port > 65535) {
     problems.push(`--peer must be an IPv4 address with an optional :port, got "${text}"`);
     return { address: '', port: 0 };
