@@ -128,7 +128,7 @@ export async function openTransport(o: TransportOptions): Promise<Transport> {
   const tx = dgram.createSocket({ type: 'udp4' });
   try {
     // Unicast receives only what is sent to us; multicast and broadcast need the wildcard address.
-    await bind(rx, d.kind === 'unicast' ? o.srcip : '0.0.0.0', o.port, `--port ${o.port}`);
+    await bind(rx, d.kind === 'unicast' ? o.srcip : '0.0.0.0', o.port, d.kind === 'unicast' ? `--srcip ${o.srcip} with --port ${o.port}` : `--port ${o.port}`);
     // Binding the sender to --srcip fixes the source address peers see and check.
     await bind(tx, o.srcip, 0, `--srcip ${o.srcip}`);
     if (d.kind === 'multicast') {
