@@ -70,6 +70,7 @@ class Agent {
       neutral: cfg.neutral,
       shutdownHooks: cfg.shutdownHooks,
       cooldownMs: cfg.cooldownMs,
+      advertsPerInterval: cfg.advertCopies,
     };
     const real = cfg.vipDriver === 'ip';
     this.vip = real ? ipVipDriver({ iface: cfg.interface, vip: cfg.vip, log: this.log, lookFirst: cfg.upscript !== undefined }) : recordVipDriver(cfg.interface, cfg.vip, this.log);

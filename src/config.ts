@@ -23,6 +23,7 @@ export interface Config {
   advbaseMs: number;
   advskew: number;
   deadratio: number;
+  advertCopies: number;
   upscript: string | undefined;
   downscript: string | undefined;
   shutdownHooks: boolean;
@@ -83,6 +84,7 @@ export function validate(raw: RawOptions, env: Readonly<Record<string, string | 
     advbaseMs,
     advskew: v.int('advskew', 0, 255),
     deadratio: v.int('deadratio', 1, 255),
+    advertCopies: v.int('advert-copies', 1, 10),
     upscript: v.optional('upscript'),
     downscript: v.optional('downscript'),
     shutdownHooks: v.bool('shutdown'),

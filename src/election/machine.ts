@@ -25,6 +25,9 @@ export interface Settings {
   neutral: boolean; // -n: no down hooks on the startup INIT → BACKUP transition (ucarp)
   shutdownHooks: boolean; // -z: give the VIP up in order on SIGTERM/SIGINT (ucarp runs the down script)
   cooldownMs: number; // how long a node that gave up (failed up hook, SIGUSR2) stays out of the election
+  // Adverts per advert interval, evenly spread: with 2, a lossy link must drop 2 × deadratio adverts in a
+  // row before a backup promotes. 1 is ucarp's rate; the election timing is the same either way.
+  advertsPerInterval: number;
 }
 
 // The master this node last heard, or itself when master.
@@ -169,7 +172,7 @@ function tick(cfg: Settings, state: State, now: number): Step {
     case 'releasing':
       if (state.nextAdvertAt === undefined || now < state.nextAdvertAt) return same(state);
       return {
-        state: { ...state, nextAdvertAt: now + advertIntervalMs(cfg) },
+        state: { ...state, nextAdvertAt: now + advertSpacingMs(cfg) },
         effects: [{ kind: 'send', type: 'advert', epoch: state.epoch }],
       };
     case 'backup': {
@@ -296,6 +299,10 @@ function onLink(cfg: Settings, state: State, up: boolean, now: number): Step {
   return same(down);
 }
 
+function advertSpacingMs(cfg: Settings): number {
+  return advertIntervalMs(cfg) / Math.max(1, cfg.advertsPerInterval);
+}
+
 function mayPromote(state: State, now: number): boolean {
   return state.linkUp && now >= state.holdUntil;
 }
@@ -311,7 +318,7 @@ function promote(cfg: Settings, state: State, now: number, reason: string): Step
     maxEpochSeen: epoch,
     master: { ...selfCandidate(cfg), epoch, resigned: false },
     masterDownAt: undefined,
-    nextAdvertAt: now + advertIntervalMs(cfg),
+    nextAdvertAt: now + advertSpacingMs(cfg),
     serving: false,
   };
   return {

@@ -20,6 +20,7 @@ export function settings(over: Partial<Settings> = {}): Settings {
     neutral: false,
     shutdownHooks: false,
     cooldownMs: 10_000,
+    advertsPerInterval: 1,
     ...over,
   };
 }
