@@ -15,8 +15,6 @@ import { sign, Verifier } from './protocol/auth.js';
 import { openTransport, type Destination, type Transport } from './net/transport.js';
 import { readStateFile, writeStateFile, type StateFile } from './state-file.js';
 
-// Sequence numbers reserved ahead in the state file, so a restart with the clock set back still sends higher ones.
-const SEQ_RESERVE = 1_000_000_000n;
 const LINK_POLL_MS = 500;
 
 export const LABELS = { init: 'INIT', backup: 'BACKUP', master: 'MASTER', releasing: 'RELEASING', stopped: 'STOPPED' } as const satisfies Record<Role, string>;
@@ -80,10 +78,13 @@ class Agent {
 
   async run(): Promise<number> {
     const previous = await readStateFile(this.cfg.stateFile);
+    // seq = wall-clock µs at start, +1 per packet: it rises across restarts as long as the clock does;
+    // the state file's floor only helps a restart whose clock went back.
     const wallMicros = BigInt(Date.now()) * 1000n;
-    const floor = previous ? BigInt(previous.seqFloor) : 0n;
+    const floor = /^\d{1,20}$/.test(String(previous?.seqFloor)) ? BigInt(String(previous?.seqFloor)) : 0n;
     this.seq = wallMicros > floor ? wallMicros : floor;
-    this.state = initialState(this.now(), previous?.maxEpochSeen ?? 0);
+    const epoch = previous?.maxEpochSeen;
+    this.state = initialState(this.now(), Number.isSafeInteger(epoch) && (epoch ?? 0) >= 0 ? (epoch ?? 0) : 0);
     this.transport = await openTransport({
       srcip: this.cfg.srcip,
       port: this.cfg.port,
@@ -308,7 +309,8 @@ class Agent {
       serving: s.serving,
       vipHeld: this.vipHeld,
       hooksInProgress: this.hooksInProgress,
-      seqFloor: String(this.seq + SEQ_RESERVE),
+      // Not reserved ahead: after a reboot (/run wiped) the wall clock must be able to exceed what peers saw.
+      seqFloor: String(this.seq),
       updatedAt: new Date().toISOString(),
     };
   }
