@@ -327,7 +327,10 @@ class Agent {
     clearTimeout(this.timer);
     clearInterval(this.linkTimer);
     for (const [sig, fn] of this.signalHandlers) process.off(sig, fn);
+    // Abort whatever still runs and wait: a hook that ignores SIGTERM is SIGKILLed after its grace, and
+    // must not outlive the agent that started it.
     this.queue.clear();
+    await this.queue.drained();
     this.announcer.stop();
     await this.transport?.flush();
     this.transport?.close();
