@@ -212,8 +212,10 @@ function onAdvert(cfg: Settings, state: State, a: Advert, now: number): Step {
 }
 
 function backupHearsResign(cfg: Settings, state: State, them: Peer, now: number): Step {
-  // Only the master we follow can hand over; a resign from anyone else changes nothing.
-  if (state.master !== undefined && state.master.address !== them.address) return same(state);
+  // Only the master we follow, in its current mastership, can hand over: a resign from anyone else, or
+  // one older than the epoch we follow (a replay to a freshly restarted node), changes nothing.
+  const m = state.master;
+  if (m === undefined || m.address !== them.address || them.epoch < m.epoch || them.epoch < state.maxEpochSeen) return same(state);
   return same({ ...state, master: { ...them, resigned: true }, masterDownAt: now + resignDelayMs(cfg.advskew) });
 }
 

@@ -2,7 +2,7 @@
 // and receives; verification belongs to protocol/auth, and a bad packet is a rate-limited warning, never a crash.
 import dgram, { type Socket } from 'node:dgram';
 import { once } from 'node:events';
-import { ipv4Bytes, type Advert } from '../protocol/advert.js';
+import { PACKET_LENGTH, SENDER_OFFSET, ipv4Bytes, type Advert } from '../protocol/advert.js';
 import type { Verifier, VerifyOutcome } from '../protocol/auth.js';
 import { rateLimited, type Logger } from '../log.js';
 import type { Peer } from '../config.js';
@@ -98,17 +98,21 @@ export class Transport implements AsyncIterable<Advert> {
   }
 
   private receive(msg: Buffer, from: string): void {
-    // Own adverts come back over multicast loopback and broadcast: a cheap byte check before any HMAC.
-    if (msg.length >= 28 && msg.subarray(24, 28).equals(this.self)) return;
     const d = this.o.destination;
     if (d.kind === 'unicast' && !d.peers.some((p) => p.address === from)) {
       return this.drop('not-a-peer', from, `advert from ${from}, which is not a --peer: ignored`);
     }
+    // Cheap byte checks before any HMAC, and before verify() can move a replay mark: the claimed sender
+    // must be the datagram's source, and our own adverts (multicast loopback, broadcast) are skipped silently.
+    if (msg.length === PACKET_LENGTH) {
+      const claimed = msg.subarray(SENDER_OFFSET, SENDER_OFFSET + 4);
+      if (!claimed.equals(Buffer.from(ipv4Bytes(from)))) {
+        return this.drop('address-mismatch', from, `advert claiming sender ${claimed.join('.')} arrived from ${from}: ignored (NAT or spoofing?)`);
+      }
+      if (claimed.equals(this.self)) return;
+    }
     const result = this.o.verifier.verify(msg);
     if (result.outcome !== 'ok') return this.drop(result.outcome, from, result.detail);
-    if (result.advert.sender !== from) {
-      return this.drop('address-mismatch', from, `advert signed for ${result.advert.sender} arrived from ${from}: ignored (NAT or spoofing?)`);
-    }
     if (this.queue.length >= QUEUE_LIMIT) return this.drop('overflow', from, 'advert queue full: dropping adverts');
     this.queue.push(result.advert);
     this.wake?.();

@@ -8,6 +8,8 @@ export const VERSION = 1;
 export const HEADER_LENGTH = 32;
 export const MAC_LENGTH = 32;
 export const PACKET_LENGTH = HEADER_LENGTH + MAC_LENGTH;
+// Where the sender address sits, for the transport's cheap source check before any HMAC.
+export const SENDER_OFFSET = 24;
 
 // 'advert' is a master's periodic announcement; 'resign' is sent once by a master that gives up
 // the VIP, so backups take over at once (RFC 5798 §6.4.3 "priority 0" advert, in CARP/ucarp terms).
@@ -42,7 +44,7 @@ export function encodeHeader(a: Advert): Buffer {
   b.writeUInt32BE(a.advbaseMs, 8);
   b.writeUInt32BE(a.epoch, 12);
   b.writeBigUInt64BE(a.seq, 16);
-  writeIPv4(b, 24, a.sender);
+  writeIPv4(b, SENDER_OFFSET, a.sender);
   writeIPv4(b, 28, a.vip);
   return b;
 }
