@@ -1,10 +1,11 @@
 // Bad datagrams at a running master's port: garbage, a wrong key, a wrong vhid or VIP, senders that are
-// not peers, and replays of real adverts captured on the wire. The master must stay master, keep
-// advertising and warn at a bounded rate (transport: one warning per reason and source per 10 s).
+// not peers, adverts naming a sender other than their source address, and replays of real adverts captured
+// on the wire. The master must stay master, keep advertising and warn at a bounded rate (transport: one
+// warning per reason and source per 10 s).
 import { randomBytes } from 'node:crypto';
 import dgram, { type Socket } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
-import type { Advert } from '../../src/protocol/advert.js';
+import { PACKET_LENGTH, SENDER_OFFSET, ipv4Bytes, type Advert } from '../../src/protocol/advert.js';
 import { sign } from '../../src/protocol/auth.js';
 import { SECRET, VHID, VIP, clusterPerTest, sleep, type Cluster, type ClusterNode } from '../support/cluster.js';
 
@@ -46,6 +47,19 @@ async function sendAll(from: Socket, packets: Buffer[], to: ClusterNode, port: n
   }
 }
 
+// True when the transport drops `p` from `from` as 'address-mismatch' before any HMAC: a 64-byte datagram
+// whose signed-sender bytes are not its source address.
+function mismatched(p: Buffer, from: string): boolean {
+  return p.length === PACKET_LENGTH && !p.subarray(SENDER_OFFSET, SENDER_OFFSET + 4).equals(Buffer.from(ipv4Bytes(from)));
+}
+
+// Per-reason growth of the drop counters between two dumps (reasons that did not grow are left out).
+function dropsBetween(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(after).map(([r, n]) => [r, n - (before[r] ?? 0)] as const).filter(([, d]) => d !== 0));
+}
+
+const total = (drops: Record<string, number>): number => Object.values(drops).reduce((a, b) => a + b, 0);
+
 // The drop counters from a SIGUSR1 state dump.
 async function dumpDrops(c: Cluster, n: ClusterNode): Promise<{ state: unknown; drops: Record<string, number> }> {
   const since = c.mark();
@@ -62,6 +76,7 @@ describe('bad datagrams', () => {
     const oldSeq = capturedSeqs.reduce((a, b) => (a < b ? a : b));
     const repeat = (n: number, make: (i: number) => Buffer) => Array.from({ length: n }, (_, i) => make(i));
 
+    // From node2's address, naming node2: past the source check, so verify() gives every verdict.
     const fromPeer = [
       ...repeat(300, () => sign(advert({}), Buffer.from('not-the-secret'))), // wrong key
       ...repeat(300, () => sign(advert({ vhid: VHID + 1 }), key)), // another virtual host
@@ -74,15 +89,34 @@ describe('bad datagrams', () => {
       ...repeat(200, () => randomBytes(64)),
       ...repeat(100, (i) => Buffer.concat([Buffer.from([0x46, 0x44, 1, 1 + (i % 4)]), randomBytes(60)])), // right magic, junk after it
     ];
+    // From the observer (a --peer), well signed but naming another sender: node2's real adverts relayed, and
+    // adverts naming the master itself. Dropped before any HMAC or replay mark.
+    const relayed = [...repeat(100, (i) => captured[i % captured.length] as Buffer), ...repeat(100, () => sign(advert({ sender: master.ip }), key))];
     const stranger = repeat(200, () => sign(advert({ sender: '127.0.0.9' }), key)); // well signed, but not a --peer
-    const sent = fromPeer.length + garbage.length + stranger.length;
+    const fromObserver = [...garbage, ...relayed];
+    const sent = fromPeer.length + fromObserver.length + stranger.length;
     expect(sent).toBeGreaterThanOrEqual(2_000);
+    // What the master must count, reason by reason: a 64-byte datagram that does not name its source is an
+    // address-mismatch (random bytes almost always are); the observer's other datagrams fail the codec.
+    const mismatches = fromObserver.filter((p) => mismatched(p, c.observerIp)).length;
+    expect(mismatches).toBeGreaterThanOrEqual(200 + 100 + relayed.length);
+    expect(relayed.every((p) => mismatched(p, c.observerIp)) && fromPeer.every((p) => !mismatched(p, other.ip))).toBe(true);
+    const expected = {
+      'bad-hmac': 300,
+      'wrong-vhid': 300,
+      'wrong-vip': 200,
+      staleOrReplay: 400,
+      'address-mismatch': mismatches,
+      malformed: fromObserver.length - mismatches,
+      'not-a-peer': stranger.length,
+    };
 
+    const before = await dumpDrops(c, master);
     const sockets = await Promise.all([socketOn(other.ip), socketOn(c.observerIp), socketOn('127.0.0.9')]);
     const [peerSock, observerSock, strangerSock] = sockets as [Socket, Socket, Socket];
     const since = c.mark();
     try {
-      await Promise.all([sendAll(peerSock, fromPeer, master, c.port), sendAll(observerSock, garbage, master, c.port), sendAll(strangerSock, stranger, master, c.port)]);
+      await Promise.all([sendAll(peerSock, fromPeer, master, c.port), sendAll(observerSock, fromObserver, master, c.port), sendAll(strangerSock, stranger, master, c.port)]);
     } finally {
       for (const s of sockets) s.close();
     }
@@ -95,40 +129,54 @@ describe('bad datagrams', () => {
     expect(other.state).toBe('BACKUP');
     expect(c.advertsFrom(master, after).every((p) => p.advert?.epoch === 2)).toBe(true);
 
-    const { state, drops } = await dumpDrops(c, master);
+    const { state, drops: now } = await dumpDrops(c, master);
     expect(state).toBe('MASTER');
-    for (const reason of ['malformed', 'bad-hmac', 'wrong-vhid', 'wrong-vip', 'not-a-peer']) expect(drops[reason], reason).toBeGreaterThan(0);
-    expect((drops.stale ?? 0) + (drops.replay ?? 0)).toBeGreaterThan(0);
-    expect(Object.values(drops).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(sent);
+    const drops = dropsBetween(before.drops, now);
+    // Every datagram sent was read and counted under its reason.
+    const { stale = 0, replay = 0, ...rest } = drops;
+    const { staleOrReplay, ...others } = expected;
+    expect({ ...rest, staleOrReplay: stale + replay }, JSON.stringify(drops)).toEqual({ ...others, staleOrReplay });
+    expect(total(drops)).toBe(sent);
 
     // At most one warning per (reason, source address) in the 10 s window: a handful for the whole flood.
     const warnings = c.events(master, since).filter((e) => e.level === WARN);
     expect(warnings.length).toBeLessThanOrEqual(12);
     const keys = warnings.map((w) => `${String(w.drop)}:${String(w.from)}`);
     expect(new Set(keys).size).toBe(keys.length);
-    expect(new Set(warnings.map((w) => w.drop))).toEqual(new Set(['malformed', 'bad-hmac', 'wrong-vhid', 'wrong-vip', 'not-a-peer', ...Object.keys(drops).filter((k) => k === 'stale' || k === 'replay')]));
+    expect(new Set(warnings.map((w) => w.drop))).toEqual(new Set(['malformed', 'address-mismatch', 'bad-hmac', 'wrong-vhid', 'wrong-vip', 'not-a-peer', ...Object.keys(drops).filter((k) => k === 'stale' || k === 'replay')]));
+    // Exactly one per reason, from the source that provoked it.
+    const sourceOf = (reason: string) => (reason === 'not-a-peer' ? '127.0.0.9' : reason === 'malformed' || reason === 'address-mismatch' ? c.observerIp : other.ip);
+    expect([...keys].sort()).toEqual(Object.keys(drops).map((r) => `${r}:${sourceOf(r)}`).sort());
     expect(warnings.find((w) => w.drop === 'bad-hmac')?.msg).toMatch(/check vhid, password and virtual IP/);
+    expect(warnings.find((w) => w.drop === 'address-mismatch')?.msg).toMatch(new RegExp(`^advert claiming sender [\\d.]+ arrived from ${c.observerIp.replaceAll('.', '\\.')}: ignored \\(NAT or spoofing\\?\\)$`));
   });
 
-  it('adverts captured on the wire and replayed at the master are all dropped as replays and change nothing', async () => {
+  it('adverts captured on the wire and replayed at the master are all dropped as replays from their sender’s address, and as address-mismatch when relayed from another, and change nothing', async () => {
     const { c, master, other, captured } = await masterWithCapturedAdverts();
     // Re-signed with the real key and a huge epoch but an old sequence number: only the replay check stops it.
     const oldSeq = captured[0]?.readBigUInt64BE(16) ?? 0n;
     const forged = sign(advert({ seq: oldSeq }), Buffer.from(SECRET));
     const packets = [...captured, ...captured, forged, forged];
 
-    const sock = await socketOn(other.ip);
+    const before = await dumpDrops(c, master);
+    const sockets = await Promise.all([socketOn(other.ip), socketOn(c.observerIp)]);
+    const [peerSock, observerSock] = sockets as [Socket, Socket];
     const since = c.mark();
     try {
-      await sendAll(sock, packets, master, c.port);
+      // Relayed copies first, from the observer (a --peer too): they must not reach verify() at all.
+      await sendAll(observerSock, packets, master, c.port);
+      await sendAll(peerSock, packets, master, c.port);
     } finally {
-      sock.close();
+      for (const s of sockets) s.close();
     }
     // Datagrams queued before two more adverts went out have been read by then.
     const after = c.mark();
     await c.waitFor(() => c.advertsFrom(master, after).length >= 2, 5_000, '2 adverts from the master after the replay');
-    const { state, drops } = await dumpDrops(c, master);
-    expect((drops.stale ?? 0) + (drops.replay ?? 0)).toBe(packets.length);
+    const { state, drops: now } = await dumpDrops(c, master);
+    const drops = dropsBetween(before.drops, now);
+    expect(Object.keys(drops).filter((r) => r !== 'address-mismatch' && r !== 'stale' && r !== 'replay'), JSON.stringify(drops)).toEqual([]);
+    expect(drops['address-mismatch'], JSON.stringify(drops)).toBe(packets.length);
+    expect((drops.stale ?? 0) + (drops.replay ?? 0), JSON.stringify(drops)).toBe(packets.length);
     expect(state).toBe('MASTER');
     expect(c.events(undefined, since).filter((e) => e.event === 'transition')).toEqual([]);
     expect(c.masters()).toEqual([master]);
