@@ -115,6 +115,12 @@ export class Lab {
     return h;
   }
 
+  // The root-namespace end of a host's veth pair, its port on the bridge: tc there cuts or shapes the host's
+  // traffic from outside, while the host's own link stays up.
+  bridgePort(host: LabHost): string {
+    return this.portOf(host.name);
+  }
+
   // Runs a command inside a host's namespace; never throws on a non-zero exit.
   exec(host: LabHost, cmd: readonly string[], timeoutMs = 10_000): Promise<RunResult> {
     return run('ip', ['netns', 'exec', host.ns, ...cmd], timeoutMs);
@@ -236,7 +242,7 @@ export class Lab {
   private plug(name: string): void {
     const ns = this.nsOf(name);
     const iface = this.ifaceOf(name);
-    const port = `${this.prefix}p${name === 'obs' ? 'o' : name.slice(1)}`;
+    const port = this.portOf(name);
     this.namespaces.push(ns);
     ipSync('netns', 'add', ns);
     this.links.unshift(port);
@@ -254,6 +260,10 @@ export class Lab {
     const names = new Map<number, string>();
     for (const e of ids()) if (e.name && this.namespaces.includes(e.name)) names.set(e.nsid, e.name.slice(this.prefix.length + 1));
     return names;
+  }
+
+  private portOf(name: string): string {
+    return `${this.prefix}p${name === 'obs' ? 'o' : name.slice(1)}`;
   }
 
   private nsOf(name: string): string {
