@@ -3,8 +3,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createLab, netnsUnavailable, sleep, waitUntil, type AgentLine, type AgentProcess, type Lab, type LabHost } from '../support/netns.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createLab, netnsUnavailable, sleep, waitUntil, type AgentLine, type AgentProcess, type Lab, type LabHost, watchLab } from '../support/netns.js';
 
 const VIP = '198.51.100.100';
 const VHID = 10;
@@ -76,15 +76,7 @@ describe.skipIf(unavailable !== undefined)(title, () => {
     writeFileSync(join(hooksDir, 'up.d', '10-marker'), `#!/bin/sh\necho "$FLOATD_STATE epoch=$FLOATD_EPOCH" >> "${lab.dir}/up-$FLOATD_SRCIP"\n`, { mode: 0o755 });
   });
 
-  beforeEach((ctx) => {
-    ctx.onTestFailed(() => console.error(lab.report()));
-  });
-
-  afterAll(async () => {
-    if (!lab) return;
-    await lab.teardown();
-    expect(lab.leftovers()).toEqual([]);
-  });
+  watchLab(() => lab);
 
   it('elects one master: only it holds the VIP on its veth, its up hook ran, and the observer reaches the VIP at its MAC', async () => {
     first = startAgent(h1, 0);

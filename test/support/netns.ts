@@ -9,6 +9,7 @@ import { delimiter, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeEach, expect } from 'vitest';
 
 // RFC 5737 TEST-NET-2, used only inside the lab's namespaces: hosts are .11, .12, …; the observer is .2.
 export const LAB_NET = '198.51.100';
@@ -276,6 +277,22 @@ export class Lab {
 }
 
 // One line of an agent's JSON log; `at` is when the test process read it (performance.now()).
+// Ties a lab to the enclosing describe block: its report is printed when a test fails (with `context()`
+// in front), and after the last test it is torn down and checked for leftovers. `before` runs first
+// (stop helper scripts that use the lab).
+export function watchLab(get: () => Lab | undefined, opts: { context?: () => string; before?: () => Promise<void> } = {}): void {
+  beforeEach((ctx) => {
+    ctx.onTestFailed(() => console.error([opts.context?.(), get()?.report()].filter(Boolean).join('\n')));
+  });
+  afterAll(async () => {
+    await opts.before?.();
+    const lab = get();
+    if (!lab) return;
+    await lab.teardown();
+    expect(lab.leftovers()).toEqual([]);
+  });
+}
+
 export interface AgentLine {
   at: number;
   msg: string;

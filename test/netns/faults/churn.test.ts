@@ -4,8 +4,8 @@
 // (docs/operations.md), and never on none for longer than the master-down interval (+1 s) once an agent
 // has had the time to elect. FAULT_CHURN_SEED=n repeats a run's sequence of random choices.
 import { performance } from 'node:perf_hooks';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createLab, sleep, waitUntil, type AgentProcess, type Lab, type LabHost } from '../../support/netns.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createLab, sleep, waitUntil, type AgentProcess, type Lab, type LabHost, watchLab } from '../../support/netns.js';
 import { advertIntervalMs, holdSpans, isServing, isStarting, joined, masterDownMs, skipNote, startAgent, transitions, unavailable, type AgentSpec, type HoldSpan } from './fault-lab.js';
 
 const VIP = '198.51.100.100';
@@ -61,15 +61,7 @@ describe.skipIf(unavailable !== undefined)(`fault: restart churn on three nodes 
     await first.agent.waitFor('h1 serving', isServing);
   });
 
-  beforeEach((ctx) => {
-    ctx.onTestFailed(() => console.error(`seed ${SEED}\n${lab.report()}`));
-  });
-
-  afterAll(async () => {
-    if (!lab) return;
-    await lab.teardown();
-    expect(lab.leftovers()).toEqual([]);
-  });
+  watchLab(() => lab, { context: () => `seed ${SEED}` });
 
   it('survives 45 s of random SIGTERM, SIGKILL and restarts, and settles on one master', { timeout: CHURN_MS + 30_000 }, async () => {
     const rand = prng(SEED);

@@ -2,8 +2,8 @@
 // advertising, VIP removed, then a resign), the next node takes over and serves, and the failing node stays
 // out of the election for its --cooldown even where its skew would make it first (docs/hooks.md).
 import { performance } from 'node:perf_hooks';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createLab, sleep, type AgentProcess, type Lab, type LabHost } from '../../support/netns.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createLab, sleep, type AgentProcess, type Lab, type LabHost, watchLab } from '../../support/netns.js';
 import { becomes, follows, isServing, isStarting, joined, markers, masterDownMs, skipNote, startAgent, transitions, unavailable, type AgentSpec } from './fault-lab.js';
 
 const VIP = '198.51.100.100';
@@ -25,15 +25,7 @@ describe.skipIf(unavailable !== undefined)(`fault: a failing up hook on the pref
     hosts = lab.hosts as [LabHost, LabHost, LabHost];
   });
 
-  beforeEach((ctx) => {
-    ctx.onTestFailed(() => console.error(lab.report()));
-  });
-
-  afterAll(async () => {
-    if (!lab) return;
-    await lab.teardown();
-    expect(lab.leftovers()).toEqual([]);
-  });
+  watchLab(() => lab);
 
   it('the failing node releases in order and resigns; the next node takes over and serves', async () => {
     // h2 leads first, so h1 joins as a backup and promotes on h2's resign, with h3 already listening.

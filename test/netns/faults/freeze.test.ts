@@ -2,8 +2,8 @@
 // resumed. The backup promotes with a newer epoch; the resumed master must step down at the first advert
 // it reads and run its down hooks instead of fighting (docs/election.md, "Two masters: epochs").
 import { performance } from 'node:perf_hooks';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createLab, sleep, waitUntil, type AgentProcess, type Lab, type LabHost } from '../../support/netns.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createLab, sleep, waitUntil, type AgentProcess, type Lab, type LabHost, watchLab } from '../../support/netns.js';
 import { advertIntervalMs, becomes, isServing, isStarting, joined, markers, masterDownMs, skipNote, startAgent, transitions, unavailable, type AgentSpec } from './fault-lab.js';
 
 const VIP = '198.51.100.100';
@@ -35,15 +35,7 @@ describe.skipIf(unavailable !== undefined)(`fault: the master is frozen past the
     await waitUntil("h1's arping to finish", () => first.children().length === 0, { timeoutMs: 5000 });
   });
 
-  beforeEach((ctx) => {
-    ctx.onTestFailed(() => console.error(lab.report()));
-  });
-
-  afterAll(async () => {
-    if (!lab) return;
-    await lab.teardown();
-    expect(lab.leftovers()).toEqual([]);
-  });
+  watchLab(() => lab);
 
   it('the backup promotes with a newer epoch while the master is frozen', async () => {
     const since = second.mark();

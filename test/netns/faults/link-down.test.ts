@@ -2,8 +2,8 @@
 // follows the interface state: the master gives up (down hooks, VIP removed) and the backup, which no
 // longer hears it, takes over. When the link returns, the old master rejoins as BACKUP (no -P).
 import { performance } from 'node:perf_hooks';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createLab, sleep, type AgentProcess, type Lab, type LabHost } from '../../support/netns.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createLab, sleep, type AgentProcess, type Lab, type LabHost, watchLab } from '../../support/netns.js';
 import { becomes, follows, isServing, isStarting, joined, markers, masterDownMs, skipNote, startAgent, transitions, unavailable, type AgentSpec } from './fault-lab.js';
 
 const VIP = '198.51.100.100';
@@ -36,15 +36,7 @@ describe.skipIf(unavailable !== undefined)(`fault: the master's link goes down, 
     await joined(second);
   });
 
-  beforeEach((ctx) => {
-    ctx.onTestFailed(() => console.error(lab.report()));
-  });
-
-  afterAll(async () => {
-    if (!lab) return;
-    await lab.teardown();
-    expect(lab.leftovers()).toEqual([]);
-  });
+  watchLab(() => lab);
 
   it('the master gives up when its interface goes down: down hooks run and the VIP goes, then the backup takes over', async () => {
     expect(await lab.vipHolders(VIP)).toEqual(['h1']);

@@ -2,8 +2,8 @@
 // 20 % of what the master sends is lost (plus 50 ± 50 ms of delay where the kernel has sch_netem); a backup
 // must then miss 6 adverts in a row to promote (docs/election.md: about one false failover in two hours),
 // so over 30 s nothing may move.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createLab, sleep, type AgentProcess, type Lab, type LabHost } from '../../support/netns.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createLab, sleep, type AgentProcess, type Lab, type LabHost, watchLab } from '../../support/netns.js';
 import { egressCounters, impairEgress, isServing, isStarting, joined, skipNote, startAgent, transitions, unavailable, type AgentSpec, type Impairment } from './fault-lab.js';
 
 const VIP = '198.51.100.100';
@@ -29,15 +29,7 @@ describe.skipIf(unavailable !== undefined)(`fault: 20 % loss and jitter on the m
     await joined(backup);
   });
 
-  beforeEach((ctx) => {
-    ctx.onTestFailed(() => console.error(`impairment: ${impairment?.detail ?? 'none yet'}\n${lab.report()}`));
-  });
-
-  afterAll(async () => {
-    if (!lab) return;
-    await lab.teardown();
-    expect(lab.leftovers()).toEqual([]);
-  });
+  watchLab(() => lab, { context: () => `impairment: ${impairment?.detail ?? 'none yet'}` });
 
   it('no backup promotes while the master is healthy for 30 s', { timeout: WATCH_MS + 15_000 }, async () => {
     const marks = [master.mark(), backup.mark()];

@@ -2,8 +2,8 @@
 // bridge port (tc drops everything both ways; its own link stays up), so each side elects a master. On heal
 // the higher epoch wins within about one advert interval and the loser runs its down hooks.
 import { performance } from 'node:perf_hooks';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createLab, sleep, type AgentProcess, type Lab, type LabHost } from '../../support/netns.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createLab, sleep, type AgentProcess, type Lab, watchLab } from '../../support/netns.js';
 import {
   advertIntervalMs, becomes, cut, heal, isServing, isStarting, joined, markers, masterDownMs, skipNote, startAgent, transitions, unavailable, type AgentSpec,
 } from './fault-lab.js';
@@ -38,15 +38,7 @@ function partitionSuite(n: 2 | 3) {
     await Promise.all(agents.slice(1).map((a) => joined(a)));
   });
 
-  beforeEach((ctx) => {
-    ctx.onTestFailed(() => console.error(lab.report()));
-  });
-
-  afterAll(async () => {
-    if (!lab) return;
-    await lab.teardown();
-    expect(lab.leftovers()).toEqual([]);
-  });
+  watchLab(() => lab);
 
   // Cuts `isolated` off until `promoted` is master on its side, then heals: `loser` must step down to `winner`.
   const round = async (isolated: AgentProcess, promoted: AgentProcess, winner: AgentProcess, loser: AgentProcess) => {

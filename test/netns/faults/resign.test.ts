@@ -2,8 +2,8 @@
 // the VIP, then sends a resign: the most preferred backup takes over after its skew alone. -r 10 makes the
 // dead interval 2 s and more, so a takeover that waited for it would show.
 import { performance } from 'node:perf_hooks';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createLab, type AgentProcess, type Lab, type LabHost } from '../../support/netns.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createLab, type AgentProcess, type Lab, type LabHost, watchLab } from '../../support/netns.js';
 import { becomes, isServing, isStarting, joined, markers, masterDownMs, skipNote, startAgent, transitions, unavailable, type AgentSpec } from './fault-lab.js';
 
 const VIP = '198.51.100.100';
@@ -30,15 +30,7 @@ describe.skipIf(unavailable !== undefined)(`fault: the master is stopped with SI
     await Promise.all([joined(agents[1]), joined(agents[2])]);
   });
 
-  beforeEach((ctx) => {
-    ctx.onTestFailed(() => console.error(lab.report()));
-  });
-
-  afterAll(async () => {
-    if (!lab) return;
-    await lab.teardown();
-    expect(lab.leftovers()).toEqual([]);
-  });
+  watchLab(() => lab);
 
   // Stops `from` with SIGTERM and checks that `to` takes over through the resign while `bystanders` stay put.
   const handOver = async (from: AgentProcess, to: AgentProcess, bystanders: AgentProcess[]) => {

@@ -1,8 +1,8 @@
 // Fault: the master's agent is killed with SIGKILL. The most preferred backup takes over after the
 // master-down interval; the killed agent's host keeps the VIP until floatd restarts there (docs/operations.md).
 import { performance } from 'node:perf_hooks';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createLab, sleep, waitUntil, type AgentProcess, type Lab, type LabHost } from '../../support/netns.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createLab, sleep, waitUntil, type AgentProcess, type Lab, type LabHost, watchLab } from '../../support/netns.js';
 import { becomes, isServing, isStarting, joined, markers, masterDownMs, skipNote, startAgent, transitions, unavailable, type AgentSpec } from './fault-lab.js';
 
 const VIP = '198.51.100.100';
@@ -22,15 +22,7 @@ describe.skipIf(unavailable !== undefined)(`fault: the master is killed with SIG
     hosts = lab.hosts;
   });
 
-  beforeEach((ctx) => {
-    ctx.onTestFailed(() => console.error(lab.report()));
-  });
-
-  afterAll(async () => {
-    if (!lab) return;
-    await lab.teardown();
-    expect(lab.leftovers()).toEqual([]);
-  });
+  watchLab(() => lab);
 
   it('elects the lowest-skew node, which holds the VIP alone', async () => {
     const [h1, h2, h3] = hosts as [LabHost, LabHost, LabHost];

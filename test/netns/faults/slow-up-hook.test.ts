@@ -1,8 +1,8 @@
 // Fault: an up hook that takes longer than the dead interval (2 s against 0.6–0.8 s). Hooks never block the
 // advertisements (docs/hooks.md), so no backup promotes while it runs; when it ends the master serves.
 // ucarp waits for its script without a timeout and stops advertising meanwhile: floatd must not.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createLab, sleep, type AgentProcess, type Lab, type LabHost } from '../../support/netns.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createLab, sleep, type AgentProcess, type Lab, type LabHost, watchLab } from '../../support/netns.js';
 import { becomes, isServing, isStarting, joined, markers, masterDownMs, skipNote, startAgent, transitions, unavailable, type AgentSpec } from './fault-lab.js';
 
 const VIP = '198.51.100.100';
@@ -22,15 +22,7 @@ describe.skipIf(unavailable !== undefined)(`fault: an up hook slower than the de
     h1 = lab.host('h1');
   });
 
-  beforeEach((ctx) => {
-    ctx.onTestFailed(() => console.error(lab.report()));
-  });
-
-  afterAll(async () => {
-    if (!lab) return;
-    await lab.teardown();
-    expect(lab.leftovers()).toEqual([]);
-  });
+  watchLab(() => lab);
 
   it('keeps advertising while the slow hook runs: the backup stays BACKUP, then the master serves', async () => {
     master = startAgent(lab, h1, S1);

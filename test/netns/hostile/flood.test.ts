@@ -3,8 +3,8 @@
 // bounded, and a backup fed random and mangled adverts never moves, never dies and keeps following the master.
 import fc from 'fast-check';
 import { PACKET_LENGTH } from '../../../src/protocol/advert.js';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createLab, netnsUnavailable, sleep, waitUntil, type AgentLine, type AgentProcess, type Lab, type LabHost } from '../../support/netns.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createLab, netnsUnavailable, sleep, waitUntil, type AgentLine, type AgentProcess, type Lab, type LabHost, watchLab } from '../../support/netns.js';
 import {
   Capture,
   GROUP,
@@ -73,16 +73,7 @@ describe.skipIf(unavailable !== undefined)(title, () => {
     await waitUntil('5 adverts of host1 at the observer', () => advertsOf(h1).length >= 5);
   });
 
-  beforeEach((ctx) => {
-    ctx.onTestFailed(() => console.error(lab.report()));
-  });
-
-  afterAll(async () => {
-    await stopScripts();
-    if (!lab) return;
-    await lab.teardown();
-    expect(lab.leftovers()).toEqual([]);
-  });
+  watchLab(() => lab, { before: stopScripts });
 
   it(`keeps the master's role and advert rhythm through ${FLOOD.count} garbage datagrams at the group in ~${FLOOD.count / FLOOD.rate} s, with bounded memory and warnings`, async () => {
     const marks = { master: master.mark(), backup: backup.mark() };

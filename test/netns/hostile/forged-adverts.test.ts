@@ -5,8 +5,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createLab, netnsUnavailable, sleep, waitUntil, type AgentLine, type AgentProcess, type Lab, type LabHost } from '../../support/netns.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createLab, netnsUnavailable, sleep, waitUntil, type AgentLine, type AgentProcess, type Lab, type LabHost, watchLab } from '../../support/netns.js';
 import {
   Capture,
   GROUP,
@@ -105,16 +105,7 @@ describe.skipIf(unavailable !== undefined)(title, () => {
     expect(backup.state).toBe('BACKUP');
   });
 
-  beforeEach((ctx) => {
-    ctx.onTestFailed(() => console.error(lab.report()));
-  });
-
-  afterAll(async () => {
-    await stopScripts();
-    if (!lab) return;
-    await lab.teardown();
-    expect(lab.leftovers()).toEqual([]);
-  });
+  watchLab(() => lab, { before: stopScripts });
 
   it('drops the cluster’s own adverts and resign captured on the wire as address-mismatch when relayed from the observer, and as stale or replay when replayed from their senders’ own addresses; one warning per reason and source', async () => {
     // The capture holds every epoch of the history, and host1's resign: believed, it would promote host2.
