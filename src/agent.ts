@@ -1,6 +1,5 @@
 // The driver: real sockets, timers and signals feed step(); its effects are carried out here, adverts
 // at once and everything else through the serial effect queue, so adverts never wait for hooks.
-import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { Config } from './config.js';
 import { EffectQueue, type QueuedEffect } from './effect-queue.js';
@@ -12,9 +11,11 @@ import { initialState, nextDeadline, step, type Effect, type Event, type Role, t
 import { formatMs } from './election/timing.js';
 import type { Logger } from './log.js';
 import { sign, Verifier } from './protocol/auth.js';
+import { watchLink } from './net/link.js';
 import { openTransport, type Destination, type Transport } from './net/transport.js';
 import { readStateFile, writeStateFile, type StateFile } from './state-file.js';
 
+// How often the interface state is read: a cut link is noticed within this, well inside any dead interval at -b 1.
 const LINK_POLL_MS = 500;
 
 export const LABELS = { init: 'INIT', backup: 'BACKUP', master: 'MASTER', releasing: 'RELEASING', stopped: 'STOPPED' } as const satisfies Record<Role, string>;
@@ -47,7 +48,7 @@ class Agent {
   private vipHeld = false;
   private hooksInProgress: string[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private linkTimer: NodeJS.Timeout | undefined;
+  private link: { stop(): void } | undefined;
   private finish: (code: number) => void = () => undefined;
   private persisting: Promise<void> = Promise.resolve();
   private readonly signalHandlers: [NodeJS.Signals, () => void][] = [];
@@ -250,18 +251,10 @@ class Agent {
   // ucarp follows the interface's running state; -S turns that off.
   private watchLink(): void {
     if (this.cfg.ignoreIfState) return;
-    const poll = async () => {
-      const up = await readFile(`/sys/class/net/${this.cfg.interface}/operstate`, 'utf8').then(
-        (s) => !/^(down|lowerlayerdown|notpresent)$/.test(s.trim()),
-        () => false,
-      );
-      if (up !== this.state.linkUp) {
-        this.log.warn({ event: 'link', up, interface: this.cfg.interface }, `interface ${this.cfg.interface} is ${up ? 'up again' : 'down'}`);
-        this.dispatch({ type: 'link', up });
-      }
-    };
-    this.linkTimer = setInterval(() => void poll(), LINK_POLL_MS);
-    this.linkTimer.unref();
+    this.link = watchLink(this.cfg.interface, LINK_POLL_MS, (up) => {
+      this.log.warn({ event: 'link', up, interface: this.cfg.interface }, `interface ${this.cfg.interface} is ${up ? 'up again' : 'down'}`);
+      this.dispatch({ type: 'link', up });
+    });
   }
 
   private installSignals(): void {
@@ -325,7 +318,7 @@ class Agent {
 
   private async cleanup(): Promise<void> {
     clearTimeout(this.timer);
-    clearInterval(this.linkTimer);
+    this.link?.stop();
     for (const [sig, fn] of this.signalHandlers) process.off(sig, fn);
     // Abort whatever still runs and wait: a hook that ignores SIGTERM is SIGKILLed after its grace, and
     // must not outlive the agent that started it.

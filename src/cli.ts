@@ -80,7 +80,7 @@ async function startAgent(raw: RawOptions): Promise<number> {
     throw err;
   }
   if (cfg.daemonize && process.env.FLOATD_DAEMON_CHILD !== '1') return daemonize(cfg);
-  const log = createLogger({ format: cfg.logFormat, debug: cfg.debug, base: { vhid: cfg.vhid } });
+  const log = await createLogger({ format: cfg.logFormat, debug: cfg.debug, base: { vhid: cfg.vhid } });
   if (cfg.secret.kind === 'pass' && !cfg.secret.fromEnv) log.warn('--pass puts the secret on the command line, visible to every user in ps: use --passfile or FLOATD_PASSFILE');
   try {
     return await runAgent(cfg, { log, secret });

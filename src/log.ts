@@ -1,6 +1,5 @@
 // pino setup: JSON lines on stdout (journald keeps them as they are), or pino-pretty on a terminal.
 import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -11,11 +10,13 @@ export interface LogOptions {
 }
 
 // The process-wide logger; `auto` is pretty only when stdout is a terminal.
-export function createLogger(o: LogOptions): Logger {
+export async function createLogger(o: LogOptions): Promise<Logger> {
   const usePretty = o.format === 'pretty' || (o.format === 'auto' && process.stdout.isTTY === true);
   const options = { level: o.debug ? 'debug' : 'info', base: o.base ?? null };
-  // Synchronous pretty printing keeps pino-pretty off a worker thread: one process, no extra RSS.
-  return usePretty ? pino(options, pretty({ sync: true, ignore: 'pid,hostname' })) : pino(options);
+  if (!usePretty) return pino(options);
+  // Loaded only when wanted (about 10 MB of RSS), and synchronous, which keeps it off a worker thread.
+  const { default: pretty } = await import('pino-pretty');
+  return pino(options, pretty({ sync: true, ignore: 'pid,hostname' }));
 }
 
 // Logs a warning per key at most once per `everyMs`, counting what it held back, and at most

@@ -34,7 +34,7 @@ export const OPTIONS = [
   { long: 'facility', short: 'f', arg: 'name', default: 'daemon', origin: 'ucarp', description: 'syslog facility for --daemonize' },
   { long: 'xparam', short: 'x', arg: 'value', origin: 'ucarp', description: 'extra parameter passed to hooks as $3' },
   { long: 'mcast', short: 'm', aliases: ['mcastip'], arg: 'ip', default: '239.255.5.98', origin: 'ucarp', description: 'multicast group for adverts (floatd default: administratively scoped, TTL 1)' },
-  { long: 'advert-copies', arg: 'n', default: '2', origin: 'floatd', description: 'adverts per advert interval, evenly spaced (1 = ucarp); a lossy link must then drop n × deadratio in a row to cause a failover' },
+  { long: 'advert-copies', arg: 'n', default: '2', origin: 'floatd', description: 'adverts per advert interval, sent 20 ms apart (1 = ucarp); a lossy link must then drop n × deadratio in a row to cause a failover' },
   { long: 'port', arg: 'port', default: '5798', origin: 'floatd', description: 'UDP port of the adverts' },
   { long: 'peer', arg: 'ip[:port]', repeatable: true, origin: 'floatd', description: 'unicast adverts to this peer instead of multicast (repeat for each peer)' },
   { long: 'hooks-dir', arg: 'dir', origin: 'floatd', description: 'run DIR/up.d/* and DIR/down.d/* in lexical order (executable files only)' },

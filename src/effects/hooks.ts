@@ -2,7 +2,7 @@ import { readdir, stat, access, constants } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { execa } from 'execa';
+import { spawn } from 'node:child_process';
 import type { Logger } from 'pino';
 
 // ucarp's spawn.c waits for its hook with no timeout, so a hanging hook stopped ucarp's adverts.
@@ -127,7 +127,7 @@ async function runHook(path: string, opts: RunOptions): Promise<HookResult> {
   try {
     outcome = await supervise(path, opts);
   } catch (err) {
-    // execa reports spawn errors in its result; this only guards against the unexpected.
+    // Spawn errors are part of the outcome; this only guards against the unexpected.
     outcome = { exitCode: null, signal: null, timedOut: false, cancelled: false, error: String(err) };
   }
   const ok = outcome.exitCode === 0 && !outcome.timedOut && !outcome.cancelled && outcome.error === undefined;
@@ -140,30 +140,31 @@ async function runHook(path: string, opts: RunOptions): Promise<HookResult> {
 }
 
 async function supervise(path: string, opts: RunOptions): Promise<Outcome> {
-  const sub = execa(path, opts.args, {
-    env: opts.env, // merged over process.env (execa's extendEnv)
+  const child = spawn(path, opts.args, {
+    env: { ...process.env, ...opts.env },
     cwd: '/',
-    stdin: 'ignore',
+    stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // the hook leads its own process group, so its children can be killed with it
-    reject: false,
-    buffer: false, // we log lines as they come instead of accumulating them
-    cleanup: false,
-    forceKillAfterDelay: false, // escalation is ours, and targets the whole group
   });
-  const pid = sub.pid;
-  if (pid === undefined) {
-    const failed = await sub; // ENOENT, EACCES…: spawning failed, nothing runs
-    return { exitCode: null, signal: null, timedOut: false, cancelled: false, error: failed.originalMessage || failed.shortMessage };
+  const spawnError = await new Promise<Error | undefined>((resolve) => {
+    child.once('spawn', () => resolve(undefined));
+    child.once('error', resolve);
+  });
+  const pid = child.pid;
+  if (spawnError !== undefined || pid === undefined) {
+    // ENOENT, EACCES…: spawning failed, nothing runs.
+    return { exitCode: null, signal: null, timedOut: false, cancelled: false, error: spawnError?.message ?? 'cannot start' };
   }
   let exited = false;
   const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
-    sub.once('exit', (code, signal) => {
+    child.once('exit', (code, signal) => {
       exited = true;
       resolve({ code, signal });
     });
   });
-  logLines(sub.stdout, opts.log, path, 'stdout');
-  logLines(sub.stderr, opts.log, path, 'stderr');
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  logLines(child.stdout, opts.log, path, 'stdout');
+  logLines(child.stderr, opts.log, path, 'stderr');
 
   const outcome: Outcome = { exitCode: null, signal: null, timedOut: false, cancelled: false };
   let terminating: Promise<void> | undefined;
@@ -184,7 +185,7 @@ async function supervise(path: string, opts: RunOptions): Promise<Outcome> {
   clearTimeout(timer);
   opts.signal?.removeEventListener('abort', onAbort);
   await terminating;
-  await drain(sub, [sub.stdout, sub.stderr]);
+  await drain(closed, [child.stdout, child.stderr]);
   return { ...outcome, exitCode: code, signal };
 }
 
@@ -199,10 +200,9 @@ async function terminate(pid: number, exit: Promise<unknown>, graceMs: number, l
 // A background child (`sleep 100 &`, a daemon) may hold stdout open forever: read it briefly, then let go.
 // The leftover is not killed, but a daemon that later writes to that stdout gets EPIPE, so hooks
 // should redirect a daemon's output (`>/dev/null 2>&1`).
-async function drain(sub: Promise<unknown>, streams: readonly (Readable | null)[]): Promise<void> {
-  if (await settleWithin(sub, DRAIN_MS)) return;
+async function drain(closed: Promise<void>, streams: readonly (Readable | null)[]): Promise<void> {
+  if (await settleWithin(closed, DRAIN_MS)) return;
   for (const stream of streams) stream?.destroy();
-  await sub; // with reject: false execa resolves once its streams are gone
 }
 
 // Runs from timers, so it must not throw: ESRCH just means the group is already gone.

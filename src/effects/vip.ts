@@ -16,7 +16,8 @@ export interface IpVipOptions {
   iface: string;
   vip: string;
   log: Logger;
-  // A ucarp-style -u script may have added the VIP with its own prefix: look before adding.
+  // A ucarp-style -u script may have added the VIP with its own prefix: look before adding, and look for
+  // other prefixes after removing.
   lookFirst: boolean;
 }
 
@@ -57,7 +58,8 @@ export function ipVipDriver(o: IpVipOptions): VipDriver {
       const r = await ip('addr', 'del', `${vip}/32`, 'dev', iface);
       if (r.exitCode !== 0 && !NOT_THERE.test(r.stderr)) return { ok: false, error: r.text };
       let changed = r.exitCode === 0;
-      // A legacy script may have added it with another prefix (/24): remove every one left.
+      // Only a ucarp-style script adds the VIP with another prefix (/24); without one, the /32 was all there was.
+      if (changed && !o.lookFirst) return { ok: true, changed };
       const left = await prefixes();
       if (typeof left === 'string') return { ok: false, error: left };
       for (const prefix of left) {

@@ -25,8 +25,9 @@ export interface Settings {
   neutral: boolean; // -n: no down hooks on the startup INIT → BACKUP transition (ucarp)
   shutdownHooks: boolean; // -z: give the VIP up in order on SIGTERM/SIGINT (ucarp runs the down script)
   cooldownMs: number; // how long a node that gave up (failed up hook, SIGUSR2) stays out of the election
-  // Adverts per advert interval, evenly spread: with 2, a lossy link must drop 2 × deadratio adverts in a
-  // row before a backup promotes. 1 is ucarp's rate; the election timing is the same either way.
+  // Adverts per advert interval, sent as a short burst (COPY_GAP_MS apart) at the start of each interval:
+  // with 2, a lossy link must drop 2 × deadratio adverts in a row before a backup promotes. 1 is ucarp's
+  // rate; the election timing is the same either way.
   advertsPerInterval: number;
 }
 
@@ -44,6 +45,7 @@ export interface State {
   maxEpochSeen: number;
   master: Peer | undefined;
   nextAdvertAt: number | undefined; // master, releasing
+  burst: { start: number; left: number }; // current advert interval: when it began, copies still to send
   masterDownAt: number | undefined; // backup
   holdUntil: number; // no promotion before this (cooldown)
   linkUp: boolean;
@@ -96,6 +98,7 @@ export function initialState(now: number, maxEpochSeen = 0): State {
     maxEpochSeen,
     master: undefined,
     nextAdvertAt: undefined,
+    burst: { start: now, left: 0 },
     masterDownAt: undefined,
     holdUntil: 0,
     linkUp: true,
@@ -172,7 +175,7 @@ function tick(cfg: Settings, state: State, now: number): Step {
     case 'releasing':
       if (state.nextAdvertAt === undefined || now < state.nextAdvertAt) return same(state);
       return {
-        state: { ...state, nextAdvertAt: now + advertSpacingMs(cfg) },
+        state: nextAdvert(cfg, state, now),
         effects: [{ kind: 'send', type: 'advert', epoch: state.epoch }],
       };
     case 'backup': {
@@ -216,7 +219,7 @@ function backupHearsResign(cfg: Settings, state: State, them: Peer, now: number)
   // one older than the epoch we follow (a replay to a freshly restarted node), changes nothing.
   const m = state.master;
   if (m === undefined || m.address !== them.address || them.epoch < m.epoch || them.epoch < state.maxEpochSeen) return same(state);
-  return same({ ...state, master: { ...them, resigned: true }, masterDownAt: now + resignDelayMs(cfg.advskew) });
+  return same({ ...state, master: { ...them, resigned: true }, masterDownAt: now + resignDelayMs(cfg.advskew, cfg.advbaseMs) });
 }
 
 function backupHearsAdvert(cfg: Settings, state: State, them: Peer, now: number): Step {
@@ -301,9 +304,16 @@ function onLink(cfg: Settings, state: State, up: boolean, now: number): Step {
   return same(down);
 }
 
-function advertSpacingMs(cfg: Settings): number {
-  return advertIntervalMs(cfg) / Math.max(1, cfg.advertsPerInterval);
+// Adverts go out as a burst of copies at the start of each interval, COPY_GAP_MS apart: a crash is still
+// detected from the interval's first advert (as ucarp's single one), and one lost packet costs nothing.
+function nextAdvert(cfg: Settings, state: State, now: number): State {
+  const interval = advertIntervalMs(cfg);
+  const copies = Math.max(1, cfg.advertsPerInterval);
+  const burst = state.burst.left > 0 ? { start: state.burst.start, left: state.burst.left - 1 } : { start: now, left: copies - 1 };
+  const gap = Math.min(COPY_GAP_MS, interval / copies);
+  return { ...state, burst, nextAdvertAt: burst.left > 0 ? now + gap : burst.start + interval };
 }
+const COPY_GAP_MS = 20;
 
 function mayPromote(state: State, now: number): boolean {
   return state.linkUp && now >= state.holdUntil;
@@ -314,15 +324,20 @@ function mayPromote(state: State, now: number): boolean {
 function promote(cfg: Settings, state: State, now: number, reason: string): Step {
   const epoch = state.maxEpochSeen + 1;
   const context: HookContext = { state: 'MASTER', previous: 'BACKUP', reason };
-  const next: State = {
-    ...transition(state, 'master', now, reason),
-    epoch,
-    maxEpochSeen: epoch,
-    master: { ...selfCandidate(cfg), epoch, resigned: false },
-    masterDownAt: undefined,
-    nextAdvertAt: now + advertSpacingMs(cfg),
-    serving: false,
-  };
+  // The claim below is the first advert of the first interval.
+  const next = nextAdvert(
+    cfg,
+    {
+      ...transition(state, 'master', now, reason),
+      epoch,
+      maxEpochSeen: epoch,
+      master: { ...selfCandidate(cfg), epoch, resigned: false },
+      masterDownAt: undefined,
+      burst: { start: now, left: 0 },
+      serving: false,
+    },
+    now,
+  );
   return {
     state: next,
     effects: [

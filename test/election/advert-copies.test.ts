@@ -4,13 +4,29 @@ import { nextDeadline, step } from '../../src/election/machine.js';
 import { TICK, advert, backupState, hear, masterState, sendAdvert, settings } from './helpers.js';
 
 describe('adverts per interval (floatd extension for lossy links)', () => {
-  it('a master with two copies advertises every half interval', () => {
+  it('a master with two copies sends the second 20 ms after the first, and the next pair one interval after the first', () => {
     const cfg = settings({ advbaseMs: 1000, advskew: 0, advertsPerInterval: 2 });
     const { state, at } = masterState(cfg);
-    expect(nextDeadline(state)).toBe(at + 500);
-    const r = step(cfg, state, TICK, at + 500);
-    expect(r.effects).toEqual([sendAdvert(1)]);
-    expect(nextDeadline(r.state)).toBe(at + 1000);
+    expect(nextDeadline(state)).toBe(at + 20);
+    const copy = step(cfg, state, TICK, at + 20);
+    expect(copy.effects).toEqual([sendAdvert(1)]);
+    expect(nextDeadline(copy.state)).toBe(at + 1000);
+    const next = step(cfg, copy.state, TICK, at + 1000);
+    expect(next.effects).toEqual([sendAdvert(1)]);
+    expect(nextDeadline(next.state)).toBe(at + 1020);
+  });
+
+  it('a late timer does not shift the interval: the next burst is one interval after the last burst began', () => {
+    const cfg = settings({ advbaseMs: 1000, advskew: 0, advertsPerInterval: 2 });
+    const { state, at } = masterState(cfg);
+    const copy = step(cfg, state, TICK, at + 35);
+    expect(nextDeadline(copy.state)).toBe(at + 1000);
+  });
+
+  it('at very short intervals the copies spread evenly over the interval instead', () => {
+    const cfg = settings({ advbaseMs: 10, advskew: 0, advertsPerInterval: 2, deadratio: 3 });
+    const { state, at } = masterState(cfg);
+    expect(nextDeadline(state)).toBe(at + 5);
   });
 
   it('one copy is ucarp’s rate: one advert every advbase + advskew/256 s', () => {

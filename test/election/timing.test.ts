@@ -12,15 +12,20 @@ import type { Candidate } from '../../src/election/timing.js';
 
 const candidate = (address: string, advbaseMs = 1000, advskew = 0): Candidate => ({ advbaseMs, advskew, address });
 
-describe('ucarp timing: advskew is counted in 1/256 s whatever the advbase', () => {
+describe('ucarp timing: advskew is counted in 1/256 s for an advbase of 1 s or more', () => {
   it.each([
-    [0, 0],
-    [1, 3.90625],
-    [10, 39.0625],
-    [128, 500],
-    [255, 996.09375],
-  ])('advskew %i is %f ms', (advskew, ms) => {
-    expect(skewMs(advskew)).toBe(ms);
+    [0, 1000, 0],
+    [1, 1000, 3.90625],
+    [10, 1000, 39.0625],
+    [128, 5000, 500],
+    [255, 1000, 996.09375],
+  ])('advskew %i at advbase %i ms is %f ms', (advskew, advbaseMs, ms) => {
+    expect(skewMs(advskew, advbaseMs)).toBe(ms);
+  });
+
+  it('below 1 s (floatd only) the unit shrinks with advbase: 1/256 of it, as RFC 5798 scales Skew_Time', () => {
+    expect(skewMs(10, 100)).toBe(3.90625);
+    expect(skewMs(128, 10)).toBe(5);
   });
 });
 
@@ -29,8 +34,8 @@ describe('ucarp timing: a master advertises every advbase + advskew/256 s', () =
     { advbaseMs: 1000, advskew: 0, interval: 1000 },
     { advbaseMs: 1000, advskew: 10, interval: 1039.0625 },
     { advbaseMs: 100, advskew: 0, interval: 100 },
-    { advbaseMs: 100, advskew: 10, interval: 139.0625 },
-    { advbaseMs: 500, advskew: 128, interval: 1000 },
+    { advbaseMs: 100, advskew: 10, interval: 103.90625 },
+    { advbaseMs: 512, advskew: 128, interval: 768 },
   ])('advbase $advbaseMs ms, advskew $advskew → every $interval ms', ({ advbaseMs, advskew, interval }) => {
     expect(advertIntervalMs({ advbaseMs, advskew })).toBe(interval);
   });
@@ -41,7 +46,7 @@ describe('ucarp timing: a backup declares the master dead after deadratio × adv
     { advbaseMs: 1000, advskew: 0, deadratio: 3, dead: 3000 },
     { advbaseMs: 1000, advskew: 10, deadratio: 3, dead: 3039.0625 },
     { advbaseMs: 100, advskew: 0, deadratio: 3, dead: 300 },
-    { advbaseMs: 100, advskew: 10, deadratio: 3, dead: 339.0625 },
+    { advbaseMs: 100, advskew: 10, deadratio: 3, dead: 303.90625 },
     { advbaseMs: 1000, advskew: 0, deadratio: 1, dead: 1000 },
   ])(
     'advbase $advbaseMs ms, advskew $advskew, deadratio $deadratio → $dead ms',
@@ -56,18 +61,20 @@ describe('ucarp timing: a backup declares the master dead after deadratio × adv
   });
 });
 
-describe('after a resign a backup waits only its skew (RFC 5798 §6.4.2 Skew_Time)', () => {
+describe('after a resign a backup waits only its skew (RFC 5798 §6.4.2 Skew_Time on an interval of at most 100 ms)', () => {
   it.each([
-    [0, 0],
-    [10, 39.0625],
-    [255, 996.09375],
-  ])('advskew %i → %f ms', (advskew, ms) => {
-    expect(resignDelayMs(advskew)).toBe(ms);
+    [0, 1000, 0],
+    [10, 1000, 3.90625],
+    [255, 1000, 99.609375],
+    [10, 100, 3.90625],
+    [10, 10, 0.390625],
+  ])('advskew %i at advbase %i ms → %f ms', (advskew, advbaseMs, ms) => {
+    expect(resignDelayMs(advskew, advbaseMs)).toBe(ms);
   });
 
   it('the most preferred backup (lowest advskew) moves first', () => {
-    expect(resignDelayMs(0)).toBeLessThan(resignDelayMs(1));
-    expect(resignDelayMs(1)).toBeLessThan(resignDelayMs(10));
+    expect(resignDelayMs(0, 1000)).toBeLessThan(resignDelayMs(1, 1000));
+    expect(resignDelayMs(1, 1000)).toBeLessThan(resignDelayMs(10, 1000));
   });
 });
 
@@ -108,11 +115,15 @@ describe('the shorter interval is preferred; equal intervals go to the higher ad
     expect(comparePreference(candidate('200.0.0.1', 1000, 10), candidate('1.0.0.1', 1000, 0))).toBe(1);
   });
 
-  it('a shorter advbase wins even against a lower advskew', () => {
-    // 500 + 255/256 s ≈ 1496 ms is still slower than 1000 ms.
-    expect(comparePreference(candidate('10.0.0.1', 1000, 0), candidate('10.0.0.2', 500, 255))).toBe(-1);
-    expect(comparePreference(candidate('10.0.0.1', 400, 255), candidate('10.0.0.2', 1000, 0))).toBe(1);
+  it('a sub-second advbase wins even against a lower advskew, since its skew unit shrinks with it', () => {
+    // 500 ms + 255/256 × 500 ms ≈ 998 ms is still faster than 1000 ms.
+    expect(comparePreference(candidate('10.0.0.1', 1000, 0), candidate('10.0.0.2', 500, 255))).toBe(1);
+    expect(comparePreference(candidate('10.0.0.1', 400, 255), candidate('10.0.0.2', 1000, 0))).toBe(-1);
     expect(comparePreference(candidate('10.0.0.1', 100, 0), candidate('10.0.0.2', 1000, 0))).toBe(-1);
+  });
+
+  it('from 1 s up a longer advbase loses even with advskew 0 (ucarp)', () => {
+    expect(comparePreference(candidate('10.0.0.1', 1000, 255), candidate('10.0.0.2', 2000, 0))).toBe(-1);
   });
 
   it.each([
@@ -125,9 +136,9 @@ describe('the shorter interval is preferred; equal intervals go to the higher ad
   });
 
   it('equal intervals made of different advbase/advskew pairs still go to the higher address', () => {
-    // 500 ms + 128/256 s = 1000 ms.
-    expect(comparePreference(candidate('10.0.0.1', 500, 128), candidate('10.0.0.2', 1000, 0))).toBe(1);
-    expect(comparePreference(candidate('10.0.0.2', 500, 128), candidate('10.0.0.1', 1000, 0))).toBe(-1);
+    // 512 ms + 128/256 × 512 ms = 768 ms.
+    expect(comparePreference(candidate('10.0.0.1', 512, 128), candidate('10.0.0.2', 768, 0))).toBe(1);
+    expect(comparePreference(candidate('10.0.0.2', 512, 128), candidate('10.0.0.1', 768, 0))).toBe(-1);
   });
 
   it('a candidate is neither preferred over nor beaten by itself', () => {

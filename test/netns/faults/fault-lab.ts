@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { netnsUnavailable, sleep, type AddressEvent, type AgentLine, type AgentProcess, type Lab, type LabHost } from '../../support/netns.js';
+import { advertIntervalMs as advertInterval, masterDownIntervalMs as masterDownInterval } from '../../../src/election/timing.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/faults/', import.meta.url));
 
@@ -31,14 +32,15 @@ export interface AgentSpec {
   down?: Fixture[];
 }
 
-// ucarp's timing, as docs/election.md states it: a master advertises every advbase + advskew/256 s …
+// The agents' own timing (src/election/timing.ts, as docs/election.md states it), for a spec: a master
+// advertises every advbase + advskew/256 s …
 export function advertIntervalMs(s: Pick<AgentSpec, 'advbase' | 'advskew'>): number {
-  return s.advbase * 1000 + (s.advskew * 1000) / 256;
+  return advertInterval({ advbaseMs: s.advbase * 1000, advskew: s.advskew });
 }
 
 // … and a backup promotes after deadratio × advbase + advskew/256 s of silence.
 export function masterDownMs(s: Pick<AgentSpec, 'advbase' | 'advskew' | 'deadratio'>): number {
-  return (s.deadratio ?? 3) * s.advbase * 1000 + (s.advskew * 1000) / 256;
+  return masterDownInterval({ advbaseMs: s.advbase * 1000, advskew: s.advskew }, s.deadratio ?? 3);
 }
 
 // The host's output directory for this vhid: hooks get it as $3 (-x), mark.sh writes `markers` into it.
