@@ -5,7 +5,7 @@ import type { Config } from './config.js';
 import { EffectQueue, type QueuedEffect } from './effect-queue.js';
 import { runCommand } from './effects/command.js';
 import { arpingAnnouncer, recordAnnouncer, type Announcer } from './effects/garp.js';
-import { listHookDir, runHooks } from './effects/hooks.js';
+import { runHookGroup, type HooksEffect } from './effects/hook-groups.js';
 import { ipVipDriver, recordVipDriver, type VipDriver } from './effects/vip.js';
 import { initialState, nextDeadline, step, type Effect, type Event, type Role, type Settings, type State } from './election/machine.js';
 import { formatMs } from './election/timing.js';
@@ -182,48 +182,21 @@ class Agent {
     }
   }
 
-  private async runHookGroup(e: Extract<QueuedEffect, { kind: 'hooks' }>, signal: AbortSignal): Promise<boolean> {
-    const c = this.cfg;
-    const script = e.phase === 'up' ? c.upscript : c.downscript;
-    const paths = e.group === 'script' ? (script ? [script] : []) : c.hooksDir ? await listHookDir(c.hooksDir, e.phase, this.log) : [];
-    if (paths.length === 0 || signal.aborted) return true;
-    const result = await runHooks(paths, {
-      // ucarp's spawn.c passes interface, VIP and, only when -x is given, xparam.
-      args: c.xparam === undefined ? [c.interface, c.vip] : [c.interface, c.vip, c.xparam],
-      env: this.hookEnv(e),
-      timeoutMs: c.hookTimeoutMs,
-      signal,
-      stopOnFailure: e.phase === 'up',
+  private async runHookGroup(e: HooksEffect, signal: AbortSignal): Promise<boolean> {
+    const r = await runHookGroup(e, {
+      cfg: this.cfg,
       log: this.log,
-      onHookStart: (path) => this.setHooks([...this.hooksInProgress, path]),
-      onHookEnd: (r) => this.setHooks(this.hooksInProgress.filter((p) => p !== r.path)),
+      signal,
+      onStart: (path) => this.setHooks([...this.hooksInProgress, path]),
+      onEnd: (path) => this.setHooks(this.hooksInProgress.filter((p) => p !== path)),
     });
-    if (result.ok || result.cancelled) return true;
-    const failed = result.results.find((r) => !r.ok);
-    const detail = failed ? `${failed.path} ${failed.timedOut ? 'timed out' : failed.error ?? `exited ${failed.exitCode ?? failed.signal}`}` : 'unknown';
+    if (r.ok) return true;
     if (e.phase === 'down') {
-      this.log.error({ event: 'hook-failed', phase: 'down', detail }, `down hook failed (${detail}); carrying on with the release`);
+      this.log.error({ event: 'hook-failed', phase: 'down', detail: r.detail }, `down hook failed (${r.detail}); carrying on with the release`);
       return true;
     }
-    this.dispatch({ type: 'up-failed', epoch: e.epoch, detail });
+    this.dispatch({ type: 'up-failed', epoch: e.epoch, detail: r.detail });
     return false;
-  }
-
-  private hookEnv(e: Extract<QueuedEffect, { kind: 'hooks' }>): Record<string, string> {
-    const c = this.cfg;
-    return {
-      FLOATD_STATE: e.context.state,
-      FLOATD_PREVIOUS_STATE: e.context.previous,
-      FLOATD_REASON: e.context.reason,
-      FLOATD_PHASE: e.phase,
-      FLOATD_EPOCH: String(e.epoch),
-      FLOATD_VHID: String(c.vhid),
-      FLOATD_VIP: c.vip,
-      FLOATD_INTERFACE: c.interface,
-      FLOATD_SRCIP: c.srcip,
-      FLOATD_XPARAM: c.xparam ?? '',
-      FLOATD_HOOK_TIMEOUT: String(c.hookTimeoutMs / 1000),
-    };
   }
 
   private setHooks(paths: string[]): void {
