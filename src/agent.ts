@@ -15,8 +15,11 @@ import { watchLink } from './net/link.js';
 import { openTransport, type Destination, type Transport } from './net/transport.js';
 import { readStateFile, writeStateFile, type StateFile } from './state-file.js';
 
-// How often the interface state is read: a cut link is noticed within this, well inside any dead interval at -b 1.
-const LINK_POLL_MS = 500;
+// How often the interface state is read: once per advbase (20 ms–1 s), so a master whose link is cut
+// gives the VIP up well before a backup's master-down interval (3 × advbase) runs out.
+function linkPollMs(advbaseMs: number): number {
+  return Math.min(1000, Math.max(20, advbaseMs));
+}
 
 export const LABELS = { init: 'INIT', backup: 'BACKUP', master: 'MASTER', releasing: 'RELEASING', stopped: 'STOPPED' } as const satisfies Record<Role, string>;
 
@@ -224,7 +227,7 @@ class Agent {
   // ucarp follows the interface's running state; -S turns that off.
   private watchLink(): void {
     if (this.cfg.ignoreIfState) return;
-    this.link = watchLink(this.cfg.interface, LINK_POLL_MS, (up) => {
+    this.link = watchLink(this.cfg.interface, linkPollMs(this.cfg.advbaseMs), (up) => {
       this.log.warn({ event: 'link', up, interface: this.cfg.interface }, `interface ${this.cfg.interface} is ${up ? 'up again' : 'down'}`);
       this.dispatch({ type: 'link', up });
     });

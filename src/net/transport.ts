@@ -2,7 +2,7 @@
 // and receives; verification belongs to protocol/auth, and a bad packet is a rate-limited warning, never a crash.
 import dgram, { type Socket } from 'node:dgram';
 import { once } from 'node:events';
-import { PACKET_LENGTH, SENDER_OFFSET, ipv4Bytes, type Advert } from '../protocol/advert.js';
+import { PACKET_LENGTH, SENDER_OFFSET, type Advert } from '../protocol/advert.js';
 import type { Verifier, VerifyOutcome } from '../protocol/auth.js';
 import { rateLimited, type Logger } from '../log.js';
 import type { Peer } from '../config.js';
@@ -38,18 +38,17 @@ export class Transport implements AsyncIterable<Advert> {
   private readonly rx: Socket;
   private readonly tx: Socket;
   private readonly o: TransportOptions;
-  private readonly self: Buffer;
   private readonly warn: ReturnType<typeof rateLimited>;
   private readonly queue: Advert[] = [];
   private wake: (() => void) | undefined;
-  private pending = new Set<Promise<void>>();
+  private pending = 0;
+  private flushed: (() => void) | undefined;
   private closed = false;
 
   constructor(o: TransportOptions, rx: Socket, tx: Socket) {
     this.o = o;
     this.rx = rx;
     this.tx = tx;
-    this.self = Buffer.from(ipv4Bytes(o.srcip));
     this.warn = rateLimited(o.log, WARN_EVERY_MS);
     rx.on('message', (msg, rinfo) => this.receive(msg, rinfo.address));
     rx.on('error', (err) => o.log.warn({ err }, 'advert socket error'));
@@ -62,20 +61,20 @@ export class Transport implements AsyncIterable<Advert> {
     const d = this.o.destination;
     const targets = d.kind === 'unicast' ? d.peers : [{ address: d.kind === 'multicast' ? d.group : d.address, port: this.o.port }];
     for (const t of targets) {
-      const sent = new Promise<void>((resolve) =>
-        this.tx.send(packet, t.port, t.address, (err) => {
-          if (err) this.warn(`send:${t.address}`, { err: err.message, to: t.address }, `cannot send advert to ${t.address}:${t.port}`);
-          resolve();
-        }),
-      );
-      this.pending.add(sent);
-      void sent.then(() => this.pending.delete(sent));
+      this.pending += 1;
+      this.tx.send(packet, t.port, t.address, (err) => {
+        if (err) this.warn(`send:${t.address}`, { err: err.message, to: t.address }, `cannot send advert to ${t.address}:${t.port}`);
+        this.pending -= 1;
+        if (this.pending === 0) this.flushed?.();
+      });
     }
   }
 
   // Resolves once every datagram handed to send() has left; closing earlier would cancel a last resign.
   async flush(): Promise<void> {
-    await Promise.all([...this.pending]);
+    if (this.pending === 0) return;
+    await new Promise<void>((resolve) => (this.flushed = resolve));
+    this.flushed = undefined;
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Advert> {
@@ -105,11 +104,9 @@ export class Transport implements AsyncIterable<Advert> {
     // Cheap byte checks before any HMAC, and before verify() can move a replay mark: the claimed sender
     // must be the datagram's source, and our own adverts (multicast loopback, broadcast) are skipped silently.
     if (msg.length === PACKET_LENGTH) {
-      const claimed = msg.subarray(SENDER_OFFSET, SENDER_OFFSET + 4);
-      if (!claimed.equals(Buffer.from(ipv4Bytes(from)))) {
-        return this.drop('address-mismatch', from, `advert claiming sender ${claimed.join('.')} arrived from ${from}: ignored (NAT or spoofing?)`);
-      }
-      if (claimed.equals(this.self)) return;
+      const claimed = `${msg[SENDER_OFFSET]}.${msg[SENDER_OFFSET + 1]}.${msg[SENDER_OFFSET + 2]}.${msg[SENDER_OFFSET + 3]}`;
+      if (claimed !== from) return this.drop('address-mismatch', from, `advert claiming sender ${claimed} arrived from ${from}: ignored (NAT or spoofing?)`);
+      if (claimed === this.o.srcip) return;
     }
     const result = this.o.verifier.verify(msg);
     if (result.outcome !== 'ok') return this.drop(result.outcome, from, result.detail);

@@ -89,7 +89,10 @@ function reader(b: Buffer) {
     u16: () => b.readUInt16BE(take(2)),
     u32: () => b.readUInt32BE(take(4)),
     u64: () => b.readBigUInt64BE(take(8)),
-    ipv4: () => Array.from(b.subarray(take(4), at)).join('.'),
+    ipv4: () => {
+      const i = take(4);
+      return `${b[i]}.${b[i + 1]}.${b[i + 2]}.${b[i + 3]}`;
+    },
   };
 }
 
