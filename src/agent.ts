@@ -15,11 +15,9 @@ import { watchLink } from './net/link.js';
 import { openTransport, type Destination, type Transport } from './net/transport.js';
 import { readStateFile, writeStateFile, type StateFile } from './state-file.js';
 
-// How often the interface state is read: once per advbase (20 ms–1 s), so a master whose link is cut
-// gives the VIP up well before a backup's master-down interval (3 × advbase) runs out.
-function linkPollMs(advbaseMs: number): number {
-  return Math.min(1000, Math.max(20, advbaseMs));
-}
+// The interface state is also read at every election timer (each advert of a master, a backup's
+// master-down deadline), so this background poll only has to catch changes between them.
+const LINK_POLL_MS = 1000;
 
 export const LABELS = { init: 'INIT', backup: 'BACKUP', master: 'MASTER', releasing: 'RELEASING', stopped: 'STOPPED' } as const satisfies Record<Role, string>;
 
@@ -51,7 +49,7 @@ class Agent {
   private vipHeld = false;
   private hooksInProgress: string[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private link: { stop(): void } | undefined;
+  private link: { check(): void; stop(): void } | undefined;
   private finish: (code: number) => void = () => undefined;
   private persisting: Promise<void> = Promise.resolve();
   private readonly signalHandlers: [NodeJS.Signals, () => void][] = [];
@@ -153,7 +151,11 @@ class Agent {
     clearTimeout(this.timer);
     const due = nextDeadline(this.state);
     if (due === undefined) return;
-    this.timer = setTimeout(() => this.dispatch({ type: 'tick' }), Math.max(0, Math.ceil(due - this.now())));
+    this.timer = setTimeout(() => {
+      // A cut link must be seen before a master's next advert or a backup's promotion (ucarp's IFF_RUNNING check).
+      this.link?.check();
+      this.dispatch({ type: 'tick' });
+    }, Math.max(0, Math.ceil(due - this.now())));
   }
 
   // Resolves false when the rest of this mastership's up work must be dropped.
@@ -227,7 +229,7 @@ class Agent {
   // ucarp follows the interface's running state; -S turns that off.
   private watchLink(): void {
     if (this.cfg.ignoreIfState) return;
-    this.link = watchLink(this.cfg.interface, linkPollMs(this.cfg.advbaseMs), (up) => {
+    this.link = watchLink(this.cfg.interface, LINK_POLL_MS, (up) => {
       this.log.warn({ event: 'link', up, interface: this.cfg.interface }, `interface ${this.cfg.interface} is ${up ? 'up again' : 'down'}`);
       this.dispatch({ type: 'link', up });
     });
