@@ -1,0 +1,180 @@
+// `npm run bench`: floatd side by side with ucarp and keepalived in the same network-namespace lab, under
+// the same faults and timers; prints the figures and writes them to bench-results/. A benchmark, not a
+// test: it passes whatever the figures are, and fails only when it cannot run. See docs/benchmarks.md.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { it } from 'vitest';
+import { createLab, type Lab } from '../../test/support/netns.js';
+import { VIP, writeAgentFiles, type AgentFiles, type Impl } from './agents.js';
+import { bridgePort, ClientProbe, PROBE_EVERY_MS } from './lab-tools.js';
+import { preflight } from './preflight.js';
+import { atExit, installHandlers, stopAll } from './processes.js';
+import { markdown, ms, type BenchResults } from './report.js';
+import { falseFailovers, measureIdle } from './steady.js';
+import { runStart, type StartResult } from './start.js';
+import { FAULTS, runTrial, type Fault, type PairConfig, type TrialLab, type TrialResult } from './trial.js';
+
+// Before the first lab: the harness's 'disconnect' handler ends the process, so ours must run first.
+installHandlers();
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const REPS = positive('BENCH_REPS', QUICK ? 3 : 5);
+// How long the false-failover runs last (the issue asks for 60 s).
+const SOAK_S = positive('BENCH_SOAK_S', QUICK ? 10 : 60);
+const IDLE_S = 10;
+const IDLE_WARM_S = QUICK ? 5 : 10;
+const START_REPS = QUICK ? Math.min(REPS, 2) : REPS;
+const RESULTS_DIR = fileURLToPath(new URL('../../bench-results/', import.meta.url));
+
+// The preferred node has -k 0, the backup -k 10 (as the issue asks); keepalived's priorities are derived
+// from floatd's own timing code so that both backups wait exactly as long (agents.ts).
+const pair = (impl: Impl, advbaseS: number, backupSkew: number, variant?: string, floatdArgs?: string[]): PairConfig => ({
+  impl,
+  advbaseS,
+  master: { advbaseS, advskew: 0 },
+  backup: { advbaseS, advskew: backupSkew },
+  ...(variant ? { variant } : {}),
+  ...(floatdArgs ? { floatdArgs } : {}),
+});
+
+interface Step {
+  configs: PairConfig[];
+  faults: readonly Fault[];
+}
+
+const FULL: Step[] = [
+  { configs: (['floatd', 'ucarp', 'keepalived'] as const).map((i) => pair(i, 1, 10)), faults: FAULTS },
+  { configs: (['floatd', 'keepalived'] as const).map((i) => pair(i, 0.1, 10)), faults: FAULTS },
+  { configs: (['floatd', 'keepalived'] as const).map((i) => pair(i, 0.01, 10)), faults: FAULTS },
+  // How much of floatd's crash failover comes from its extra advert copies (the dead timer restarts on each).
+  { configs: [0.1, 0.01].map((b) => pair('floatd', b, 10, '--advert-copies 1', ['--advert-copies', '1'])), faults: ['kill'] },
+];
+const QUICK_STEPS: Step[] = [
+  { configs: (['floatd', 'ucarp'] as const).map((i) => pair(i, 1, 10)), faults: ['kill'] },
+  { configs: (['floatd', 'keepalived'] as const).map((i) => pair(i, 0.1, 10)), faults: FAULTS },
+];
+const IDLE = [pair('floatd', 1, 10), pair('ucarp', 1, 10), pair('keepalived', 1, 10), pair('floatd', 0.1, 10), pair('keepalived', 0.1, 10)];
+
+const say = (line: string): void => void process.stdout.write(`${line}\n`);
+
+it('floatd against ucarp and keepalived', async () => {
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const machine = await preflight(say);
+  say(`bench: floatd ${machine.floatd}; ${machine.cores} cores, Linux ${machine.kernel}, Node ${machine.node}, ${machine.ucarp}, ${machine.keepalived}; ${REPS} repetitions${QUICK ? ' (quick)' : ''}`);
+  const dir = mkdtempSync(join(tmpdir(), 'floatd-bench-'));
+  const forget = atExit(() => rmSync(dir, { recursive: true, force: true }));
+  const results: BenchResults = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: '',
+    seconds: 0,
+    quick: QUICK,
+    reps: REPS,
+    probeEveryMs: PROBE_EVERY_MS,
+    machine,
+    starts: [],
+    trials: [],
+    idle: [],
+    robustness: [],
+    errors: [],
+  };
+  try {
+    const files = writeAgentFiles(dir);
+    await inLab(async (t) => {
+      results.starts = await starts(t.lab, QUICK ? QUICK_STEPS : FULL, files, results.errors);
+      results.trials = await failovers(t, QUICK ? QUICK_STEPS : FULL, results.errors);
+    }, files, results.errors);
+
+    say(`idle: ${IDLE.length} settled pairs side by side, ${IDLE_WARM_S} s to warm up, then ${IDLE_S} s measured`);
+    results.idle = await measureIdle(IDLE, files, IDLE_S, IDLE_WARM_S).catch((err: Error) => (results.errors.push(`idle: ${err.message}`), []));
+
+    if (machine.loss) {
+      say(`false failovers: 20 % loss on the master's egress at -b 1 for ${SOAK_S} s`);
+      const loss = { percent: 20, method: machine.loss };
+      const lossPairs = (['floatd', 'ucarp', 'keepalived'] as const).map((i) => pair(i, 1, 10));
+      results.robustness.push(...(await falseFailovers('20 % loss', lossPairs, files, SOAK_S, { loss }).catch((err: Error) => (results.errors.push(`loss: ${err.message}`), []))));
+    } else results.errors.push(`loss: ${machine.lossNote}`);
+    say(`false failovers: both cores busy at -b 0.1 for ${SOAK_S} s`);
+    const busyPairs = (['floatd', 'keepalived'] as const).map((i) => pair(i, 0.1, 10));
+    results.robustness.push(...(await falseFailovers('both cores busy', busyPairs, files, SOAK_S, { busyCores: machine.cores }).catch((err: Error) => (results.errors.push(`busy: ${err.message}`), []))));
+  } finally {
+    await stopAll();
+    rmSync(dir, { recursive: true, force: true });
+    forget();
+  }
+
+  results.finishedAt = new Date().toISOString();
+  results.seconds = (performance.now() - t0) / 1000;
+  const md = markdown(results);
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const stamp = results.startedAt.replace(/[:.]/g, '-');
+  for (const name of [`bench-${stamp}`, 'latest']) {
+    writeFileSync(join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(join(RESULTS_DIR, `${name}.md`), md);
+  }
+  say(`\n${md}\nwritten to ${join(RESULTS_DIR, `bench-${stamp}.{json,md}`)}`);
+}, 45 * 60_000);
+
+// One lab with two hosts and an observer for the start and failover trials; torn down whatever happens.
+async function inLab(body: (t: TrialLab) => Promise<void>, files: AgentFiles, errors: string[]): Promise<void> {
+  const lab = await createLab({ hosts: 2, observer: true });
+  try {
+    const probe = new ClientProbe(lab.host('obs'), VIP);
+    const ports = new Map(await Promise.all(lab.hosts.map(async (h) => [h.name, await bridgePort(lab, h)] as const)));
+    await body({ lab, probe, files, ports });
+    await probe.stop();
+  } finally {
+    await lab.teardown();
+  }
+  const left = lab.leftovers();
+  if (left.length) errors.push(`lab ${lab.prefix} left behind: ${left.join(', ')}`);
+}
+
+// Both agents spawned at once, every kind and interval in turn (variants excluded: same start).
+async function starts(lab: Lab, steps: readonly Step[], files: AgentFiles, errors: string[]): Promise<StartResult[]> {
+  const out: StartResult[] = [];
+  const configs = steps.flatMap((s) => s.configs).filter((c) => c.variant === undefined);
+  for (let rep = 1; rep <= START_REPS; rep++) {
+    for (const cfg of rep % 2 === 1 ? configs : [...configs].reverse()) {
+      const r = await runStart(lab, cfg, files, rep);
+      out.push(r);
+      const what = `start ${cfg.impl} -b ${cfg.advbaseS} #${rep}`;
+      if (r.error) errors.push(`${what}: ${r.error}`);
+      say(`[${out.length}/${configs.length * START_REPS}] ${what}: ${r.error ? `ERROR ${r.error.split('\n')[0]}` : `election ${ms(r.electionMs)} ms, two holders ${ms(r.twoHoldersMs)} ms, ${r.winner} won`}`);
+    }
+  }
+  return out;
+}
+
+// Every step's pairs take turns within each repetition and fault (order reversed every other repetition),
+// so that noise from the rest of the machine falls on all of them alike.
+async function failovers(t: TrialLab, steps: readonly Step[], errors: string[]): Promise<TrialResult[]> {
+  const trials: TrialResult[] = [];
+  const total = steps.reduce((n, s) => n + s.configs.length * s.faults.length * REPS, 0);
+  for (const step of steps) {
+    for (let rep = 1; rep <= REPS; rep++) {
+      for (const fault of step.faults) {
+        for (const cfg of rep % 2 === 1 ? step.configs : [...step.configs].reverse()) {
+          // Stratified: repetition k of n hits somewhere in the k-th n-th of the advert interval.
+          const r = await runTrial(t, cfg, fault, rep, (rep - 1 + Math.random()) / REPS);
+          trials.push(r);
+          const what = `${cfg.impl} -b ${cfg.advbaseS}${cfg.variant ? ` ${cfg.variant}` : ''} ${fault} #${rep}`;
+          if (r.error) errors.push(`${what}: ${r.error}`);
+          say(`[${trials.length}/${total}] ${what}: ${r.error ? `ERROR ${r.error.split('\n')[0]}` : `client ${ms(r.failoverMs)} ms, VIP added ${ms(r.vipAddedMs)} ms, two holders ${ms(r.startTwoHoldersMs)} / ${ms(r.faultTwoHoldersMs)} ms, load ${r.load1?.toFixed(1)}`}`);
+        }
+      }
+    }
+  }
+  return trials;
+}
+
+function positive(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number ≥ 1, got "${raw}"`);
+  return n;
+}

@@ -1,0 +1,230 @@
+// The bench's results as markdown tables and as target verdicts; pure functions of the results.
+import type { Impl } from './agents.js';
+import type { Machine } from './preflight.js';
+import { ratio, summarize, type Summary } from './stats.js';
+import type { StartResult } from './start.js';
+import type { IdleResult, RobustResult } from './steady.js';
+import type { Fault, TrialResult } from './trial.js';
+
+export interface BenchResults {
+  startedAt: string;
+  finishedAt: string;
+  seconds: number;
+  quick: boolean;
+  reps: number;
+  probeEveryMs: number;
+  machine: Machine;
+  starts: StartResult[];
+  trials: TrialResult[];
+  idle: IdleResult[];
+  robustness: RobustResult[];
+  errors: string[];
+}
+
+export interface Verdict {
+  target: string;
+  measured: string;
+  met: boolean | undefined; // undefined: not measured in this run
+}
+
+const IMPLS: readonly Impl[] = ['floatd', 'ucarp', 'keepalived'];
+const FAULT_NAMES: Record<Fault, string> = { kill: 'SIGKILL', cut: 'link cut', stop: 'graceful stop' };
+
+export function ms(x: number | undefined): string {
+  if (x === undefined || Number.isNaN(x)) return '–';
+  return x < 10 ? x.toFixed(1) : String(Math.round(x));
+}
+
+function cell(s: Summary | undefined, failed = 0): string {
+  const f = failed > 0 ? ` (${failed} failed)` : '';
+  return s ? `${ms(s.min)} / **${ms(s.median)}** / ${ms(s.max)}${f}` : failed > 0 ? `–${f}` : '';
+}
+
+// The ratio of medians, and in brackets the ratio of means.
+function x(a: Summary | undefined, b: Summary | undefined): string {
+  const m = ratio(a, b);
+  const avg = ratio(a, b, 'mean');
+  return m === undefined || avg === undefined ? '' : `${m.toFixed(2)}× (${avg.toFixed(2)}×)`;
+}
+
+const interval = (t: { advbaseS: number; variant?: string }) => `${t.advbaseS} s${t.variant ? ` (${t.variant})` : ''}`;
+
+// Trials grouped by interval/variant, in the order they first appear.
+function groups(trials: readonly TrialResult[]): { advbaseS: number; variant?: string; trials: TrialResult[] }[] {
+  const out = new Map<string, { advbaseS: number; variant?: string; trials: TrialResult[] }>();
+  for (const t of trials) {
+    const key = interval(t);
+    if (!out.has(key)) out.set(key, { advbaseS: t.advbaseS, ...(t.variant ? { variant: t.variant } : {}), trials: [] });
+    out.get(key)?.trials.push(t);
+  }
+  return [...out.values()];
+}
+
+function pick(trials: readonly TrialResult[], impl: Impl, fault: Fault, field: 'failoverMs' | 'vipAddedMs'): { s: Summary | undefined; failed: number } {
+  const mine = trials.filter((t) => t.impl === impl && t.fault === fault);
+  const values = mine.filter((t) => t.error === undefined).flatMap((t) => (t[field] === undefined ? [] : [t[field]]));
+  return { s: summarize(values), failed: mine.filter((t) => t.error !== undefined).length };
+}
+
+export function failoverTable(trials: readonly TrialResult[], field: 'failoverMs' | 'vipAddedMs' = 'failoverMs'): string {
+  const rows = ['| interval | fault | floatd | ucarp | keepalived | floatd/ucarp | floatd/keepalived |', '|---|---|---|---|---|---|---|'];
+  for (const g of groups(trials)) {
+    for (const fault of Object.keys(FAULT_NAMES) as Fault[]) {
+      const c = Object.fromEntries(IMPLS.map((i) => [i, pick(g.trials, i, fault, field)])) as Record<Impl, ReturnType<typeof pick>>;
+      if (IMPLS.every((i) => !c[i].s && c[i].failed === 0)) continue;
+      rows.push(`| ${interval(g)} | ${FAULT_NAMES[fault]} | ${IMPLS.map((i) => cell(c[i].s, c[i].failed)).join(' | ')} | ${x(c.floatd.s, c.ucarp.s)} | ${x(c.floatd.s, c.keepalived.s)} |`);
+    }
+  }
+  return rows.join('\n');
+}
+
+export function startTable(starts: readonly StartResult[], trials: readonly TrialResult[]): string {
+  const rows = [
+    '| agent | interval | election, both spawned at once, ms | two VIP holders then, ms (median / max) | preferred node won | two holders, staggered start, ms (max) | two holders after link cut / graceful stop, ms (max) |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  const keys = [...new Set([...starts, ...trials].map((t) => `${t.impl}@${t.advbaseS}`))];
+  for (const key of keys) {
+    const of = <T extends { impl: Impl; advbaseS: number; error?: string }>(list: readonly T[]) => list.filter((t) => `${t.impl}@${t.advbaseS}` === key && t.error === undefined);
+    const s = of(starts);
+    const tr = of(trials).filter((t) => t.variant === undefined);
+    const first = s[0] ?? tr[0];
+    if (!first) continue;
+    const max = (values: (number | undefined)[]) => summarize(values.filter((v): v is number => v !== undefined))?.max;
+    const two = summarize(s.flatMap((r) => (r.twoHoldersMs === undefined ? [] : [r.twoHoldersMs])));
+    const after = (f: Fault) => {
+      const list = tr.filter((t) => t.fault === f);
+      return list.length ? `${ms(max(list.map((t) => t.faultTwoHoldersMs)))}${list.some((t) => t.stillTwoHolders) ? ' (old master still held it at the end)' : ''}` : '–';
+    };
+    rows.push(
+      `| ${first.impl} | ${first.advbaseS} s | ${cell(summarize(s.flatMap((r) => (r.electionMs === undefined ? [] : [r.electionMs]))))} | ${two ? `${ms(two.median)} / ${ms(two.max)}` : '–'} | ${s.length ? `${s.filter((r) => r.winner === 'h1').length}/${s.length}` : '–'} | ${ms(max(tr.map((t) => t.startTwoHoldersMs)))} | ${after('cut')} / ${after('stop')} |`,
+    );
+  }
+  return rows.join('\n');
+}
+
+export function idleTable(idle: readonly IdleResult[]): string {
+  const rows = ['| agent | interval | master CPU % | backup CPU % | master RSS MB | backup RSS MB | processes |', '|---|---|---|---|---|---|---|'];
+  const keys = [...new Set(idle.map((r) => `${r.impl}@${r.advbaseS}`))];
+  for (const key of keys) {
+    const m = idle.find((r) => `${r.impl}@${r.advbaseS}` === key && r.role === 'master');
+    const b = idle.find((r) => `${r.impl}@${r.advbaseS}` === key && r.role === 'backup');
+    const pct = (r: IdleResult | undefined) => (r ? `${r.cpuPct.toFixed(3)} (ticks ${r.cpuTicksPct.toFixed(2)})` : '–');
+    const mb = (r: IdleResult | undefined) => (r ? r.rssMB.toFixed(1) : '–');
+    rows.push(`| ${m?.impl ?? b?.impl} | ${m?.advbaseS ?? b?.advbaseS} s | ${pct(m)} | ${pct(b)} | ${mb(m)} | ${mb(b)} | ${m?.processes ?? '–'} |`);
+  }
+  return rows.join('\n');
+}
+
+export function robustTable(robust: readonly RobustResult[]): string {
+  const rows = ['| condition | agent | interval | seconds | false failovers | two VIP holders, ms | packets dropped |', '|---|---|---|---|---|---|---|'];
+  for (const r of robust) {
+    rows.push(`| ${r.scenario} | ${r.impl} | ${r.advbaseS} s | ${r.seconds.toFixed(0)} | ${r.error ? `error: ${r.error.split('\n')[0]}` : r.takeovers} | ${ms(r.twoHoldersMs)} | ${r.dropped ?? '–'} |`);
+  }
+  return rows.join('\n');
+}
+
+// The issue's targets, judged on this run's figures.
+export function verdicts(r: BenchResults): Verdict[] {
+  const ok = r.trials.filter((t) => t.error === undefined);
+  const floatd = ok.filter((t) => t.impl === 'floatd' && t.variant === undefined);
+  const out: Verdict[] = [];
+
+  const stops = floatd.filter((t) => t.fault === 'stop');
+  const byInterval = [...new Set(stops.map((t) => t.advbaseS))].map((b) => ({ b, s: summarize(stops.filter((t) => t.advbaseS === b).map((t) => t.failoverMs ?? Infinity)) }));
+  const variants = ok.filter((t) => t.impl === 'floatd' && t.variant !== undefined && t.fault === 'stop');
+  const variantNote = [...new Set(variants.map((t) => `${t.advbaseS} ${t.variant}`))].map((k) => {
+    const s = summarize(variants.filter((t) => `${t.advbaseS} ${t.variant}` === k).map((t) => t.failoverMs ?? Infinity));
+    return `; -b ${k}: median ${ms(s?.median)}, max ${ms(s?.max)} ms`;
+  });
+  out.push({
+    target: 'graceful stop (-z, trivial hooks): backup answers in < 20 ms at any advbase',
+    measured: (byInterval.map(({ b, s }) => `-b ${b}: median ${ms(s?.median)}, max ${ms(s?.max)} ms`).join('; ') || 'not measured') + variantNote.join(''),
+    met: byInterval.length === 0 ? undefined : byInterval.every(({ s }) => s !== undefined && s.max < 20),
+  });
+
+  for (const [other, intervals] of [['ucarp', [1]], ['keepalived', [0.1, 0.01]]] as const) {
+    for (const fault of ['kill', 'cut'] as const) {
+      const parts: string[] = [];
+      let met: boolean | undefined;
+      for (const b of intervals) {
+        const f = summarize(floatd.filter((t) => t.advbaseS === b && t.fault === fault).map((t) => t.failoverMs ?? Infinity));
+        const o = summarize(ok.filter((t) => t.impl === other && t.advbaseS === b && t.fault === fault).map((t) => t.failoverMs ?? Infinity));
+        if (!f || !o) continue;
+        parts.push(`-b ${b}: floatd ${ms(f.median)} vs ${other} ${ms(o.median)} ms`);
+        met = (met ?? true) && f.median <= o.median;
+      }
+      out.push({ target: `${FAULT_NAMES[fault]}: median no worse than ${other} at ${intervals.map((b) => `${b} s`).join(', ')}`, measured: parts.join('; ') || 'not measured', met });
+    }
+  }
+
+  for (const [scenario, b] of [['both cores busy', 0.1], ['20 % loss', 1]] as const) {
+    const runs = r.robustness.filter((x) => x.impl === 'floatd' && x.advbaseS === b && x.scenario.startsWith(scenario));
+    out.push({
+      target: `no false failover: ${scenario} at -b ${b}`,
+      measured: runs.map((x) => (x.error ? `error: ${x.error.split('\n')[0]}` : `${x.takeovers} in ${x.seconds.toFixed(0)} s`)).join('; ') || 'not measured',
+      met: runs.length === 0 ? undefined : runs.every((x) => !x.error && x.takeovers === 0),
+    });
+  }
+
+  const floatdStarts = r.starts.filter((t) => t.impl === 'floatd' && t.error === undefined);
+  const startMax = Math.max(...floatd.map((t) => t.startTwoHoldersMs ?? 0), ...floatdStarts.map((t) => t.twoHoldersMs ?? 0));
+  const faultMax = Math.max(...floatd.filter((t) => t.fault !== 'kill').map((t) => t.faultTwoHoldersMs ?? 0));
+  out.push({
+    target: 'zero time with two VIP holders at start and after every fault but SIGKILL',
+    measured: floatd.length ? `max ${ms(startMax)} ms at start, ${ms(faultMax)} ms after link cut / graceful stop` : 'not measured',
+    met: floatd.length ? startMax === 0 && faultMax === 0 : undefined,
+  });
+
+  const idle = r.idle.filter((i) => i.impl === 'floatd');
+  const rss = Math.max(...idle.map((i) => i.rssMB));
+  out.push({ target: 'idle RSS < 50 MB', measured: idle.length ? `max ${rss.toFixed(1)} MB` : 'not measured', met: idle.length ? rss < 50 : undefined });
+  for (const [b, limit] of [[1, 0.1], [0.1, 1]] as const) {
+    const at = idle.filter((i) => i.advbaseS === b);
+    const cpu = Math.max(...at.map((i) => i.cpuPct));
+    out.push({ target: `idle CPU < ${limit} % of a core at -b ${b}`, measured: at.length ? `max ${cpu.toFixed(3)} %` : 'not measured', met: at.length ? cpu < limit : undefined });
+  }
+  return out;
+}
+
+export function verdictTable(v: readonly Verdict[]): string {
+  const word = (m: boolean | undefined) => (m === undefined ? 'not measured' : m ? 'met' : '**missed**');
+  return ['| target | measured | verdict |', '|---|---|---|', ...v.map((x) => `| ${x.target} | ${x.measured} | ${word(x.met)} |`)].join('\n');
+}
+
+export function markdown(r: BenchResults): string {
+  const m = r.machine;
+  const load = summarize(r.trials.flatMap((t) => (t.load1 === undefined ? [] : [t.load1])));
+  const loadNote = load ? ` 1-minute load average during the trials ${load.min.toFixed(1)}–${load.max.toFixed(1)} (median ${load.median.toFixed(1)}).` : '';
+  return [
+    `# floatd bench — ${r.startedAt}`,
+    '',
+    `floatd ${m.floatd}; ${m.cores} cores (${m.cpu}), Linux ${m.kernel}, Node ${m.node}, ${m.ucarp}, ${m.keepalived}; ${r.reps} repetitions${r.quick ? ', quick mode' : ''}; probe every ${r.probeEveryMs} ms; packet loss: ${m.lossNote}. Run took ${Math.round(r.seconds)} s.${loadNote}`,
+    '',
+    '## Failover as the client sees it: fault → first answer from the new master\'s MAC (ms, min / **median** / max; ratios of medians, of means in brackets)',
+    '',
+    failoverTable(r.trials),
+    '',
+    '## Fault → the new master has added the VIP (address monitor; ms)',
+    '',
+    failoverTable(r.trials, 'vipAddedMs'),
+    '',
+    '## Start and VIP holders',
+    '',
+    startTable(r.starts, r.trials),
+    '',
+    '## Idle, settled pair (CPU: % of one core, on-CPU time of all threads; ticks: utime+stime)',
+    '',
+    idleTable(r.idle),
+    '',
+    '## False failovers',
+    '',
+    robustTable(r.robustness),
+    '',
+    '## Targets',
+    '',
+    verdictTable(verdicts(r)),
+    ...(r.errors.length ? ['', '## Errors', '', ...r.errors.map((e) => `- ${e.split('\n')[0]}`)] : []),
+    '',
+  ].join('\n');
+}
