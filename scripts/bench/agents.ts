@@ -2,9 +2,9 @@
 // harness), ucarp 1.5 with classic vip-up/vip-down scripts, and keepalived (VRRPv3, multicast).
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sleep, type AgentProcess, type Lab, type LabHost } from '../../test/support/netns.js';
+import { descendants, sleep, type AgentProcess, type Lab, type LabHost } from '../../test/support/netns.js';
 import { masterDownIntervalMs } from '../../src/election/timing.js';
-import { killTree, descendants, startIn, type Started } from './processes.js';
+import { killTree, startIn, type Started } from './processes.js';
 
 export type Impl = 'floatd' | 'ucarp' | 'keepalived';
 

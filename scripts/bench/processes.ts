@@ -2,8 +2,8 @@
 // process group and is killed by pid, with its descendants, when the bench ends, fails or is interrupted.
 // floatd agents are started through the lab harness, which kills them on its own teardown.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { descendants } from '../../test/support/netns.js';
 
 // Lines of output kept per process for error reports.
 const TAIL_LINES = 40;
@@ -113,27 +113,6 @@ export function killTree(pid: number): void {
   const pids = [pid, ...descendants(pid)];
   send(-pid, 'SIGKILL');
   for (const p of pids) send(p, 'SIGKILL');
-}
-
-// All processes below `pid`, from /proc (each thread keeps its own children list).
-export function descendants(pid: number): number[] {
-  const found: number[] = [];
-  let tasks: string[];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return found;
-  }
-  for (const tid of tasks) {
-    let text = '';
-    try {
-      text = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const child of text.split(' ').filter(Boolean).map(Number)) found.push(child, ...descendants(child));
-  }
-  return found;
 }
 
 function send(pid: number, sig: NodeJS.Signals): void {

@@ -558,7 +558,7 @@ function onPath(cmd: string): boolean {
 }
 
 // All processes below `pid`, read from /proc (every thread keeps its own children list).
-function descendants(pid: number): number[] {
+export function descendants(pid: number): number[] {
   const found: number[] = [];
   let tasks: string[];
   try {
