@@ -123,7 +123,7 @@ export async function runDemo(cliPath: string): Promise<number> {
     say('\nSummary (measured on this machine; real processes and sockets, VIP recorded only):');
     for (const [what, who, ms] of results) say(`  ${what.padEnd(26)} ${who.padEnd(6)} ${String(ms).padStart(6)} ms`);
     say(`  A crash is detected after the master-down interval (3 × ${ADVBASE} s + advskew/256 s);`);
-    say('  a graceful stop sends a resign advert, so the next node only waits its own advskew/256 s.');
+    say('  a graceful stop sends a resign advert, so the next node only waits advskew/256 of 100 ms.');
     return 0;
   } catch (err) {
     say(`\ndemo failed: ${(err as Error).message}`);
