@@ -293,6 +293,17 @@ export function watchLab(get: () => Lab | undefined, opts: { context?: () => str
   });
 }
 
+// The one documented double holding: the VIP stays on `host` after its agent is SIGKILLed (its host is up)
+// until floatd restarted there removes it; asserts that this was the only overlap of `vip`.
+export function expectOnlyKillOverlap(lab: Lab, vip: string, o: { host: string; killedAt: number; restartedAt: number; other: string }): void {
+  const overlaps = lab.addresses.overlaps(vip);
+  expect(overlaps.map((x) => x.hosts)).toEqual([[o.host, o.other].sort()]);
+  const [only] = overlaps as [(typeof overlaps)[number]];
+  expect(only.from).toBeGreaterThan(o.killedAt);
+  const cleanup = lab.addresses.events.find((e) => e.address === vip && e.host === o.host && e.op === 'del' && e.at >= o.restartedAt);
+  expect(only.to).toBe(cleanup?.at);
+}
+
 export interface AgentLine {
   at: number;
   msg: string;

@@ -2,7 +2,7 @@
 // master-down interval; the killed agent's host keeps the VIP until floatd restarts there (docs/operations.md).
 import { performance } from 'node:perf_hooks';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createLab, sleep, waitUntil, type AgentProcess, type Lab, type LabHost, watchLab } from '../../support/netns.js';
+import { createLab, sleep, waitUntil, type AgentProcess, type Lab, type LabHost, watchLab, expectOnlyKillOverlap } from '../../support/netns.js';
 import { advertIntervalMs, becomes, isServing, isStarting, joined, markers, masterDownMs, skipNote, startAgent, transitions, unavailable, type AgentSpec } from './fault-lab.js';
 
 const VIP = '198.51.100.100';
@@ -71,11 +71,6 @@ describe.skipIf(unavailable !== undefined)(`fault: the master is killed with SIG
 
   it('had the VIP on two hosts only from the SIGKILL until the restarted agent removed it', async () => {
     await waitUntil('the address recorder to catch up', () => lab.addresses.holders(VIP).join() === 'h2');
-    const overlaps = lab.addresses.overlaps(VIP);
-    expect(overlaps.map((o) => o.hosts)).toEqual([['h1', 'h2']]);
-    const [o] = overlaps as [(typeof overlaps)[number]];
-    expect(o.from).toBeGreaterThan(killedAt);
-    const cleanup = lab.addresses.events.find((e) => e.address === VIP && e.host === 'h1' && e.op === 'del' && e.at >= restartedAt);
-    expect(o.to).toBe(cleanup?.at);
+    expectOnlyKillOverlap(lab, VIP, { host: 'h1', other: 'h2', killedAt, restartedAt });
   });
 });
