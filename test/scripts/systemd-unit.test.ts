@@ -37,6 +37,16 @@ describe('scripts/systemd/floatd@.service', () => {
     expect(r.complaints).toMatch(/Failed to parse service type/);
   });
 
+  // verify runs man(1) for each man: entry, so a page of another package (ucarp's) fails wherever it is absent.
+  it('names only floatd\'s own documentation: a man: page this machine lacks would fail verify', async () => {
+    const text = await readFile(UNIT, 'utf8');
+    const docs = /^Documentation=(.*)$/m.exec(text)?.[1]?.split(/\s+/) ?? [];
+    expect(docs.length).toBeGreaterThan(0);
+    expect(docs.filter((d) => !/^(https:\/\/www\.npmjs\.com\/package\/floatd|file:\/usr\/share\/doc\/floatd\/)/.test(d))).toEqual([]);
+    const r = await verify(text.replace(/^Documentation=.*$/m, 'Documentation=man:floatd-no-such-page(8)'));
+    expect(r.complaints).toMatch(/man floatd-no-such-page\(8\)' failed/);
+  });
+
   it('gives the down hooks longer than the default hook timeout to finish', async () => {
     const text = await readFile(UNIT, 'utf8');
     const stop = Number(/^TimeoutStopSec=(\d+)/m.exec(text)?.[1]);
