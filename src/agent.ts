@@ -210,7 +210,7 @@ class Agent {
   }
 
   private async receive(transport: Transport): Promise<void> {
-    for await (const advert of transport) this.dispatch({ type: 'advert', advert });
+    for await (const { advert, behind } of transport) this.dispatch({ type: 'advert', advert, behind });
   }
 
   private async destination(): Promise<Destination> {

@@ -56,7 +56,9 @@ export interface State {
 export type Event =
   | { type: 'start' }
   | { type: 'tick' }
-  | { type: 'advert'; advert: Advert }
+  // behind: authentic but older than adverts already accepted from that sender (its clock went back or
+  // its state was lost, or a replay): it may keep this node from mastership, never give it mastership.
+  | { type: 'advert'; advert: Advert; behind?: boolean }
   | { type: 'up-complete'; epoch: number }
   | { type: 'up-failed'; epoch: number; detail: string }
   | { type: 'released'; epoch: number }
@@ -115,7 +117,7 @@ export function step(cfg: Settings, state: State, event: Event, now: number): St
     case 'tick':
       return tick(cfg, state, now);
     case 'advert':
-      return onAdvert(cfg, { ...state, maxEpochSeen: Math.max(state.maxEpochSeen, event.advert.epoch) }, event.advert, now);
+      return onAdvert(cfg, { ...state, maxEpochSeen: Math.max(state.maxEpochSeen, event.advert.epoch) }, event.advert, event.behind === true, now);
     case 'up-complete':
       return state.role === 'master' && state.epoch === event.epoch ? same({ ...state, serving: true }) : same(state);
     case 'up-failed':
@@ -198,12 +200,16 @@ function masterDownReason(cfg: Settings, state: State): string {
   return m ? `master down: no advert from ${m.address} for ${silence}` : `no master heard for ${silence}`;
 }
 
-function onAdvert(cfg: Settings, state: State, a: Advert, now: number): Step {
+function onAdvert(cfg: Settings, state: State, a: Advert, behind: boolean, now: number): Step {
   const them: Peer = { advbaseMs: a.advbaseMs, advskew: a.advskew, address: a.sender, epoch: a.epoch, resigned: false };
   switch (state.role) {
     case 'backup':
+      // A behind advert cannot be told from a replay: it only proves that a master may be alive, so it is
+      // followed like any advert, but never preempted, and a behind resign hands nothing over.
+      if (behind) return a.type === 'resign' ? same(state) : backupFollows(cfg, state, them, now);
       return a.type === 'resign' ? backupHearsResign(cfg, state, them, now) : backupHearsAdvert(cfg, state, them, now);
     case 'master':
+      // Behind or not, another master's advert can only make this one step down.
       return a.type === 'resign' ? same(state) : masterHearsAdvert(cfg, state, them, now);
     case 'init':
     case 'releasing':
@@ -222,8 +228,13 @@ function backupHearsResign(cfg: Settings, state: State, them: Peer, now: number)
   return same({ ...state, master: { ...them, resigned: true }, masterDownAt: now + resignDelayMs(cfg.advskew, cfg.advbaseMs) });
 }
 
+// ucarp carp.c BACKUP: any advert from a master restarts the master-down timer.
+function backupFollows(cfg: Settings, state: State, them: Peer, now: number): Step {
+  return same({ ...state, master: them, masterDownAt: now + masterDownIntervalMs(cfg, cfg.deadratio) });
+}
+
 function backupHearsAdvert(cfg: Settings, state: State, them: Peer, now: number): Step {
-  const next = { ...state, master: them, masterDownAt: now + masterDownIntervalMs(cfg, cfg.deadratio) };
+  const next = backupFollows(cfg, state, them, now).state;
   if (!mayPromote(state, now)) return same(next);
   const mine = advertIntervalMs(cfg);
   const theirs = advertIntervalMs(them);

@@ -20,8 +20,15 @@ export interface TransportOptions {
   log: Logger;
 }
 
-// Why a datagram was dropped; counted and shown in SIGUSR1 dumps.
+// Why a datagram was not taken as a fresh advert; counted and shown in SIGUSR1 dumps. 'behind' ones are
+// still handed on, marked, as a reason not to be master.
 export type DropReason = Exclude<VerifyOutcome, 'ok'> | 'not-a-peer' | 'address-mismatch' | 'overflow';
+
+// A verified advert; `behind` when its seq is below the sender's mark (see Verifier).
+export interface Heard {
+  advert: Advert;
+  behind: boolean;
+}
 
 // How many decoded adverts may wait for the driver before new ones are dropped (a flood must not grow memory).
 const QUEUE_LIMIT = 256;
@@ -33,13 +40,13 @@ export class TransportError extends Error {
 }
 
 // An open advert channel: `send` a signed packet; iterate it for verified adverts from others.
-export class Transport implements AsyncIterable<Advert> {
+export class Transport implements AsyncIterable<Heard> {
   readonly drops = new Map<DropReason, number>();
   private readonly rx: Socket;
   private readonly tx: Socket;
   private readonly o: TransportOptions;
   private readonly warn: ReturnType<typeof rateLimited>;
-  private readonly queue: Advert[] = [];
+  private readonly queue: Heard[] = [];
   private wake: (() => void) | undefined;
   private pending = 0;
   private flushed: (() => void) | undefined;
@@ -77,7 +84,7 @@ export class Transport implements AsyncIterable<Advert> {
     this.flushed = undefined;
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Advert> {
+  async *[Symbol.asyncIterator](): AsyncIterator<Heard> {
     while (!this.closed) {
       const next = this.queue.shift();
       if (next) {
@@ -109,9 +116,10 @@ export class Transport implements AsyncIterable<Advert> {
       if (claimed === this.o.srcip) return;
     }
     const result = this.o.verifier.verify(msg);
-    if (result.outcome !== 'ok') return this.drop(result.outcome, from, result.detail);
+    if (result.outcome === 'behind') this.drop('behind', from, result.detail);
+    else if (result.outcome !== 'ok') return this.drop(result.outcome, from, result.detail);
     if (this.queue.length >= QUEUE_LIMIT) return this.drop('overflow', from, 'advert queue full: dropping adverts');
-    this.queue.push(result.advert);
+    this.queue.push({ advert: result.advert, behind: result.outcome === 'behind' });
     this.wake?.();
     this.wake = undefined;
   }

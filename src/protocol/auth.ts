@@ -5,12 +5,17 @@ import { DecodeError, HEADER_LENGTH, MAC_LENGTH, decode, encodeHeader } from './
 import type { Advert } from './advert.js';
 
 // The closed set of verdicts on a received packet (after keepalived's vrrp_check_packet results).
-export type VerifyOutcome = 'ok' | 'malformed' | 'wrong-vhid' | 'bad-hmac' | 'wrong-vip' | 'stale' | 'replay';
+// 'behind' is authentic but below the sender's mark, and newer than any such packet before it: the sender
+// restarted with its clock set back or its state lost, or it is the first use of a replayed capture. The
+// driver may let it hold this node back (a master exists), never make it master (docs/protocol.md).
+export type VerifyOutcome = 'ok' | 'behind' | 'malformed' | 'wrong-vhid' | 'bad-hmac' | 'wrong-vip' | 'stale' | 'replay';
 
-// 'ok' carries the advert; every rejection carries an operator-oriented detail, and the advert once decoded.
+// 'ok' and 'behind' carry the advert; every verdict but 'ok' carries an operator-oriented detail, and the
+// advert once decoded.
 export type VerifyResult =
   | { outcome: 'ok'; advert: Advert }
-  | { outcome: Exclude<VerifyOutcome, 'ok'>; detail: string; advert?: Advert };
+  | { outcome: 'behind'; detail: string; advert: Advert }
+  | { outcome: Exclude<VerifyOutcome, 'ok' | 'behind'>; detail: string; advert?: Advert };
 
 // How many senders' replay marks a Verifier keeps; the one heard from least recently is forgotten first.
 export const MAX_SENDERS = 1024;
@@ -30,6 +35,9 @@ export class Verifier {
   readonly #maxSenders: number;
   // Highest accepted seq per signed sender address; Map order is least recently accepted first.
   readonly #marks = new Map<string, bigint>();
+  // Highest 'behind' seq per sender: a behind packet must beat it, so one captured packet replayed over
+  // and over holds nobody back twice, while a restarted sender's rising seqs all pass.
+  readonly #behind = new Map<string, bigint>();
 
   constructor(opts: { key: Buffer; vhid: number; vip: string; maxSenders?: number }) {
     this.#key = Buffer.from(opts.key);
@@ -79,6 +87,14 @@ export class Verifier {
       return { outcome: 'replay', detail: `seq ${advert.seq} from ${from} already accepted (replayed packet)`, advert };
     }
     if (last !== undefined && advert.seq < last) {
+      const floor = this.#behind.get(from);
+      if (floor === undefined || advert.seq > floor) {
+        this.#remember(this.#behind, from, advert.seq);
+        const detail =
+          `seq ${advert.seq} < last accepted ${last} from ${from}: that node restarted with its clock set back or its` +
+          ' state lost (or this is a replay); its adverts can keep this node from promoting, never make it master';
+        return { outcome: 'behind', detail, advert };
+      }
       const detail =
         `seq ${advert.seq} < last accepted ${last} from ${from}` +
         ' (replayed packet, or that node restarted with its clock set back)';
@@ -88,14 +104,19 @@ export class Verifier {
     return { outcome: 'ok', advert };
   }
 
-  // Moves the sender to the most recent end and forgets the least recent beyond the bound.
+  // The behind floor stays when the sender is fresh again, so its old behind packets cannot be replayed.
   #accept(sender: string, seq: bigint): void {
-    this.#marks.delete(sender);
-    this.#marks.set(sender, seq);
-    while (this.#marks.size > this.#maxSenders) {
-      const oldest = this.#marks.keys().next();
+    this.#remember(this.#marks, sender, seq);
+  }
+
+  // Moves the sender to the most recent end and forgets the least recent beyond the bound.
+  #remember(marks: Map<string, bigint>, sender: string, seq: bigint): void {
+    marks.delete(sender);
+    marks.set(sender, seq);
+    while (marks.size > this.#maxSenders) {
+      const oldest = marks.keys().next();
       if (oldest.done === true) break;
-      this.#marks.delete(oldest.value);
+      marks.delete(oldest.value);
     }
   }
 }

@@ -942,6 +942,70 @@ describe('rule 15 — two backups promoting at once (both epoch 1) resolve to ex
   });
 });
 
+describe('rule 16 — an advert behind its sender\'s replay mark (clock set back, state lost, or a replay) holds a node back and never makes it master', () => {
+  const behind = (a: ReturnType<typeof advert>) => ({ type: 'advert' as const, advert: a, behind: true });
+
+  it('a backup follows a behind advert like any other: it restarts the master-down timer and names that master', () => {
+    const cfg = settings();
+    const r = run(cfg, [[1000, behind(advert({ sender: '10.0.0.3' }))]], backupState(cfg));
+    expect(r.last).toEqual([]);
+    expect(r.state).toMatchObject({ role: 'backup', master: { address: '10.0.0.3' } });
+    expect(nextDeadline(r.state)).toBe(4000);
+  });
+
+  it('a behind advert keeps a backup from promoting for as long as such adverts keep coming', () => {
+    const cfg = settings();
+    const events: [number, ReturnType<typeof behind> | typeof TICK][] = [];
+    for (let at = 1000; at <= 20_000; at += 1000) events.push([at, behind(advert())], [at + 999, TICK]);
+    const r = run(cfg, events, backupState(cfg));
+    expect(r.effects.flat()).toEqual([]);
+    expect(r.state.role).toBe('backup');
+  });
+
+  it('with --preempt a backup does not take over from a slower master whose advert is behind', () => {
+    const cfg = settings({ preempt: true });
+    const r = run(cfg, [[500, behind(advert({ advskew: 10 }))]], backupState(cfg));
+    expect(r.last).toEqual([]);
+    expect(r.state.role).toBe('backup');
+  });
+
+  it('a backup does not take over at once from a behind master advertising beyond its dead interval', () => {
+    const cfg = settings();
+    const r = run(cfg, [[500, behind(advert({ advbaseMs: 4000 }))]], backupState(cfg));
+    expect(r.last).toEqual([]);
+    expect(r.state.role).toBe('backup');
+  });
+
+  it('a behind resign from the followed master hands nothing over: the backup waits out its master-down interval', () => {
+    const cfg = settings();
+    const r = run(cfg, [[1000, hear(advert())], [1500, behind(resignFrom())]], backupState(cfg));
+    expect(r.last).toEqual([]);
+    expect(nextDeadline(r.state)).toBe(4000);
+  });
+
+  it('a master steps down for a behind advert that wins (higher epoch, or equal epoch and preferred), as for any advert', () => {
+    const cfg = settings({ self: '10.0.0.1' });
+    const { state } = masterState(cfg);
+    expect(run(cfg, [[5000, behind(advert({ epoch: 2 }))]], state).last).toEqual(demotion(1, 'newer master 10.0.0.2 (epoch 2 > 1)'));
+    expect(run(cfg, [[5000, behind(advert({ epoch: 1 }))]], state).last).toEqual(demotion(1, 'preempted by 10.0.0.2 (equal interval, higher address)'));
+    expect(run(cfg, [[5000, behind(advert({ epoch: 1, sender: '10.0.0.0' }))]], state).last).toEqual([]);
+  });
+
+  it('two nodes promoting at once settle on one master though one side sees the other\'s adverts as behind', () => {
+    // The scenario of a node restarted with its clock an hour behind: b's adverts are behind at a.
+    const a = new Node(settings({ self: '10.0.0.1' }));
+    const b = new Node(settings({ self: '10.0.0.2' }));
+    a.on(START, 0);
+    b.on(START, 0);
+    const fromA = a.on(TICK, 3000);
+    const fromB = b.on(TICK, 3000);
+    const [advertB] = b.wire(fromB);
+    expect(a.on({ type: 'advert', advert: advertB!, behind: true }, 3001)).toEqual(demotion(1, 'preempted by 10.0.0.2 (equal interval, higher address)'));
+    expect(deliver(b, a.wire(fromA), 3001)).toEqual([[]]);
+    expect([a.state.role, b.state.role]).toEqual(['backup', 'master']);
+  });
+});
+
 describe('step is pure', () => {
   it('does not mutate the state it is given', () => {
     const cfg: Settings = settings({ shutdownHooks: true });

@@ -81,7 +81,9 @@ describe('bad datagrams', () => {
       ...repeat(300, () => sign(advert({}), Buffer.from('not-the-secret'))), // wrong key
       ...repeat(300, () => sign(advert({ vhid: VHID + 1 }), key)), // another virtual host
       ...repeat(200, () => sign(advert({ vip: '127.0.0.101' }), key)), // another VIP
-      ...repeat(200, () => sign(advert({ seq: oldSeq }), key)), // right key, but a sequence number already seen
+      // Right key, but a sequence number already seen, re-signed as node2 really advertised (epoch 1, advskew 50):
+      // behind node2's mark, so it can only hold a node back, and this master has nothing to step down for.
+      ...repeat(200, () => sign(advert({ seq: oldSeq, epoch: 1, advskew: 50 }), key)),
       ...repeat(200, (i) => captured[i % captured.length] as Buffer), // replayed real adverts
     ];
     const garbage = [
@@ -133,9 +135,9 @@ describe('bad datagrams', () => {
     expect(state).toBe('MASTER');
     const drops = dropsBetween(before.drops, now);
     // Every datagram sent was read and counted under its reason.
-    const { stale = 0, replay = 0, ...rest } = drops;
+    const { stale = 0, replay = 0, behind = 0, ...rest } = drops;
     const { staleOrReplay, ...others } = expected;
-    expect({ ...rest, staleOrReplay: stale + replay }, JSON.stringify(drops)).toEqual({ ...others, staleOrReplay });
+    expect({ ...rest, staleOrReplay: stale + replay + behind }, JSON.stringify(drops)).toEqual({ ...others, staleOrReplay });
     expect(total(drops)).toBe(sent);
 
     // At most one warning per (reason, source address) in the 10 s window: a handful for the whole flood.
@@ -143,7 +145,7 @@ describe('bad datagrams', () => {
     expect(warnings.length).toBeLessThanOrEqual(12);
     const keys = warnings.map((w) => `${String(w.drop)}:${String(w.from)}`);
     expect(new Set(keys).size).toBe(keys.length);
-    expect(new Set(warnings.map((w) => w.drop))).toEqual(new Set(['malformed', 'address-mismatch', 'bad-hmac', 'wrong-vhid', 'wrong-vip', 'not-a-peer', ...Object.keys(drops).filter((k) => k === 'stale' || k === 'replay')]));
+    expect(new Set(warnings.map((w) => w.drop))).toEqual(new Set(['malformed', 'address-mismatch', 'bad-hmac', 'wrong-vhid', 'wrong-vip', 'not-a-peer', ...Object.keys(drops).filter((k) => k === 'stale' || k === 'replay' || k === 'behind')]));
     // Exactly one per reason, from the source that provoked it.
     const sourceOf = (reason: string) => (reason === 'not-a-peer' ? '127.0.0.9' : reason === 'malformed' || reason === 'address-mismatch' ? c.observerIp : other.ip);
     expect([...keys].sort()).toEqual(Object.keys(drops).map((r) => `${r}:${sourceOf(r)}`).sort());
@@ -151,11 +153,13 @@ describe('bad datagrams', () => {
     expect(warnings.find((w) => w.drop === 'address-mismatch')?.msg).toMatch(new RegExp(`^advert claiming sender [\\d.]+ arrived from ${c.observerIp.replaceAll('.', '\\.')}: ignored \\(NAT or spoofing\\?\\)$`));
   });
 
-  it('adverts captured on the wire and replayed at the master are all dropped as replays from their sender’s address, and as address-mismatch when relayed from another, and change nothing', async () => {
+  it('adverts captured on the wire and replayed at the master are all behind, stale or replays from their sender’s address, and as address-mismatch when relayed from another, and change nothing', async () => {
     const { c, master, other, captured } = await masterWithCapturedAdverts();
-    // Re-signed with the real key and a huge epoch but an old sequence number: only the replay check stops it.
+    // Re-signed with the real key and an old sequence number, as node2 advertised then (epoch 1): behind, so it
+    // may hold a node back but cannot move this master. (A key holder can sign anything; replay marks are
+    // about captures, and a behind advert with a winning epoch would make a master step down, never promote one.)
     const oldSeq = captured[0]?.readBigUInt64BE(16) ?? 0n;
-    const forged = sign(advert({ seq: oldSeq }), Buffer.from(SECRET));
+    const forged = sign(advert({ seq: oldSeq, epoch: 1, advskew: 50 }), Buffer.from(SECRET));
     const packets = [...captured, ...captured, forged, forged];
 
     const before = await dumpDrops(c, master);
@@ -174,9 +178,11 @@ describe('bad datagrams', () => {
     await c.waitFor(() => c.advertsFrom(master, after).length >= 2, 5_000, '2 adverts from the master after the replay');
     const { state, drops: now } = await dumpDrops(c, master);
     const drops = dropsBetween(before.drops, now);
-    expect(Object.keys(drops).filter((r) => r !== 'address-mismatch' && r !== 'stale' && r !== 'replay'), JSON.stringify(drops)).toEqual([]);
+    expect(Object.keys(drops).filter((r) => r !== 'address-mismatch' && r !== 'stale' && r !== 'replay' && r !== 'behind'), JSON.stringify(drops)).toEqual([]);
     expect(drops['address-mismatch'], JSON.stringify(drops)).toBe(packets.length);
-    expect((drops.stale ?? 0) + (drops.replay ?? 0), JSON.stringify(drops)).toBe(packets.length);
+    expect((drops.stale ?? 0) + (drops.replay ?? 0) + (drops.behind ?? 0), JSON.stringify(drops)).toBe(packets.length);
+    // Each captured packet counts as behind at most once: replaying it again only makes it stale.
+    expect(drops.behind ?? 0, JSON.stringify(drops)).toBeLessThanOrEqual(captured.length);
     expect(state).toBe('MASTER');
     expect(c.events(undefined, since).filter((e) => e.event === 'transition')).toEqual([]);
     expect(c.masters()).toEqual([master]);

@@ -48,7 +48,7 @@ async function sendFrom(address: string, port: number, packets: Buffer[]): Promi
 function drain(t: Transport): Advert[] {
   const got: Advert[] = [];
   void (async () => {
-    for await (const a of t) got.push(a);
+    for await (const h of t) got.push(h.advert);
   })();
   return got;
 }

@@ -127,17 +127,36 @@ describe('Verifier', () => {
     expect(v.mark(advert.sender)).toBe(7n);
   });
 
-  it('rejects a lower seq after a higher one as stale and keeps the higher mark', () => {
+  it('passes the first lower seq after a higher one as behind, a repeat of it as stale, and keeps the higher mark', () => {
     const v = verifier();
     expectOutcome(v.verify(sign(at(9n), key)), 'ok');
     const r = v.verify(sign(at(5n), key));
-    expect(r).toEqual({
+    expect(r).toMatchObject({ outcome: 'behind', advert: at(5n), detail: expect.stringMatching(/^seq 5 < last accepted 9 from 10\.0\.0\.2: .*never make it master$/) });
+    expect(v.verify(sign(at(5n), key))).toEqual({
       outcome: 'stale',
       detail:
         'seq 5 < last accepted 9 from 10.0.0.2 (replayed packet, or that node restarted with its clock set back)',
       advert: at(5n),
     });
+    expectOutcome(v.verify(sign(at(4n), key)), 'stale');
     expect(v.mark(advert.sender)).toBe(9n);
+  });
+
+  it('passes every rising seq of a sender restarted behind its mark as behind, and takes it as fresh once it passes the mark', () => {
+    const v = verifier();
+    expectOutcome(v.verify(sign(at(1000n), key)), 'ok');
+    for (const seq of [10n, 11n, 12n, 500n]) expectOutcome(v.verify(sign(at(seq), key)), 'behind');
+    expectOutcome(v.verify(sign(at(1001n), key)), 'ok');
+    expect(v.mark(advert.sender)).toBe(1001n);
+    // Its behind-stream is over: a replay of one of those packets is only stale now.
+    expectOutcome(v.verify(sign(at(12n), key)), 'stale');
+  });
+
+  it('moves the behind floor only after the HMAC passes', () => {
+    const v = verifier();
+    expectOutcome(v.verify(sign(at(100n), key)), 'ok');
+    expectOutcome(v.verify(sign(at(90n), Buffer.from('forger'))), 'bad-hmac');
+    expectOutcome(v.verify(sign(at(50n), key)), 'behind');
   });
 
   it('accepts increasing seqs with gaps, as a node that lost packets would send', () => {
@@ -178,6 +197,7 @@ describe('Verifier', () => {
   it('accepts a resign only when it is newer than the last advert from that sender', () => {
     const v = verifier();
     expectOutcome(v.verify(sign(at(50n), key)), 'ok');
+    expectOutcome(v.verify(sign({ ...at(40n), type: 'resign' }, key)), 'behind');
     expectOutcome(v.verify(sign({ ...at(40n), type: 'resign' }, key)), 'stale');
     expectOutcome(v.verify(sign({ ...at(51n), type: 'resign' }, key)), 'ok');
   });
