@@ -11,6 +11,7 @@ import { initialState, nextDeadline, step, type Effect, type Event, type Role, t
 import { formatMs } from './election/timing.js';
 import type { Logger } from './log.js';
 import { sign, Verifier } from './protocol/auth.js';
+import { AuthAlarm } from './net/auth-alarm.js';
 import { watchLink } from './net/link.js';
 import { openTransport, type Destination, type Transport } from './net/transport.js';
 import { readStateFile, writeStateFile, type StateFile } from './state-file.js';
@@ -53,6 +54,7 @@ class Agent {
   private finish: (code: number) => void = () => undefined;
   private persisting: Promise<void> = Promise.resolve();
   private readonly signalHandlers: [NodeJS.Signals, () => void][] = [];
+  private readonly authAlarm: AuthAlarm;
 
   constructor(cfg: Config, deps: AgentDeps) {
     this.cfg = cfg;
@@ -76,6 +78,7 @@ class Agent {
     this.vip = real ? ipVipDriver({ iface: cfg.interface, vip: cfg.vip, log: this.log, lookFirst: cfg.upscript !== undefined }) : recordVipDriver(cfg.interface, cfg.vip, this.log);
     this.announcer = (real ? arpingAnnouncer : recordAnnouncer)(cfg.interface, cfg.vip, this.log);
     this.queue = new EffectQueue((e, signal) => this.runQueued(e, signal));
+    this.authAlarm = new AuthAlarm({ log: this.log, role: () => LABELS[this.state.role], onChange: () => this.persist() });
   }
 
   async run(): Promise<number> {
@@ -93,6 +96,7 @@ class Agent {
       destination: await this.destination(),
       verifier: new Verifier({ key: this.secret, vhid: this.cfg.vhid, vip: this.cfg.vip }),
       log: this.log,
+      onUnverified: (from) => this.authAlarm.record(from),
     });
     const done = new Promise<number>((resolve) => (this.finish = resolve));
     this.installSignals();
@@ -282,6 +286,7 @@ class Agent {
       hooksInProgress: this.hooksInProgress,
       // Not reserved ahead: after a reboot (/run wiped) the wall clock must be able to exceed what peers saw.
       seqFloor: String(this.seq),
+      authFailures: this.authAlarm.active().map((f) => ({ from: f.from, count: f.count, since: new Date(f.since).toISOString(), lastAt: new Date(f.lastAt).toISOString() })),
       updatedAt: new Date().toISOString(),
     };
   }
@@ -296,6 +301,7 @@ class Agent {
 
   private async cleanup(): Promise<void> {
     clearTimeout(this.timer);
+    this.authAlarm.stop();
     this.link?.stop();
     for (const [sig, fn] of this.signalHandlers) process.off(sig, fn);
     // Abort whatever still runs and wait: a hook that ignores SIGTERM is SIGKILLed after its grace, and

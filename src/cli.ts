@@ -3,14 +3,15 @@
 // that exits the process.
 import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
-import { access, readFile } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { runAgent } from './agent.js';
-import { ConfigError, validate, type Config, type SecretSource } from './config.js';
+import { ConfigError, validate, type Config } from './config.js';
 import { runDemo } from './demo/demo.js';
 import { createLogger } from './log.js';
 import { OPTIONS, attributeOf, flagsOf, type OptionSpec, type RawOptions } from './options.js';
+import { readSecret, SecretError, type Secret } from './secret.js';
 import { printStatus } from './status.js';
 import { TransportError } from './net/transport.js';
 
@@ -67,13 +68,13 @@ function toRaw(opts: Record<string, unknown>): RawOptions {
 
 async function startAgent(raw: RawOptions): Promise<number> {
   let cfg: Config;
-  let secret: Buffer;
+  let secret: Secret;
   try {
     cfg = validate(raw, process.env);
     secret = await readSecret(cfg.secret);
     await checkPaths(cfg);
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof StartupError) {
+    if (err instanceof ConfigError || err instanceof StartupError || err instanceof SecretError) {
       for (const line of err.message.split('\n')) process.stderr.write(`floatd: ${line}\n`);
       return EXIT_USAGE;
     }
@@ -82,8 +83,9 @@ async function startAgent(raw: RawOptions): Promise<number> {
   if (cfg.daemonize && process.env.FLOATD_DAEMON_CHILD !== '1') return daemonize(cfg);
   const log = await createLogger({ format: cfg.logFormat, debug: cfg.debug, base: { vhid: cfg.vhid } });
   if (cfg.secret.kind === 'pass' && !cfg.secret.fromEnv) log.warn('--pass puts the secret on the command line, visible to every user in ps: use --passfile or FLOATD_PASSFILE');
+  if (secret.trimmed > 0) log.warn({ trimmed: secret.trimmed }, `the shared secret had ${secret.trimmed} space/tab character(s) around it, which are not part of it (docs/operations.md: secrets)`);
   try {
-    return await runAgent(cfg, { log, secret });
+    return await runAgent(cfg, { log, secret: secret.key });
   } catch (err) {
     if (err instanceof TransportError) {
       log.fatal(err.message);
@@ -91,21 +93,6 @@ async function startAgent(raw: RawOptions): Promise<number> {
     }
     throw err;
   }
-}
-
-// ucarp reads the first line of the password file.
-async function readSecret(s: SecretSource): Promise<Buffer> {
-  if (s.kind === 'pass') return Buffer.from(s.value, 'utf8');
-  const flag = s.fromEnv ? 'FLOATD_PASSFILE' : '--passfile';
-  let text: string;
-  try {
-    text = await readFile(s.path, 'utf8');
-  } catch (err) {
-    throw new StartupError(`${flag} "${s.path}" cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  const first = text.split(/\r?\n/)[0] ?? '';
-  if (first === '') throw new StartupError(`${flag} "${s.path}" is empty: its first line is the shared secret`);
-  return Buffer.from(first, 'utf8');
 }
 
 async function checkPaths(cfg: Config): Promise<void> {

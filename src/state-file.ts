@@ -19,6 +19,7 @@ export interface StateFile {
   vipHeld: boolean;
   hooksInProgress: string[];
   seqFloor: string; // decimal u64: the next start sends sequence numbers above this
+  authFailures?: { from: string; count: number; since: string; lastAt: string }[]; // peers whose adverts fail HMAC now
   updatedAt: string;
 }
 

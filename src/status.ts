@@ -29,7 +29,10 @@ export function describe(d: StateFile): string {
   const role = d.state === 'MASTER' ? `MASTER${d.serving ? ', serving' : ', up hooks running'}` : d.state;
   const master = d.master && d.state !== 'MASTER' ? `, master ${d.master}` : '';
   const hooks = d.hooksInProgress.length > 0 ? `, hooks running: ${d.hooksInProgress.join(' ')}` : '';
-  return `vhid ${d.vhid} VIP ${d.vip} on ${d.interface} (${d.srcip}): ${role} since ${d.since}${master}, epoch ${d.epoch}${hooks} — ${d.reason}${alive}`;
+  const line = `vhid ${d.vhid} VIP ${d.vip} on ${d.interface} (${d.srcip}): ${role} since ${d.since}${master}, epoch ${d.epoch}${hooks} — ${d.reason}${alive}`;
+  // Both nodes may be master while a peer's adverts cannot be verified: said on its own line, never folded away.
+  const auth = (d.authFailures ?? []).map((f) => `\n  WARNING: adverts from ${f.from} fail HMAC verification (${f.count} since ${f.since}, last ${f.lastAt}): check the secret, vhid and VIP on both nodes`);
+  return line + auth.join('');
 }
 
 async function listStateFiles(): Promise<string[]> {

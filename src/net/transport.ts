@@ -18,6 +18,8 @@ export interface TransportOptions {
   destination: Destination;
   verifier: Verifier;
   log: Logger;
+  // Called for each bad-HMAC advert instead of the rate-limited warning (see net/auth-alarm.ts).
+  onUnverified?: (from: string) => void;
 }
 
 // Why a datagram was not taken as a fresh advert; counted and shown in SIGUSR1 dumps. 'behind' ones are
@@ -126,6 +128,7 @@ export class Transport implements AsyncIterable<Heard> {
 
   private drop(reason: DropReason, from: string, detail: string): void {
     this.drops.set(reason, (this.drops.get(reason) ?? 0) + 1);
+    if (reason === 'bad-hmac' && this.o.onUnverified) return this.o.onUnverified(from);
     this.warn(`${reason}:${from}`, { drop: reason, from }, detail);
   }
 }
