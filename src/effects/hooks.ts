@@ -1,9 +1,9 @@
 import { readdir, stat, access, constants } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
 import { spawn } from 'node:child_process';
 import type { Logger } from 'pino';
+import { DEFAULT_OUTPUT_LIMITS, HookOutput, describeReport, type OutputEvent, type OutputLimits } from './hook-output.js';
+import { openHookStdio, type HookStdio } from './hook-stdio.js';
 
 // ucarp's spawn.c waits for its hook with no timeout, so a hanging hook stopped ucarp's adverts.
 // Here every hook runs under a timeout in its own process group, and the agent never awaits
@@ -17,7 +17,8 @@ const SKIPPED_SUFFIXES = [
   '~', '.dpkg-old', '.dpkg-new', '.dpkg-dist', '.dpkg-tmp', '.disabled', '.rpmnew', '.rpmsave',
 ] as const;
 
-// Output a backgrounded child keeps open is read this much longer after the hook's main process exits.
+// How long the result waits for the hook's pipes to close after its main process exits, so its last
+// lines are logged before "hook finished"; a background child holding them open is read on regardless.
 const DRAIN_MS = 100;
 const DEFAULT_KILL_GRACE_MS = 2000;
 
@@ -92,6 +93,7 @@ export interface RunOptions {
   signal?: AbortSignal;
   stopOnFailure: boolean;
   log: Logger;
+  outputLimits?: OutputLimits; // DEFAULT_OUTPUT_LIMITS unless a test needs others
   onHookStart?(path: string): void;
   onHookEnd?(result: HookResult): void;
 }
@@ -140,16 +142,24 @@ async function runHook(path: string, opts: RunOptions): Promise<HookResult> {
 }
 
 async function supervise(path: string, opts: RunOptions): Promise<Outcome> {
+  let output: HookStdio;
+  try {
+    output = await readOutput(path, opts);
+  } catch (err) {
+    return { exitCode: null, signal: null, timedOut: false, cancelled: false, error: `cannot set up its output: ${err instanceof Error ? err.message : String(err)}` };
+  }
   const child = spawn(path, opts.args, {
     env: { ...process.env, ...opts.env },
     cwd: '/',
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', output.childEnds[0], output.childEnds[1]],
     detached: true, // the hook leads its own process group, so its children can be killed with it
   });
   const spawnError = await new Promise<Error | undefined>((resolve) => {
     child.once('spawn', () => resolve(undefined));
     child.once('error', resolve);
   });
+  // The child has its copies now; once the last writer closes them, the readers see EOF.
+  for (const end of output.childEnds) end.destroy();
   const pid = child.pid;
   if (spawnError !== undefined || pid === undefined) {
     // ENOENT, EACCES…: spawning failed, nothing runs.
@@ -162,9 +172,6 @@ async function supervise(path: string, opts: RunOptions): Promise<Outcome> {
       resolve({ code, signal });
     });
   });
-  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  logLines(child.stdout, opts.log, path, 'stdout');
-  logLines(child.stderr, opts.log, path, 'stderr');
 
   const outcome: Outcome = { exitCode: null, signal: null, timedOut: false, cancelled: false };
   let terminating: Promise<void> | undefined;
@@ -185,7 +192,7 @@ async function supervise(path: string, opts: RunOptions): Promise<Outcome> {
   clearTimeout(timer);
   opts.signal?.removeEventListener('abort', onAbort);
   await terminating;
-  await drain(closed, [child.stdout, child.stderr]);
+  await settleWithin(output.closed, DRAIN_MS);
   return { ...outcome, exitCode: code, signal };
 }
 
@@ -197,14 +204,6 @@ async function terminate(pid: number, exit: Promise<unknown>, graceMs: number, l
   signalGroup(pid, 'SIGKILL', log);
 }
 
-// A background child (`sleep 100 &`, a daemon) may hold stdout open forever: read it briefly, then let go.
-// The leftover is not killed, but a daemon that later writes to that stdout gets EPIPE, so hooks
-// should redirect a daemon's output (`>/dev/null 2>&1`).
-async function drain(closed: Promise<void>, streams: readonly (Readable | null)[]): Promise<void> {
-  if (await settleWithin(closed, DRAIN_MS)) return;
-  for (const stream of streams) stream?.destroy();
-}
-
 // Runs from timers, so it must not throw: ESRCH just means the group is already gone.
 function signalGroup(pid: number, sig: NodeJS.Signals, log: Logger): void {
   try {
@@ -214,13 +213,31 @@ function signalGroup(pid: number, sig: NodeJS.Signals, log: Logger): void {
   }
 }
 
-function logLines(stream: Readable | null, log: Logger, hook: string, name: 'stdout' | 'stderr'): void {
-  if (stream === null) return;
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
-  lines.on('line', (line) => {
-    if (name === 'stdout') log.info({ hook, stream: name }, line);
-    else log.warn({ hook, stream: name }, line);
+// Logs the hook's stdout and stderr until EOF, also after the hook's result: a background child
+// (ucarp howto's `setup.sh &`) keeps a working stdout, as under ucarp, which hands hooks its own.
+// They end with their last writer or with the agent; nothing here waits for them.
+function readOutput(hook: string, opts: RunOptions): Promise<HookStdio> {
+  const limits = opts.outputLimits ?? DEFAULT_OUTPUT_LIMITS;
+  const output = new HookOutput(limits);
+  const log = (events: OutputEvent[]): void => {
+    for (const e of events) logOutput(opts.log, hook, e, limits);
+  };
+  return openHookStdio({
+    chunk: (stream, data) => log(output.push(stream, data, performance.now())),
+    end: (stream) => log(output.end(stream)),
+    error: (stream, err) => opts.log.warn({ hook, stream, err }, 'cannot read hook output'),
   });
+}
+
+function logOutput(log: Logger, hook: string, e: OutputEvent, limits: OutputLimits): void {
+  if (e.kind === 'report') {
+    log.warn({ hook, final: e.final, ...e.counts }, describeReport(e.final, e.counts, limits));
+    return;
+  }
+  const fields = e.cutBytes > 0 ? { hook, stream: e.stream, cutBytes: e.cutBytes } : { hook, stream: e.stream };
+  const msg = e.cutBytes > 0 ? `${e.text} [… ${e.cutBytes} bytes cut]` : e.text;
+  if (e.stream === 'stdout') log.info(fields, msg);
+  else log.warn(fields, msg);
 }
 
 // Resolves true when p settles within ms, false otherwise; never leaves a timer behind.

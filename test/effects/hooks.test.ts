@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -273,5 +273,53 @@ describe('runHooks', () => {
     ]));
     expect(output).toHaveLength(4);
     expect(entries).toContainEqual(expect.objectContaining({ hook, msg: 'hook finished', exitCode: 0, signal: null, durationMs: expect.any(Number) }));
+  });
+});
+
+describe('output of a hook\'s background children', () => {
+  // The whole line is there once the job's shell has closed the file.
+  const written = (): boolean => existsSync(outFile) && readFileSync(outFile, 'utf8').endsWith('\n');
+
+  it('a background job keeps a working stdout after its hook exited: grep writes to it and exits 0, and the line is logged as the hook\'s', async () => {
+    const { log, entries } = capturingLogger();
+    const hook = fixture('background-grep.sh');
+    const run = await runHooks([hook], options(log));
+
+    expect(run.results[0]).toMatchObject({ ok: true, exitCode: 0 });
+    expect(existsSync(outFile)).toBe(false); // the result came when the hook exited, not when its job did
+    expect(await eventually(written, 5000)).toBe(true);
+    expect(readFileSync(outFile, 'utf8')).toBe('0\n'); // not 141: no SIGPIPE
+    expect(await eventually(() => entries.some((e) => e.msg === 'inet X'), 2000)).toBe(true);
+    expect(entries).toContainEqual(expect.objectContaining({ level: 30, hook, stream: 'stdout', msg: 'inet X' }));
+  });
+
+  // The MooseFS ucarp howto: vip-up runs `setup.sh &` and exits 0; setup.sh waits, then starts the
+  // master only if `ip a s IF | grep 'inet VIP'` succeeds.
+  it('the ucarp howto\'s vip-up with `setup.sh &` starts the service once the background check passes', async () => {
+    const { log, entries } = capturingLogger();
+    const hook = fixture('ucarp-vip-up.sh');
+    const run = await runHooks([hook], options(log, { args: ['lo', '127.0.0.1'] }));
+
+    expect(run.ok).toBe(true);
+    expect(await eventually(written, 5000)).toBe(true);
+    expect(readFileSync(outFile, 'utf8')).toBe('mfsmaster start\n');
+    expect(await eventually(() => entries.some((e) => e.hook === hook && /inet 127\.0\.0\.1\//.test(e.msg)), 2000)).toBe(true);
+  });
+
+  it('a background job\'s output is held to the limits, and what was left out is reported once its output ends', async () => {
+    const { log, entries } = capturingLogger();
+    const hook = fixture('chatty.sh');
+    const outputLimits = { maxLineBytes: 100, burstLines: 10, linesPerSecond: 0, reportEveryMs: 60_000 };
+    const run = await runHooks([hook], options(log, { outputLimits }));
+    expect(run.ok).toBe(true);
+
+    const isFinal = (e: Entry): boolean => e.hook === hook && e.final === true;
+    expect(await eventually(() => entries.some(isFinal), 5000)).toBe(true);
+    expect(entries.find(isFinal)).toMatchObject({ level: 40, droppedLines: 11, droppedBytes: 33, cutLines: 1, cutBytes: 200 });
+    const output = entries.filter((e) => e.hook === hook && e.stream === 'stdout');
+    expect(output.map((e) => e.msg)).toEqual([`${'y'.repeat(100)} [… 200 bytes cut]`, ...Array.from({ length: 9 }, (_, i) => String(i + 1))]);
+    expect(output[0]).toMatchObject({ cutBytes: 200 });
+    // Logged as the hook's, after its result.
+    expect(entries.findIndex((e) => e.msg === 'hook finished')).toBeLessThan(entries.indexOf(output[0]!));
   });
 });
