@@ -1,6 +1,6 @@
 // The state file: one JSON document per vhid, replaced atomically (write + rename) at every change,
 // read by `floatd status` and by the next start of this node (epoch and sequence floors).
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 export interface StateFile {
@@ -23,12 +23,38 @@ export interface StateFile {
   updatedAt: string;
 }
 
-// Atomic replace: readers see the old or the new document, never half of one.
+// A document whose file was touched this long after its updatedAt was not rewritten when it should have been.
+const STALE_AFTER_MS = 1000;
+
+// Atomic replace: readers see the old or the new document, never half of one. When the write fails (a full
+// /run), the temporary file goes and the old document is marked out of date by its mtime — a change that
+// needs no free space — so `floatd status` does not present it as the present; then the error is thrown.
 export async function writeStateFile(path: string, doc: StateFile): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o644 });
-  await rename(tmp, path);
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(tmp, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o644 });
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    await markOutOfDate(path).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function markOutOfDate(path: string): Promise<void> {
+  const old = await readStateFile(path);
+  if (!old) return;
+  const written = Date.parse(old.updatedAt);
+  const at = new Date(Math.max(Date.now(), (Number.isFinite(written) ? written : 0) + 2 * STALE_AFTER_MS));
+  await utimes(path, at, at);
+}
+
+// When the agent last failed to replace this document, or undefined when the document is current.
+export async function outOfDateSince(path: string, doc: StateFile): Promise<Date | undefined> {
+  const written = Date.parse(doc.updatedAt);
+  const { mtime } = await stat(path);
+  return Number.isFinite(written) && mtime.getTime() - written > STALE_AFTER_MS ? mtime : undefined;
 }
 
 // The last document, or undefined when there is none or it cannot be parsed (a fresh node).

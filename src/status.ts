@@ -1,17 +1,18 @@
 // `floatd status`: what the state files of running agents say, for people (text) or scripts (--json).
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readStateFile, type StateFile } from './state-file.js';
+import { outOfDateSince, readStateFile, type StateFile } from './state-file.js';
 
 const STATE_DIR = '/run/floatd';
 
 // Prints every known vhid's state; exit code 1 when there is nothing to show.
 export async function printStatus(o: { json?: boolean; stateFile?: string }): Promise<number> {
   const paths = o.stateFile ? [o.stateFile] : await listStateFiles();
-  const docs: StateFile[] = [];
+  const docs: (StateFile & { outOfDate?: { lastWritten: string; failedAt: string } })[] = [];
   for (const p of paths) {
     const doc = await readStateFile(p);
-    if (doc) docs.push(doc);
+    const failedAt = doc && (await outOfDateSince(p, doc).catch(() => undefined));
+    if (doc) docs.push(failedAt ? { ...doc, outOfDate: { lastWritten: doc.updatedAt, failedAt: failedAt.toISOString() } } : doc);
     else if (o.stateFile) process.stderr.write(`floatd: --state-file "${p}" is missing or not a floatd state file\n`);
   }
   if (docs.length === 0) {
@@ -23,13 +24,15 @@ export async function printStatus(o: { json?: boolean; stateFile?: string }): Pr
   return 0;
 }
 
-// One line a vhid, e.g. "vhid 10 VIP 10.0.0.99 on eth0: MASTER since … — reason".
-export function describe(d: StateFile): string {
+// One line a vhid, e.g. "vhid 10 VIP 10.0.0.99 on eth0: MASTER since … — reason", and warnings below it.
+export function describe(d: StateFile & { outOfDate?: { lastWritten: string; failedAt: string } }): string {
   const alive = isAlive(d.pid) ? '' : ` (stale: pid ${d.pid} is not running)`;
+  // Said first: everything after it is what the agent last managed to write, not what it is now.
+  const old = d.outOfDate ? `OUT OF DATE: the agent could not update this file since ${d.outOfDate.lastWritten} (last failed attempt ${d.outOfDate.failedAt}; is /run full?), it last wrote: ` : '';
   const role = d.state === 'MASTER' ? `MASTER${d.serving ? ', serving' : ', up hooks running'}` : d.state;
   const master = d.master && d.state !== 'MASTER' ? `, master ${d.master}` : '';
   const hooks = d.hooksInProgress.length > 0 ? `, hooks running: ${d.hooksInProgress.join(' ')}` : '';
-  const line = `vhid ${d.vhid} VIP ${d.vip} on ${d.interface} (${d.srcip}): ${role} since ${d.since}${master}, epoch ${d.epoch}${hooks} — ${d.reason}${alive}`;
+  const line = `${old}vhid ${d.vhid} VIP ${d.vip} on ${d.interface} (${d.srcip}): ${role} since ${d.since}${master}, epoch ${d.epoch}${hooks} — ${d.reason}${alive}`;
   // Both nodes may be master while a peer's adverts cannot be verified: said on its own line, never folded away.
   const auth = (d.authFailures ?? []).map((f) => `\n  WARNING: adverts from ${f.from} fail HMAC verification (${f.count} since ${f.since}, last ${f.lastAt}): check the secret, vhid and VIP on both nodes`);
   return line + auth.join('');
