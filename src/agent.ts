@@ -3,7 +3,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Config } from './config.js';
 import { EffectQueue, type QueuedEffect } from './effect-queue.js';
-import { runCommand } from './effects/command.js';
 import { arpingAnnouncer, recordAnnouncer, type Announcer } from './effects/garp.js';
 import { runHookGroup, type HooksEffect } from './effects/hook-groups.js';
 import { ipVipDriver, recordVipDriver, type VipDriver } from './effects/vip.js';
@@ -12,7 +11,8 @@ import { formatMs } from './election/timing.js';
 import type { Logger } from './log.js';
 import { sign, Verifier } from './protocol/auth.js';
 import { watchLink } from './net/link.js';
-import { openTransport, type Destination, type Transport } from './net/transport.js';
+import { describeDestination, destinationOf } from './net/destination.js';
+import { openTransport, type Transport } from './net/transport.js';
 import { readStateFile, writeStateFile, type StateFile } from './state-file.js';
 
 // The interface state is also read at every election timer (each advert of a master, a backup's
@@ -87,10 +87,11 @@ class Agent {
     this.seq = wallMicros > floor ? wallMicros : floor;
     const epoch = previous?.maxEpochSeen;
     this.state = initialState(this.now(), Number.isSafeInteger(epoch) && (epoch ?? 0) >= 0 ? (epoch ?? 0) : 0);
+    const destination = await destinationOf(this.cfg);
     this.transport = await openTransport({
       srcip: this.cfg.srcip,
       port: this.cfg.port,
-      destination: await this.destination(),
+      destination,
       verifier: new Verifier({ key: this.secret, vhid: this.cfg.vhid, vip: this.cfg.vip }),
       log: this.log,
     });
@@ -98,7 +99,7 @@ class Agent {
     this.installSignals();
     this.watchLink();
     void this.receive(this.transport);
-    this.log.info({ vip: this.cfg.vip, interface: this.cfg.interface, srcip: this.cfg.srcip, advbase: this.cfg.advbaseMs / 1000, advskew: this.cfg.advskew, transport: this.describeTransport() }, 'floatd starting');
+    this.log.info({ vip: this.cfg.vip, interface: this.cfg.interface, srcip: this.cfg.srcip, advbase: this.cfg.advbaseMs / 1000, advskew: this.cfg.advskew, transport: describeDestination(destination, this.cfg.port) }, 'floatd starting');
     this.dispatch({ type: 'start' });
     const code = await done;
     await this.cleanup();
@@ -213,19 +214,6 @@ class Agent {
     for await (const advert of transport) this.dispatch({ type: 'advert', advert });
   }
 
-  private async destination(): Promise<Destination> {
-    const c = this.cfg;
-    if (c.peers.length > 0) return { kind: 'unicast', peers: c.peers };
-    if (c.broadcast) return { kind: 'broadcast', address: await broadcastAddress(c.interface, c.srcip) };
-    return { kind: 'multicast', group: c.mcast };
-  }
-
-  private describeTransport(): string {
-    const c = this.cfg;
-    if (c.peers.length > 0) return `unicast to ${c.peers.map((p) => `${p.address}:${p.port}`).join(', ')}`;
-    return c.broadcast ? `broadcast port ${c.port}` : `multicast ${c.mcast}:${c.port}`;
-  }
-
   // ucarp follows the interface's running state; -S turns that off.
   private watchLink(): void {
     if (this.cfg.ignoreIfState) return;
@@ -309,13 +297,4 @@ class Agent {
     await this.persisting;
     this.log.info({ event: 'exit' }, 'floatd stopped');
   }
-}
-
-// The directed broadcast address of the subnet --srcip is on (ucarp -M).
-async function broadcastAddress(iface: string, srcip: string): Promise<string> {
-  const r = await runCommand('ip', ['-j', '-4', 'addr', 'show', 'dev', iface]);
-  const infos = (JSON.parse(r.stdout || '[]') as { addr_info?: { local: string; broadcast?: string }[] }[]).flatMap((l) => l.addr_info ?? []);
-  const mine = infos.find((a) => a.local === srcip);
-  if (!mine?.broadcast) throw new Error(`--nomcast: --srcip ${srcip} on --interface ${iface} has no broadcast address`);
-  return mine.broadcast;
 }
