@@ -10,9 +10,9 @@ import { initialState, nextDeadline, step, type Effect, type Event, type Role, t
 import { formatMs } from './election/timing.js';
 import type { Logger } from './log.js';
 import { sign, Verifier } from './protocol/auth.js';
-import { watchLink } from './net/link.js';
+import { AdvertChannel } from './net/advert-channel.js';
 import { describeDestination, destinationOf } from './net/destination.js';
-import { openTransport, type Transport } from './net/transport.js';
+import { watchLink, type LinkState } from './net/link.js';
 import { readStateFile, writeStateFile, type StateFile } from './state-file.js';
 
 // The interface state is also read at every election timer (each advert of a master, a backup's
@@ -44,7 +44,8 @@ class Agent {
   private readonly queue: EffectQueue;
   private readonly handleSignals: boolean;
   private state: State = initialState(0);
-  private transport: Transport | undefined;
+  private channel: AdvertChannel | undefined;
+  private linkUp = true; // the interface's own state; -S keeps it true
   private seq = 0n;
   private vipHeld = false;
   private hooksInProgress: string[] = [];
@@ -88,17 +89,20 @@ class Agent {
     const epoch = previous?.maxEpochSeen;
     this.state = initialState(this.now(), Number.isSafeInteger(epoch) && (epoch ?? 0) >= 0 ? (epoch ?? 0) : 0);
     const destination = await destinationOf(this.cfg);
-    this.transport = await openTransport({
+    this.channel = new AdvertChannel({
+      iface: this.cfg.interface,
       srcip: this.cfg.srcip,
       port: this.cfg.port,
       destination,
       verifier: new Verifier({ key: this.secret, vhid: this.cfg.vhid, vip: this.cfg.vip }),
       log: this.log,
+      onAdvert: (advert) => this.dispatch({ type: 'advert', advert }),
+      onBlocked: () => this.updateLink(),
     });
+    await this.channel.open();
     const done = new Promise<number>((resolve) => (this.finish = resolve));
     this.installSignals();
-    this.watchLink();
-    void this.receive(this.transport);
+    this.link = watchLink(this.cfg.interface, LINK_POLL_MS, (s) => this.onLinkState(s), { up: true, ifindex: this.channel.openedOn });
     this.log.info({ vip: this.cfg.vip, interface: this.cfg.interface, srcip: this.cfg.srcip, advbase: this.cfg.advbaseMs / 1000, advskew: this.cfg.advskew, transport: describeDestination(destination, this.cfg.port) }, 'floatd starting');
     this.dispatch({ type: 'start' });
     const code = await done;
@@ -144,7 +148,7 @@ class Agent {
   private send(type: 'advert' | 'resign', epoch: number): void {
     const c = this.cfg;
     const packet = sign({ type, vhid: c.vhid, advskew: c.advskew, advbaseMs: c.advbaseMs, epoch, seq: this.seq++, sender: c.srcip, vip: c.vip }, this.secret);
-    this.transport?.send(packet);
+    this.channel?.send(packet);
     if (type === 'resign') this.log.info({ event: 'resign', epoch }, 'resign advert sent: the next node takes over now');
   }
 
@@ -210,17 +214,23 @@ class Agent {
     this.persist();
   }
 
-  private async receive(transport: Transport): Promise<void> {
-    for await (const advert of transport) this.dispatch({ type: 'advert', advert });
+  // ucarp follows the interface's running state; -S turns that off. A new index (the interface was
+  // re-created) makes the channel re-open its sockets, with or without -S.
+  private onLinkState(s: LinkState): void {
+    if (!this.cfg.ignoreIfState && s.up !== this.linkUp) {
+      this.linkUp = s.up;
+      this.log.warn({ event: 'link', up: s.up, interface: this.cfg.interface }, `interface ${this.cfg.interface} is ${s.up ? 'up again' : 'down'}`);
+    }
+    this.channel?.interfaceIs(s.ifindex);
+    this.updateLink();
   }
 
-  // ucarp follows the interface's running state; -S turns that off.
-  private watchLink(): void {
-    if (this.cfg.ignoreIfState) return;
-    this.link = watchLink(this.cfg.interface, LINK_POLL_MS, (up) => {
-      this.log.warn({ event: 'link', up, interface: this.cfg.interface }, `interface ${this.cfg.interface} is ${up ? 'up again' : 'down'}`);
-      this.dispatch({ type: 'link', up });
-    });
+  // The election has one input for both: a node takes part only while its interface is up and its
+  // adverts can be sent (never master while they cannot).
+  private updateLink(): void {
+    const why = this.linkUp ? this.channel?.blocked : 'interface is down';
+    if ((why === undefined) === this.state.linkUp) return;
+    this.dispatch(why === undefined ? { type: 'link', up: true } : { type: 'link', up: false, detail: why });
   }
 
   private installSignals(): void {
@@ -237,7 +247,7 @@ class Agent {
     on('SIGINT', shutdown('SIGINT'));
     on('SIGHUP', () => this.log.info('SIGHUP ignored: restart floatd to change its configuration'));
     // ucarp: SIGUSR1 logs the current state, SIGUSR2 makes the node step back.
-    on('SIGUSR1', () => this.log.info({ event: 'dump', ...this.snapshot(), drops: Object.fromEntries(this.transport?.drops ?? []) }, `state ${LABELS[this.state.role]}`));
+    on('SIGUSR1', () => this.log.info({ event: 'dump', ...this.snapshot(), drops: Object.fromEntries(this.channel?.drops() ?? []) }, `state ${LABELS[this.state.role]}`));
     on('SIGUSR2', () => {
       this.log.info({ cooldown: this.cfg.cooldownMs / 1000 }, 'SIGUSR2: stepping back');
       this.dispatch({ type: 'demote' });
@@ -291,8 +301,8 @@ class Agent {
     this.queue.clear();
     await this.queue.drained();
     this.announcer.stop();
-    await this.transport?.flush();
-    this.transport?.close();
+    await this.channel?.flush();
+    this.channel?.close();
     this.persist();
     await this.persisting;
     this.log.info({ event: 'exit' }, 'floatd stopped');
