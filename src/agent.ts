@@ -247,7 +247,7 @@ class Agent {
     on('SIGINT', shutdown('SIGINT'));
     on('SIGHUP', () => this.log.info('SIGHUP ignored: restart floatd to change its configuration'));
     // ucarp: SIGUSR1 logs the current state, SIGUSR2 makes the node step back.
-    on('SIGUSR1', () => this.log.info({ event: 'dump', ...this.snapshot(), drops: Object.fromEntries(this.channel?.drops() ?? []) }, `state ${LABELS[this.state.role]}`));
+    on('SIGUSR1', () => this.log.info({ event: 'dump', ...this.snapshot(), blocked: this.channel?.blocked ?? null, drops: Object.fromEntries(this.channel?.drops() ?? []) }, `state ${LABELS[this.state.role]}`));
     on('SIGUSR2', () => {
       this.log.info({ cooldown: this.cfg.cooldownMs / 1000 }, 'SIGUSR2: stepping back');
       this.dispatch({ type: 'demote' });

@@ -73,6 +73,10 @@ describe.skipIf(unavailable !== undefined || noNft)(`fault: a firewall drops the
     expect(first.lines.filter(sendFailed).map((l) => l.msg)).toEqual([expect.stringMatching(/^cannot send adverts to 239\.255\.5\.98:5798: EPERM/)]);
     // Its probes still fail the same way: nothing more to say, and nothing re-opened.
     expect(first.lines.slice(afterStepDown).filter((l) => l.event === 'reopen')).toEqual([]);
+    const mark = first.mark();
+    first.kill('SIGUSR1');
+    const dump = await first.waitFor('h1 state dump', (l) => l.event === 'dump', { since: mark });
+    expect([dump.state, dump.blocked]).toEqual(['BACKUP', 'cannot send adverts: EPERM']);
   });
 
   it('once the rule is gone, h1 can send again and follows h2 without promoting', async () => {
