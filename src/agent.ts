@@ -3,7 +3,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Config } from './config.js';
 import { EffectQueue, type QueuedEffect } from './effect-queue.js';
-import { runCommand } from './effects/command.js';
 import { arpingAnnouncer, recordAnnouncer, type Announcer } from './effects/garp.js';
 import { runHookGroup, type HooksEffect } from './effects/hook-groups.js';
 import { ipVipDriver, recordVipDriver, type VipDriver } from './effects/vip.js';
@@ -11,9 +10,10 @@ import { initialState, nextDeadline, step, type Effect, type Event, type Role, t
 import { formatMs } from './election/timing.js';
 import type { Logger } from './log.js';
 import { sign, Verifier } from './protocol/auth.js';
+import { AdvertChannel } from './net/advert-channel.js';
 import { AuthAlarm } from './net/auth-alarm.js';
-import { watchLink } from './net/link.js';
-import { openTransport, type Destination, type Transport } from './net/transport.js';
+import { describeDestination, destinationOf } from './net/destination.js';
+import { watchLink, type LinkState } from './net/link.js';
 import { readStateFile, writeStateFile, type StateFile } from './state-file.js';
 
 // The interface state is also read at every election timer (each advert of a master, a backup's
@@ -45,7 +45,8 @@ class Agent {
   private readonly queue: EffectQueue;
   private readonly handleSignals: boolean;
   private state: State = initialState(0);
-  private transport: Transport | undefined;
+  private channel: AdvertChannel | undefined;
+  private linkUp = true; // the interface's own state; -S keeps it true
   private seq = 0n;
   private vipHeld = false;
   private hooksInProgress: string[] = [];
@@ -90,19 +91,23 @@ class Agent {
     this.seq = wallMicros > floor ? wallMicros : floor;
     const epoch = previous?.maxEpochSeen;
     this.state = initialState(this.now(), Number.isSafeInteger(epoch) && (epoch ?? 0) >= 0 ? (epoch ?? 0) : 0);
-    this.transport = await openTransport({
+    const destination = await destinationOf(this.cfg);
+    this.channel = new AdvertChannel({
+      iface: this.cfg.interface,
       srcip: this.cfg.srcip,
       port: this.cfg.port,
-      destination: await this.destination(),
+      destination,
       verifier: new Verifier({ key: this.secret, vhid: this.cfg.vhid, vip: this.cfg.vip }),
       log: this.log,
       onUnverified: (from) => this.authAlarm.record(from),
+      onAdvert: ({ advert, behind }) => this.dispatch({ type: 'advert', advert, behind }),
+      onBlocked: () => this.updateLink(),
     });
+    await this.channel.open();
     const done = new Promise<number>((resolve) => (this.finish = resolve));
     this.installSignals();
-    this.watchLink();
-    void this.receive(this.transport);
-    this.log.info({ vip: this.cfg.vip, interface: this.cfg.interface, srcip: this.cfg.srcip, advbase: this.cfg.advbaseMs / 1000, advskew: this.cfg.advskew, transport: this.describeTransport() }, 'floatd starting');
+    this.link = watchLink(this.cfg.interface, LINK_POLL_MS, (s) => this.onLinkState(s), { up: true, ifindex: this.channel.openedOn });
+    this.log.info({ vip: this.cfg.vip, interface: this.cfg.interface, srcip: this.cfg.srcip, advbase: this.cfg.advbaseMs / 1000, advskew: this.cfg.advskew, transport: describeDestination(destination, this.cfg.port) }, 'floatd starting');
     this.dispatch({ type: 'start' });
     const code = await done;
     await this.cleanup();
@@ -147,7 +152,7 @@ class Agent {
   private send(type: 'advert' | 'resign', epoch: number): void {
     const c = this.cfg;
     const packet = sign({ type, vhid: c.vhid, advskew: c.advskew, advbaseMs: c.advbaseMs, epoch, seq: this.seq++, sender: c.srcip, vip: c.vip }, this.secret);
-    this.transport?.send(packet);
+    this.channel?.send(packet);
     if (type === 'resign') this.log.info({ event: 'resign', epoch }, 'resign advert sent: the next node takes over now');
   }
 
@@ -213,30 +218,23 @@ class Agent {
     this.persist();
   }
 
-  private async receive(transport: Transport): Promise<void> {
-    for await (const { advert, behind } of transport) this.dispatch({ type: 'advert', advert, behind });
+  // ucarp follows the interface's running state; -S turns that off. A new index (the interface was
+  // re-created) makes the channel re-open its sockets, with or without -S.
+  private onLinkState(s: LinkState): void {
+    if (!this.cfg.ignoreIfState && s.up !== this.linkUp) {
+      this.linkUp = s.up;
+      this.log.warn({ event: 'link', up: s.up, interface: this.cfg.interface }, `interface ${this.cfg.interface} is ${s.up ? 'up again' : 'down'}`);
+    }
+    this.channel?.interfaceIs(s.ifindex);
+    this.updateLink();
   }
 
-  private async destination(): Promise<Destination> {
-    const c = this.cfg;
-    if (c.peers.length > 0) return { kind: 'unicast', peers: c.peers };
-    if (c.broadcast) return { kind: 'broadcast', address: await broadcastAddress(c.interface, c.srcip) };
-    return { kind: 'multicast', group: c.mcast };
-  }
-
-  private describeTransport(): string {
-    const c = this.cfg;
-    if (c.peers.length > 0) return `unicast to ${c.peers.map((p) => `${p.address}:${p.port}`).join(', ')}`;
-    return c.broadcast ? `broadcast port ${c.port}` : `multicast ${c.mcast}:${c.port}`;
-  }
-
-  // ucarp follows the interface's running state; -S turns that off.
-  private watchLink(): void {
-    if (this.cfg.ignoreIfState) return;
-    this.link = watchLink(this.cfg.interface, LINK_POLL_MS, (up) => {
-      this.log.warn({ event: 'link', up, interface: this.cfg.interface }, `interface ${this.cfg.interface} is ${up ? 'up again' : 'down'}`);
-      this.dispatch({ type: 'link', up });
-    });
+  // The election has one input for both: a node takes part only while its interface is up and its
+  // adverts can be sent (never master while they cannot).
+  private updateLink(): void {
+    const why = this.linkUp ? this.channel?.blocked : 'interface is down';
+    if ((why === undefined) === this.state.linkUp) return;
+    this.dispatch(why === undefined ? { type: 'link', up: true } : { type: 'link', up: false, detail: why });
   }
 
   private installSignals(): void {
@@ -253,7 +251,7 @@ class Agent {
     on('SIGINT', shutdown('SIGINT'));
     on('SIGHUP', () => this.log.info('SIGHUP ignored: restart floatd to change its configuration'));
     // ucarp: SIGUSR1 logs the current state, SIGUSR2 makes the node step back.
-    on('SIGUSR1', () => this.log.info({ event: 'dump', ...this.snapshot(), drops: Object.fromEntries(this.transport?.drops ?? []) }, `state ${LABELS[this.state.role]}`));
+    on('SIGUSR1', () => this.log.info({ event: 'dump', ...this.snapshot(), blocked: this.channel?.blocked ?? null, drops: Object.fromEntries(this.channel?.drops() ?? []) }, `state ${LABELS[this.state.role]}`));
     on('SIGUSR2', () => {
       this.log.info({ cooldown: this.cfg.cooldownMs / 1000 }, 'SIGUSR2: stepping back');
       this.dispatch({ type: 'demote' });
@@ -309,19 +307,10 @@ class Agent {
     this.queue.clear();
     await this.queue.drained();
     this.announcer.stop();
-    await this.transport?.flush();
-    this.transport?.close();
+    await this.channel?.flush();
+    this.channel?.close();
     this.persist();
     await this.persisting;
     this.log.info({ event: 'exit' }, 'floatd stopped');
   }
-}
-
-// The directed broadcast address of the subnet --srcip is on (ucarp -M).
-async function broadcastAddress(iface: string, srcip: string): Promise<string> {
-  const r = await runCommand('ip', ['-j', '-4', 'addr', 'show', 'dev', iface]);
-  const infos = (JSON.parse(r.stdout || '[]') as { addr_info?: { local: string; broadcast?: string }[] }[]).flatMap((l) => l.addr_info ?? []);
-  const mine = infos.find((a) => a.local === srcip);
-  if (!mine?.broadcast) throw new Error(`--nomcast: --srcip ${srcip} on --interface ${iface} has no broadcast address`);
-  return mine.broadcast;
 }

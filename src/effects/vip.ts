@@ -24,6 +24,8 @@ export interface IpVipOptions {
 // What ip(8) says for "already there" and "not there", in the older errno wording and the newer extack wording.
 const ALREADY_THERE = /File exists|Address already assigned/;
 const NOT_THERE = /Cannot assign requested address|Address not found/;
+// A deleted interface (a VLAN or bond being rebuilt) took its addresses with it: nothing left to remove.
+const NO_DEVICE = /Cannot find device|does not exist/;
 
 // The VIP as a /32 host address on the interface, like ucarp's documented `ip addr add $2 dev $1`.
 export function ipVipDriver(o: IpVipOptions): VipDriver {
@@ -56,6 +58,7 @@ export function ipVipDriver(o: IpVipOptions): VipDriver {
     },
     async remove() {
       const r = await ip('addr', 'del', `${vip}/32`, 'dev', iface);
+      if (r.exitCode !== 0 && NO_DEVICE.test(r.stderr)) return { ok: true, changed: false };
       if (r.exitCode !== 0 && !NOT_THERE.test(r.stderr)) return { ok: false, error: r.text };
       let changed = r.exitCode === 0;
       // Only a ucarp-style script adds the VIP with another prefix (/24); without one, the /32 was all there was.

@@ -48,7 +48,7 @@ export interface State {
   burst: { start: number; left: number }; // current advert interval: when it began, copies still to send
   masterDownAt: number | undefined; // backup
   holdUntil: number; // no promotion before this (cooldown)
-  linkUp: boolean;
+  linkUp: boolean; // the interface is up and adverts can be sent: a node that cannot advertise must not be master
   serving: boolean; // up hooks finished for the current mastership
   exitAfterRelease: boolean;
 }
@@ -64,7 +64,8 @@ export type Event =
   | { type: 'released'; epoch: number }
   | { type: 'shutdown' }
   | { type: 'demote' }
-  | { type: 'link'; up: boolean };
+  // `detail` says why the node cannot take part when it is not the interface itself: 'cannot send adverts: EPERM'.
+  | { type: 'link'; up: boolean; detail?: string };
 
 // What hooks are told about the transition they belong to (FLOATD_STATE, FLOATD_PREVIOUS_STATE, FLOATD_REASON).
 export interface HookContext {
@@ -131,7 +132,7 @@ export function step(cfg: Settings, state: State, event: Event, now: number): St
     case 'demote':
       return onDemote(cfg, state, now);
     case 'link':
-      return onLink(cfg, state, event.up, now);
+      return onLink(cfg, state, event.up, now, event.detail ?? 'interface is down');
     default:
       return assertNever(event);
   }
@@ -304,14 +305,14 @@ function onDemote(cfg: Settings, state: State, now: number): Step {
   return same(held);
 }
 
-function onLink(cfg: Settings, state: State, up: boolean, now: number): Step {
+function onLink(cfg: Settings, state: State, up: boolean, now: number, why: string): Step {
   if (up === state.linkUp) return same(state);
   if (up) {
     const masterDownAt = state.role === 'backup' ? now + masterDownIntervalMs(cfg, cfg.deadratio) : state.masterDownAt;
     return same({ ...state, linkUp: true, masterDownAt });
   }
   const down = { ...state, linkUp: false };
-  if (state.role === 'master') return demote(cfg, down, undefined, now, `interface is down`);
+  if (state.role === 'master') return demote(cfg, down, undefined, now, why);
   return same(down);
 }
 

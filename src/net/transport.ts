@@ -20,6 +20,8 @@ export interface TransportOptions {
   log: Logger;
   // Called for each bad-HMAC advert instead of the rate-limited warning (see net/auth-alarm.ts).
   onUnverified?: (from: string) => void;
+  // Hears every failed send (ENODEV, EPERM…) instead of the rate-limited warning: the agent must not stay master then.
+  onSendError?: (err: NodeJS.ErrnoException, to: string) => void;
 }
 
 // Why a datagram was not taken as a fresh advert; counted and shown in SIGUSR1 dumps. 'behind' ones are
@@ -64,7 +66,7 @@ export class Transport implements AsyncIterable<Heard> {
     tx.on('error', (err) => o.log.warn({ err }, 'advert send error'));
   }
 
-  // Fire and forget: an advert that cannot be sent is logged; the next one follows on schedule.
+  // Fire and forget: an advert that cannot be sent is reported (or logged); the next one follows on schedule.
   send(packet: Buffer): void {
     if (this.closed) return;
     const d = this.o.destination;
@@ -72,7 +74,10 @@ export class Transport implements AsyncIterable<Heard> {
     for (const t of targets) {
       this.pending += 1;
       this.tx.send(packet, t.port, t.address, (err) => {
-        if (err) this.warn(`send:${t.address}`, { err: err.message, to: t.address }, `cannot send advert to ${t.address}:${t.port}`);
+        if (err && !this.closed) {
+          if (this.o.onSendError) this.o.onSendError(err as NodeJS.ErrnoException, `${t.address}:${t.port}`);
+          else this.warn(`send:${t.address}`, { err: err.message, to: t.address }, `cannot send advert to ${t.address}:${t.port}`);
+        }
         this.pending -= 1;
         if (this.pending === 0) this.flushed?.();
       });

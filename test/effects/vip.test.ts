@@ -58,7 +58,14 @@ describe.skipIf(!isRoot)('ip VIP driver (real ip in a network namespace)', () =>
     expect(await prefixes()).toEqual([]);
   });
 
-  it('reports a failure naming the command when the interface is gone', async () => {
+  it('removing the VIP from an interface that is gone succeeds without change: deleting the interface took the VIP with it', async () => {
+    for (const look of ['plain', 'look']) {
+      const r = await execa('ip', ['netns', 'exec', NS, process.execPath, DRIVE, 'nosuch0', VIP, look, 'remove']);
+      expect(r.stdout.split('\n').map((l) => JSON.parse(l) as unknown)).toEqual([{ op: 'remove', ok: true, changed: false }]);
+    }
+  });
+
+  it('reports a failure naming the command when adding to an interface that is gone', async () => {
     const r = await execa('ip', ['netns', 'exec', NS, process.execPath, DRIVE, 'nosuch0', VIP, 'plain', 'add']);
     const [res] = r.stdout.split('\n').map((l) => JSON.parse(l) as { ok: boolean; error?: string });
     expect(res?.ok).toBe(false);

@@ -52,7 +52,7 @@ export const hear = (a: Advert): Event => ({ type: 'advert', advert: a });
 export const upComplete = (epoch: number): Event => ({ type: 'up-complete', epoch });
 export const upFailed = (epoch: number, detail = 'exit code 1'): Event => ({ type: 'up-failed', epoch, detail });
 export const released = (epoch: number): Event => ({ type: 'released', epoch });
-export const link = (up: boolean): Event => ({ type: 'link', up });
+export const link = (up: boolean, detail?: string): Event => (detail === undefined ? { type: 'link', up } : { type: 'link', up, detail });
 
 // An event delivered at a monotonic time.
 export type Timed = readonly [now: number, event: Event];

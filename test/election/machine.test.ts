@@ -777,7 +777,7 @@ describe("rule 12 — 'demote' (SIGUSR2): a master releases with a cooldown; a b
   });
 });
 
-describe('rule 13 — link down demotes a master and blocks promotion; link up restarts the master-down timer', () => {
+describe('rule 13 — link down (the interface, or adverts that cannot be sent) demotes a master and blocks promotion; link up restarts the master-down timer', () => {
   it('a master whose link goes down demotes (down hooks, VIP remove) and does not promote while the link is down', () => {
     const cfg = settings();
     const r = run(
@@ -839,6 +839,51 @@ describe('rule 13 — link down demotes a master and blocks promotion; link up r
     );
     expect(r.effects).toEqual([[], [], []]);
     expect(r.state.role).toBe('backup');
+  });
+
+  it('a master whose adverts cannot be sent demotes in order with the send error as its reason, and does not promote again', () => {
+    const cfg = settings();
+    const r = run(
+      cfg,
+      [
+        [3100, link(false, 'cannot send adverts: EPERM')],
+        [100_000, TICK],
+      ],
+      masterState(cfg).state,
+    );
+    expect(r.effects).toEqual([demotion(1, 'cannot send adverts: EPERM'), []]);
+    expect(r.state).toMatchObject({ role: 'backup', linkUp: false, reason: 'cannot send adverts: EPERM' });
+    expect(nextDeadline(r.state)).toBeUndefined();
+  });
+
+  it('a claim advert that cannot be sent ends the new mastership at once: the up work is cancelled before the down work', () => {
+    const cfg = settings();
+    const r = run(
+      cfg,
+      [
+        [0, START],
+        [3000, TICK],
+        [3000, link(false, 'cannot send adverts: EACCES')],
+      ],
+      initialState(0),
+    );
+    expect(r.effects.slice(1)).toEqual([promotion(1, SILENT_3S), demotion(1, 'cannot send adverts: EACCES')]);
+    expect(r.state).toMatchObject({ role: 'backup', serving: false, linkUp: false });
+  });
+
+  it('a releasing master that cannot send any more carries on releasing: its down hooks and VIP removal are queued already', () => {
+    const cfg = settings();
+    const r = run(
+      cfg,
+      [
+        [3100, DEMOTE],
+        [3200, link(false, 'cannot send adverts: ENODEV')],
+        [3300, released(1)],
+      ],
+      masterState(cfg).state,
+    );
+    expect(r.effects).toEqual([release(1, 'demoted by SIGUSR2 for 10.0 s'), [], [sendResign(1)]]);
+    expect(r.state).toMatchObject({ role: 'backup', linkUp: false });
   });
 
   it('a link event that changes nothing is ignored', () => {

@@ -101,9 +101,7 @@ export class Lab {
     await this.addresses.start(this.nsNames(), this.namespaces[0] ?? '');
     for (const [name, ip] of nodes) {
       const host: LabHost = { name, ns: this.nsOf(name), iface: this.ifaceOf(name), ip, mac: '' };
-      ipSync('-n', host.ns, 'addr', 'add', `${ip}/24`, 'dev', host.iface);
-      const link = JSON.parse(ipSync('-n', host.ns, '-j', 'link', 'show', 'dev', host.iface)) as { address: string }[];
-      host.mac = link[0]?.address ?? '';
+      this.addHostAddress(host);
       if (name === 'obs') this.observer = host;
       else this.hosts.push(host);
     }
@@ -120,6 +118,21 @@ export class Lab {
   // traffic from outside, while the host's own link stays up.
   bridgePort(host: LabHost): string {
     return this.portOf(host.name);
+  }
+
+  // Re-creates a host's link after a test deleted it (a VLAN or bond rebuilt, a network manager restart):
+  // the same names, a new veth pair and bridge port, up, then (unless `address: false`) the same /24
+  // address. The interface gets a new ifindex and MAC.
+  recreateLink(host: LabHost, opts: { address?: boolean } = {}): void {
+    this.veth(host.name);
+    if (opts.address ?? true) this.addHostAddress(host);
+  }
+
+  // Puts a host's own /24 address (back) on its interface.
+  addHostAddress(host: LabHost): void {
+    ipSync('-n', host.ns, 'addr', 'add', `${host.ip}/24`, 'dev', host.iface);
+    const link = JSON.parse(ipSync('-n', host.ns, '-j', 'link', 'show', 'dev', host.iface)) as { address: string }[];
+    host.mac = link[0]?.address ?? '';
   }
 
   // Runs a command inside a host's namespace; never throws on a non-zero exit.
@@ -242,15 +255,21 @@ export class Lab {
   // Namespace, veth pair (the inside end named after the host, the outside end a bridge port), lo up.
   private plug(name: string): void {
     const ns = this.nsOf(name);
-    const iface = this.ifaceOf(name);
-    const port = this.portOf(name);
     this.namespaces.push(ns);
     ipSync('netns', 'add', ns);
-    this.links.unshift(port);
+    this.links.unshift(this.portOf(name));
+    this.veth(name);
+    ipSync('-n', ns, 'link', 'set', 'lo', 'up');
+  }
+
+  // The veth pair of one host: made in the root namespace, its outside end put on the bridge, its inside end moved in, both up.
+  private veth(name: string): void {
+    const ns = this.nsOf(name);
+    const iface = this.ifaceOf(name);
+    const port = this.portOf(name);
     ipSync('link', 'add', iface, 'type', 'veth', 'peer', 'name', port);
     ipSync('link', 'set', port, 'master', this.bridge, 'up');
     ipSync('link', 'set', iface, 'netns', ns);
-    ipSync('-n', ns, 'link', 'set', 'lo', 'up');
     ipSync('-n', ns, 'link', 'set', iface, 'up');
   }
 
