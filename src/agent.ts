@@ -14,7 +14,8 @@ import { AdvertChannel } from './net/advert-channel.js';
 import { AuthAlarm } from './net/auth-alarm.js';
 import { describeDestination, destinationOf } from './net/destination.js';
 import { watchLink, type LinkState } from './net/link.js';
-import { readStateFile, writeStateFile, type StateFile } from './state-file.js';
+import { readStateFile, type StateFile } from './state-file.js';
+import { StateWriter } from './state-writer.js';
 
 // The interface state is also read at every election timer (each advert of a master, a backup's
 // master-down deadline), so this background poll only has to catch changes between them.
@@ -53,7 +54,7 @@ class Agent {
   private timer: NodeJS.Timeout | undefined;
   private link: { check(): void; stop(): void } | undefined;
   private finish: (code: number) => void = () => undefined;
-  private persisting: Promise<void> = Promise.resolve();
+  private readonly stateWriter: StateWriter;
   private readonly signalHandlers: [NodeJS.Signals, () => void][] = [];
   private readonly authAlarm: AuthAlarm;
 
@@ -79,6 +80,7 @@ class Agent {
     this.vip = real ? ipVipDriver({ iface: cfg.interface, vip: cfg.vip, log: this.log, lookFirst: cfg.upscript !== undefined }) : recordVipDriver(cfg.interface, cfg.vip, this.log);
     this.announcer = (real ? arpingAnnouncer : recordAnnouncer)(cfg.interface, cfg.vip, this.log);
     this.queue = new EffectQueue((e, signal) => this.runQueued(e, signal));
+    this.stateWriter = new StateWriter(cfg.stateFile, this.log, () => this.snapshot());
     this.authAlarm = new AuthAlarm({ log: this.log, role: () => LABELS[this.state.role], onChange: () => this.persist() });
   }
 
@@ -289,12 +291,8 @@ class Agent {
     };
   }
 
-  // Writes are chained so two renames never race; a state file that cannot be written is a warning.
   private persist(): void {
-    const doc = this.snapshot();
-    this.persisting = this.persisting.then(() =>
-      writeStateFile(this.cfg.stateFile, doc).catch((err: Error) => this.log.warn({ err: err.message, stateFile: this.cfg.stateFile }, 'cannot write the state file')),
-    );
+    this.stateWriter.persist();
   }
 
   private async cleanup(): Promise<void> {
@@ -310,7 +308,7 @@ class Agent {
     await this.channel?.flush();
     this.channel?.close();
     this.persist();
-    await this.persisting;
+    await this.stateWriter.flush();
     this.log.info({ event: 'exit' }, 'floatd stopped');
   }
 }

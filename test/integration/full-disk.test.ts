@@ -60,7 +60,7 @@ describe.skipIf(unavailable !== undefined)(`a full state directory${unavailable 
     expect(fill.out).toMatch(/No space left on device/);
     // No peer answers: after 3 s the node promotes, and its state file cannot be rewritten.
     await waitFor('MASTER', () => lines.some((l) => l.event === 'transition' && l.state === 'MASTER'));
-    await waitFor('the write failure', () => lines.some((l) => l.msg === 'cannot write the state file'));
+    await waitFor('the write failure', () => lines.some((l) => l.msg.startsWith('cannot write the state file')));
     const s = status();
     expect(s.out).toMatch(/^OUT OF DATE: the agent could not update this file since \S+ \(last failed attempt \S+; is \/run full\?\), it last wrote: vhid 51 .*: BACKUP since/);
     expect(inside(['ls', '-A', run]).out.split('\n').filter((n) => n.endsWith('.tmp'))).toEqual([]);
