@@ -83,6 +83,10 @@ async function startAgent(raw: RawOptions): Promise<number> {
   }
   if (cfg.daemonize && process.env.FLOATD_DAEMON_CHILD !== '1') return daemonize(cfg);
   const { log, sink } = await createLogger({ format: cfg.logFormat, debug: cfg.debug, base: { vhid: cfg.vhid } });
+  // Node's own warnings go to the log too: printed, they would open stderr as a blocking stream, and a
+  // paused terminal would then hold the event loop.
+  process.removeAllListeners('warning');
+  process.on('warning', (w) => log.warn({ event: 'node-warning', name: w.name }, w.message));
   if (cfg.secret.kind === 'pass' && !cfg.secret.fromEnv) log.warn('--pass puts the secret on the command line, visible to every user in ps: use --passfile or FLOATD_PASSFILE');
   try {
     return await runAgent(cfg, { log, secret });
