@@ -16,6 +16,8 @@ import { printStatus } from './status.js';
 import { TransportError } from './net/transport.js';
 
 const EXIT_USAGE = 1;
+// How long the exit waits for unwritten log lines.
+const LOG_FLUSH_MS = 1000;
 
 // Fails startup with a message naming the flag; nothing has been started when this is thrown.
 class StartupError extends Error {
@@ -81,7 +83,11 @@ async function startAgent(raw: RawOptions): Promise<number> {
     throw err;
   }
   if (cfg.daemonize && process.env.FLOATD_DAEMON_CHILD !== '1') return daemonize(cfg);
-  const log = await createLogger({ format: cfg.logFormat, debug: cfg.debug, base: { vhid: cfg.vhid } });
+  const { log, sink } = await createLogger({ format: cfg.logFormat, debug: cfg.debug, base: { vhid: cfg.vhid } });
+  // Node's own warnings go to the log too: printed, they would open stderr as a blocking stream, and a
+  // paused terminal would then hold the event loop.
+  process.removeAllListeners('warning');
+  process.on('warning', (w) => log.warn({ event: 'node-warning', name: w.name }, w.message));
   if (cfg.secret.kind === 'pass' && !cfg.secret.fromEnv) log.warn('--pass puts the secret on the command line, visible to every user in ps: use --passfile or FLOATD_PASSFILE');
   if (secret.trimmed > 0) log.warn({ trimmed: secret.trimmed }, `the shared secret had ${secret.trimmed} space/tab character(s) around it, which are not part of it (docs/operations.md: secrets)`);
   try {
@@ -92,6 +98,9 @@ async function startAgent(raw: RawOptions): Promise<number> {
       return EXIT_USAGE;
     }
     throw err;
+  } finally {
+    // The last lines ("floatd stopped") get a moment to go out; a stalled log output cannot hold the exit.
+    await sink.flush(LOG_FLUSH_MS);
   }
 }
 

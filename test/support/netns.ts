@@ -7,7 +7,7 @@ import { accessSync, constants, existsSync, mkdtempSync, readFileSync, readdirSy
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
+import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeEach, expect } from 'vitest';
 
@@ -147,11 +147,17 @@ export class Lab {
   }
 
   // Starts dist/cli.js in the host's namespace. The agent leads its own process group, so teardown
-  // also catches the arping and hook processes it leaves behind.
-  spawnAgent(host: LabHost, args: readonly string[]): AgentProcess {
+  // also catches the arping and hook processes it leaves behind. With `terminal`, script(1) runs it on a
+  // fresh pseudo-terminal and copies what it writes there to our pipe: the spawned process is then
+  // script, the agent its child (sh and ip netns exec both exec), and SIGKILL to script hangs the terminal up.
+  spawnAgent(host: LabHost, args: readonly string[], opts: { terminal?: boolean } = {}): AgentProcess {
     if (this.torn) throw new Error(`lab ${this.prefix} is torn down`);
     if (!existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: run npm run build first`);
-    const child = spawn('ip', ['netns', 'exec', host.ns, process.execPath, CLI_PATH, ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const argv = ['ip', 'netns', 'exec', host.ns, process.execPath, CLI_PATH, ...args];
+    const child = opts.terminal
+      ? // stdin stays an open pipe: script would pass an EOF on it to the terminal.
+        spawn('script', ['-qfec', `exec ${argv.map(shellQuote).join(' ')}`, '/dev/null'], { detached: true, stdio: ['pipe', 'pipe', 'pipe'] })
+      : spawn(argv[0] as string, argv.slice(1), { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const agent = new AgentProcess(host, child);
     this.agents.add(agent);
     return agent;
@@ -200,7 +206,7 @@ export class Lab {
       const name = /^\d+: ([^:@]+)/.exec(line)?.[1];
       if (name?.startsWith(this.prefix)) found.push(`link ${name}`);
     }
-    for (const a of this.agents) if (isAlive(a.pid)) found.push(`floatd pid ${a.pid} in ${a.host.ns}`);
+    for (const a of this.agents) for (const pid of [a.pid, ...a.adopted]) if (isAlive(pid)) found.push(`floatd pid ${pid} in ${a.host.ns}`);
     if (this.addresses.pid !== undefined && isAlive(this.addresses.pid)) found.push(`ip monitor pid ${this.addresses.pid}`);
     return found;
   }
@@ -236,7 +242,7 @@ export class Lab {
 
   private killAll(): void {
     for (const a of this.agents) {
-      const pids = [a.pid, ...descendants(a.pid)];
+      const pids = [a.pid, ...descendants(a.pid), ...[...a.adopted].flatMap((p) => [p, ...descendants(p)])];
       signal(-a.pid, 'SIGKILL');
       for (const pid of pids) signal(pid, 'SIGKILL');
     }
@@ -344,14 +350,19 @@ export class AgentProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stderr = '';
   exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  // Processes of this agent that are no longer below `pid` (an agent its terminal's script left behind):
+  // teardown kills them too.
+  readonly adopted = new Set<number>();
   private readonly listeners = new Set<() => void>();
+  private readonly reader: Interface;
 
   constructor(host: LabHost, child: ChildProcess) {
     if (child.pid === undefined) throw new Error(`cannot start floatd in ${host.ns}`);
     this.host = host;
     this.pid = child.pid;
     child.stderr?.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    createInterface({ input: child.stdout! }).on('line', (text) => {
+    this.reader = createInterface({ input: child.stdout! });
+    this.reader.on('line', (text) => {
       this.lines.push({ ...parseLine(text), at: performance.now() });
       this.notify();
     });
@@ -379,6 +390,15 @@ export class AgentProcess {
 
   kill(sig: NodeJS.Signals): void {
     process.kill(this.pid, sig);
+  }
+
+  // Stops reading the agent's stdout, so its pipe fills up as if nobody read the log; resumeOutput() reads on.
+  pauseOutput(): void {
+    this.reader.pause();
+  }
+
+  resumeOutput(): void {
+    this.reader.resume();
   }
 
   // Processes the agent started that are still running (arping, hooks).
@@ -576,6 +596,10 @@ function ipSync(...args: string[]): string {
   return r.stdout;
 }
 
+function shellQuote(arg: string): string {
+  return `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
 function onPath(cmd: string): boolean {
   return (process.env.PATH ?? '').split(delimiter).some((dir) => {
     try {
@@ -609,7 +633,7 @@ export function descendants(pid: number): number[] {
 }
 
 // A zombie counts as dead: it only waits to be reaped.
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
