@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { Config } from './config.js';
 import { EffectQueue, type QueuedEffect } from './effect-queue.js';
 import { arpingAnnouncer, recordAnnouncer, type Announcer } from './effects/garp.js';
-import { runHookGroup, type HooksEffect } from './effects/hook-groups.js';
+import { runHookGroup, runTakeoverChecks, type CheckEffect, type HooksEffect } from './effects/hook-groups.js';
 import { ipVipDriver, recordVipDriver, type VipDriver } from './effects/vip.js';
 import { initialState, nextDeadline, step, type Effect, type Event, type Role, type Settings, type State } from './election/machine.js';
 import { formatMs } from './election/timing.js';
@@ -16,6 +16,7 @@ import { describeDestination, destinationOf } from './net/destination.js';
 import { watchLink, type LinkState } from './net/link.js';
 import { readStateFile, type StateFile } from './state-file.js';
 import { StateWriter } from './state-writer.js';
+import { RunRecord } from './run-record.js';
 
 // The interface state is also read at every election timer (each advert of a master, a backup's
 // master-down deadline), so this background poll only has to catch changes between them.
@@ -55,6 +56,7 @@ class Agent {
   private link: { check(): void; stop(): void } | undefined;
   private finish: (code: number) => void = () => undefined;
   private readonly stateWriter: StateWriter;
+  private record: RunRecord | undefined;
   private readonly signalHandlers: [NodeJS.Signals, () => void][] = [];
   private readonly authAlarm: AuthAlarm;
 
@@ -75,6 +77,7 @@ class Agent {
       shutdownHooks: cfg.shutdownHooks,
       cooldownMs: cfg.cooldownMs,
       advertsPerInterval: cfg.advertCopies,
+      takeoverCheck: cfg.takeoverChecks.length > 0,
     };
     const real = cfg.vipDriver === 'ip';
     this.vip = real ? ipVipDriver({ iface: cfg.interface, vip: cfg.vip, log: this.log, lookFirst: cfg.upscript !== undefined }) : recordVipDriver(cfg.interface, cfg.vip, this.log);
@@ -92,7 +95,10 @@ class Agent {
     const floor = /^\d{1,20}$/.test(String(previous?.seqFloor)) ? BigInt(String(previous?.seqFloor)) : 0n;
     this.seq = wallMicros > floor ? wallMicros : floor;
     const epoch = previous?.maxEpochSeen;
-    this.state = initialState(this.now(), Number.isSafeInteger(epoch) && (epoch ?? 0) >= 0 ? (epoch ?? 0) : 0);
+    this.record = await RunRecord.load(this.cfg.runRecord, this.cfg.vhid, this.log);
+    // Epochs only rise: the run record keeps the highest heard where a reboot does not wipe it.
+    const restored = Math.max(Number.isSafeInteger(epoch) && (epoch ?? 0) >= 0 ? (epoch ?? 0) : 0, this.record.highestEpoch);
+    this.state = initialState(this.now(), restored);
     const destination = await destinationOf(this.cfg);
     this.channel = new AdvertChannel({
       iface: this.cfg.interface,
@@ -124,14 +130,23 @@ class Agent {
     const before = this.state;
     const { state, effects } = step(this.settings, before, event, this.now());
     this.state = state;
+    this.record?.observe(before, state, event.type === 'advert' ? event.advert.epoch : undefined, this.cfg.srcip);
     if (state.role !== before.role) this.logTransition(before, state);
     if (state.serving && !before.serving) this.log.info({ event: 'serving', epoch: state.epoch }, `MASTER ready: up hooks done ${formatMs(this.now() - state.since)} after promotion`);
     if (state.role !== before.role || state.serving !== before.serving || state.epoch !== before.epoch) this.persist();
-    this.carryOut(effects);
+    this.carryOut(effects, before);
     this.schedule();
   }
 
-  private carryOut(effects: readonly Effect[]): void {
+  // Queued work carries what it needs from the moment it was emitted: hooks the facts, a VIP removal
+  // whether it ends a mastership.
+  private stamp(e: QueuedEffect, before: State): QueuedEffect {
+    if (e.kind === 'hooks' || e.kind === 'check') return { ...e, facts: this.record?.facts(before.maxEpochSeen) };
+    if (e.kind === 'vip' && e.op === 'remove' && before.role === 'master') return { ...e, endsMastership: true };
+    return e;
+  }
+
+  private carryOut(effects: readonly Effect[], before: State): void {
     const queued: QueuedEffect[] = [];
     for (const e of effects) {
       switch (e.kind) {
@@ -145,7 +160,7 @@ class Agent {
           this.finish(e.code);
           break;
         default:
-          queued.push(e);
+          queued.push(this.stamp(e, before));
       }
     }
     this.queue.push(queued);
@@ -172,13 +187,19 @@ class Agent {
   // Resolves false when the rest of this mastership's up work must be dropped.
   private async runQueued(e: QueuedEffect, signal: AbortSignal): Promise<boolean> {
     switch (e.kind) {
+      case 'check':
+        return this.runCheck(e, signal);
       case 'hooks':
+        // The service and the VIP never come before the record that says this node holds them.
+        if (e.phase !== 'down') await this.record?.flush();
         return this.runHookGroup(e, signal);
       case 'vip': {
         if (e.op === 'remove') this.announcer.stop();
+        else await this.record?.flush();
         const r = e.op === 'add' ? await this.vip.add() : await this.vip.remove();
         if (r.ok) {
           this.vipHeld = e.op === 'add';
+          if (e.op === 'remove' && e.endsMastership) this.record?.holds(false, this.state.epoch);
           this.log.info({ event: 'vip', op: e.op, changed: r.changed, vip: this.cfg.vip }, e.op === 'add' ? 'VIP added' : 'VIP removed');
           this.persist();
           return true;
@@ -198,14 +219,27 @@ class Agent {
     }
   }
 
-  private async runHookGroup(e: HooksEffect, signal: AbortSignal): Promise<boolean> {
-    const r = await runHookGroup(e, {
+  // The takeover gate's verdict goes back to the election; a refusal is an error line every time.
+  private async runCheck(e: CheckEffect, signal: AbortSignal): Promise<boolean> {
+    const r = await runTakeoverChecks(e, this.hookOptions(signal));
+    if (signal.aborted) return true;
+    this.dispatch({ type: 'checked', epoch: e.epoch, ok: r.ok, detail: r.ok ? 'passed' : r.detail });
+    if (!r.ok) this.log.error({ event: 'takeover-refused', detail: r.detail, epoch: e.epoch }, this.state.reason);
+    return true;
+  }
+
+  private hookOptions(signal: AbortSignal) {
+    return {
       cfg: this.cfg,
       log: this.log,
       signal,
-      onStart: (path) => this.setHooks([...this.hooksInProgress, path]),
-      onEnd: (path) => this.setHooks(this.hooksInProgress.filter((p) => p !== path)),
-    });
+      onStart: (path: string) => this.setHooks([...this.hooksInProgress, path]),
+      onEnd: (path: string) => this.setHooks(this.hooksInProgress.filter((p) => p !== path)),
+    };
+  }
+
+  private async runHookGroup(e: HooksEffect, signal: AbortSignal): Promise<boolean> {
+    const r = await runHookGroup(e, this.hookOptions(signal));
     if (r.ok) return true;
     if (e.phase === 'down') {
       this.log.error({ event: 'hook-failed', phase: 'down', detail: r.detail }, `down hook failed (${r.detail}); carrying on with the release`);
@@ -309,6 +343,7 @@ class Agent {
     this.channel?.close();
     this.persist();
     await this.stateWriter.flush();
+    await this.record?.flush();
     this.log.info({ event: 'exit' }, 'floatd stopped');
   }
 }

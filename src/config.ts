@@ -37,12 +37,19 @@ export interface Config {
   port: number;
   peers: Peer[];
   hooksDir: string | undefined;
+  takeoverChecks: string[];
   hookTimeoutMs: number;
+  phaseTimeoutsMs: Partial<Record<HookPhaseName, number>>;
   cooldownMs: number;
   stateFile: string;
+  runRecord: string;
   logFormat: 'json' | 'pretty' | 'auto';
   vipDriver: 'ip' | 'record';
 }
+
+// The phases a hook can run in, in the order of a promotion (down is the reverse).
+export const HOOK_PHASES = ['takeover-check', 'prepare', 'up', 'down'] as const;
+export type HookPhaseName = (typeof HOOK_PHASES)[number];
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -98,9 +105,12 @@ export function validate(raw: RawOptions, env: Readonly<Record<string, string | 
     port,
     peers,
     hooksDir: v.optional('hooks-dir'),
+    takeoverChecks: v.list('takeover-check'),
     hookTimeoutMs: Math.round(v.number('hook-timeout', 0.001, 86400) * 1000),
+    phaseTimeoutsMs: phaseTimeouts(v.list('phase-timeout'), problems),
     cooldownMs: Math.round(v.number('cooldown', 0, 86400) * 1000),
     stateFile: (v.optional('state-file') ?? defaultOf('state-file')).replace('<vhid>', String(vhid)),
+    runRecord: (v.optional('run-record') ?? defaultOf('run-record')).replace('<vhid>', String(vhid)),
     logFormat: v.oneOf('log-format', ['json', 'pretty', 'auto'] as const),
     vipDriver: v.oneOf('vip-driver', ['ip', 'record'] as const),
   };
@@ -122,6 +132,24 @@ function secretSource(raw: RawOptions, env: Readonly<Record<string, string | und
   if (env.FLOATD_PASS) return { kind: 'pass', value: env.FLOATD_PASS, fromEnv: true };
   problems.push('a shared secret is required: --passfile FILE (recommended), FLOATD_PASSFILE, FLOATD_PASS or --pass');
   return { kind: 'pass', value: '', fromEnv: false };
+}
+
+// --phase-timeout prepare=900: seconds per phase, each phase at most once.
+function phaseTimeouts(items: string[], problems: string[]): Partial<Record<HookPhaseName, number>> {
+  const out: Partial<Record<HookPhaseName, number>> = {};
+  for (const item of items) {
+    const m = /^([a-z-]+)=(\d+(?:\.\d+)?)$/.exec(item);
+    const phase = m?.[1] as HookPhaseName | undefined;
+    const seconds = Number(m?.[2]);
+    if (!m || !phase || !(HOOK_PHASES as readonly string[]).includes(phase) || !(seconds >= 0.001 && seconds <= 86400)) {
+      problems.push(`--phase-timeout must be PHASE=SECONDS with PHASE one of ${HOOK_PHASES.join(', ')} and 0.001–86400 seconds, got "${item}"`);
+    } else if (out[phase] !== undefined) {
+      problems.push(`--phase-timeout gives ${phase} twice, got "${item}"`);
+    } else {
+      out[phase] = Math.round(seconds * 1000);
+    }
+  }
+  return out;
 }
 
 // A peer without :port listens on our own --port.

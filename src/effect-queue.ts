@@ -1,14 +1,22 @@
 // Runs the ordered effects (hooks, VIP, GARP, reports) strictly one after another, apart from the advert
 // path. Up work can be cancelled as a whole: a running up hook is aborted and queued up items are dropped.
 import type { Effect } from './election/machine.js';
+import type { HookFacts } from './run-record.js';
 
-export type QueuedEffect = Extract<Effect, { kind: 'hooks' | 'vip' | 'garp' | 'report' }>;
+// Hooks and checks carry the facts of the moment they were emitted (the driver adds them).
+// A VIP removal that ends a mastership says so: once it is done, the run record stops saying "master".
+export type QueuedEffect =
+  | Extract<Effect, { kind: 'garp' | 'report' }>
+  | (Extract<Effect, { kind: 'vip' }> & { endsMastership?: boolean })
+  | (Extract<Effect, { kind: 'hooks' | 'check' }> & { facts?: HookFacts });
 
 // Up work: everything that builds a mastership and must not go on once it is lost.
 export function isUpWork(e: QueuedEffect): boolean {
   switch (e.kind) {
     case 'hooks':
-      return e.phase === 'up';
+      return e.phase !== 'down';
+    case 'check':
+      return true;
     case 'vip':
       return e.op === 'add';
     case 'garp':

@@ -11,7 +11,8 @@ export async function printStatus(o: { json?: boolean; stateFile?: string }): Pr
   const docs: (StateFile & { outOfDate?: { lastWritten: string; failedAt: string } })[] = [];
   for (const p of paths) {
     const doc = await readStateFile(p);
-    const failedAt = doc && (await outOfDateSince(p, doc).catch(() => undefined));
+    // Only a running agent can have failed to write; a dead one's file is already called stale below.
+    const failedAt = doc && isAlive(doc.pid) ? await outOfDateSince(p, doc).catch(() => undefined) : undefined;
     if (doc) docs.push(failedAt ? { ...doc, outOfDate: { lastWritten: doc.updatedAt, failedAt: failedAt.toISOString() } } : doc);
     else if (o.stateFile) process.stderr.write(`floatd: --state-file "${p}" is missing or not a floatd state file\n`);
   }

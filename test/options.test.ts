@@ -183,6 +183,7 @@ describe('validate() applies the table defaults', () => {
     'hook-timeout': (c) => c.hookTimeoutMs,
     cooldown: (c) => c.cooldownMs,
     'state-file': (c) => c.stateFile,
+    'run-record': (c) => c.runRecord,
     'log-format': (c) => c.logFormat,
     'vip-driver': (c) => c.vipDriver,
   };
@@ -195,6 +196,7 @@ describe('validate() applies the table defaults', () => {
     'hook-timeout': seconds,
     cooldown: seconds,
     'state-file': (d) => d.replace('<vhid>', '10'),
+    'run-record': (d) => d.replace('<vhid>', '10'),
   };
 
   it.each(TABLE.filter((o) => o.default !== undefined).map((o) => [o.long, o.default] as const))('--%s defaults to %s', (long, def) => {

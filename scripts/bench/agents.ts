@@ -95,7 +95,7 @@ export function startAgent(impl: Impl, lab: Lab, host: LabHost, t: Timers, files
 function floatd(lab: Lab, host: LabHost, t: Timers, files: AgentFiles, n: number, extra: readonly string[]): Agent {
   const args = [
     '-i', host.iface, '-s', host.ip, '-v', String(VHID), '-a', VIP, '-o', lab.secretFile,
-    '--state-file', join(files.dir, `floatd-${host.name}-${n}.json`), '--log-format', 'json',
+    '--state-file', join(files.dir, `floatd-${host.name}-${n}.json`), '--run-record', join(files.dir, `floatd-${host.name}-${n}.record.json`), '--log-format', 'json',
     '-b', String(t.advbaseS), '-k', String(t.advskew), '-z', '--hooks-dir', files.hooksDir, ...extra,
   ];
   const a: AgentProcess = lab.spawnAgent(host, args);

@@ -57,7 +57,7 @@ export async function runDemo(cliPath: string): Promise<number> {
 
   const start = async (n: Node, port: number) => {
     const args = [cliPath, '-i', 'lo', '-s', n.ip, '-v', '42', '-a', VIP, '-o', join(dir, 'secret'), '-b', ADVBASE, '-k', String(n.advskew), '-z'];
-    args.push('--port', String(port), '--vip-driver', 'record', '--hooks-dir', join(dir, 'hooks'), '--state-file', join(dir, `${n.name}.json`), '--log-format', 'json');
+    args.push('--port', String(port), '--vip-driver', 'record', '--hooks-dir', join(dir, 'hooks'), '--state-file', join(dir, `${n.name}.json`), '--run-record', join(dir, `${n.name}.record.json`), '--log-format', 'json');
     for (const p of nodes) if (p !== n) args.push('--peer', `${p.ip}:${port}`);
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     n.child = child;

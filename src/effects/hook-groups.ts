@@ -1,11 +1,13 @@
 // The hooks of one 'hooks' effect: which files (the ucarp-style -u/-d script, or the hooks directory),
 // with ucarp's arguments and floatd's environment. Never throws: a failure comes back as a detail line.
-import type { Config } from '../config.js';
-import type { Effect } from '../election/machine.js';
+import type { Config, HookPhaseName } from '../config.js';
+import type { Effect, HookContext } from '../election/machine.js';
 import type { Logger } from '../log.js';
+import type { HookFacts } from '../run-record.js';
 import { listHookDir, runHooks } from './hooks.js';
 
-export type HooksEffect = Extract<Effect, { kind: 'hooks' }>;
+export type HooksEffect = Extract<Effect, { kind: 'hooks' }> & { facts?: HookFacts };
+export type CheckEffect = Extract<Effect, { kind: 'check' }> & { facts?: HookFacts };
 
 export interface HookGroupOptions {
   cfg: Config;
@@ -18,16 +20,27 @@ export interface HookGroupOptions {
 // ok, or the first failing hook and why ("…/20-start exited 1"); a cancelled run counts as ok.
 export async function runHookGroup(e: HooksEffect, o: HookGroupOptions): Promise<{ ok: true } | { ok: false; detail: string }> {
   const c = o.cfg;
-  const script = e.phase === 'up' ? c.upscript : c.downscript;
+  const script = e.phase === 'up' ? c.upscript : e.phase === 'down' ? c.downscript : undefined;
   const paths = e.group === 'script' ? (script ? [script] : []) : c.hooksDir ? await listHookDir(c.hooksDir, e.phase, o.log) : [];
+  return runGroup(paths, e.phase, e, o);
+}
+
+// Every --takeover-check in order, all of which must pass: ok, or the first that refused and why.
+export async function runTakeoverChecks(e: CheckEffect, o: HookGroupOptions): Promise<{ ok: true } | { ok: false; detail: string }> {
+  return runGroup(o.cfg.takeoverChecks, 'takeover-check', e, o);
+}
+
+async function runGroup(paths: readonly string[], phase: HookPhaseName, e: { epoch: number; context: HookContext; facts?: HookFacts }, o: HookGroupOptions): Promise<{ ok: true } | { ok: false; detail: string }> {
+  const c = o.cfg;
   if (paths.length === 0 || o.signal.aborted) return { ok: true };
+  const timeoutMs = c.phaseTimeoutsMs[phase] ?? c.hookTimeoutMs;
   const result = await runHooks(paths, {
     // ucarp's spawn.c passes interface, VIP and, only when -x is given, xparam.
     args: c.xparam === undefined ? [c.interface, c.vip] : [c.interface, c.vip, c.xparam],
-    env: hookEnv(e, c),
-    timeoutMs: c.hookTimeoutMs,
+    env: hookEnv({ ...e, phase }, c, timeoutMs),
+    timeoutMs,
     signal: o.signal,
-    stopOnFailure: e.phase === 'up',
+    stopOnFailure: phase !== 'down',
     log: o.log,
     onHookStart: o.onStart,
     onHookEnd: (r) => o.onEnd(r.path),
@@ -40,7 +53,8 @@ export async function runHookGroup(e: HooksEffect, o: HookGroupOptions): Promise
 }
 
 // What every hook is told besides $1 $2 $3 (docs/hooks.md).
-export function hookEnv(e: HooksEffect, c: Config): Record<string, string> {
+export function hookEnv(e: { phase: HookPhaseName; epoch: number; context: HookContext; facts?: HookFacts }, c: Config, timeoutMs = c.hookTimeoutMs): Record<string, string> {
+  const f = e.facts;
   return {
     FLOATD_STATE: e.context.state,
     FLOATD_PREVIOUS_STATE: e.context.previous,
@@ -52,6 +66,12 @@ export function hookEnv(e: HooksEffect, c: Config): Record<string, string> {
     FLOATD_INTERFACE: c.interface,
     FLOATD_SRCIP: c.srcip,
     FLOATD_XPARAM: c.xparam ?? '',
-    FLOATD_HOOK_TIMEOUT: String(c.hookTimeoutMs / 1000),
+    FLOATD_HOOK_TIMEOUT: String(timeoutMs / 1000),
+    FLOATD_LAST_MASTER: f?.lastMaster ?? '',
+    FLOATD_LAST_MASTER_EPOCH: f?.lastMasterEpoch === null || f?.lastMasterEpoch === undefined ? '' : String(f.lastMasterEpoch),
+    FLOATD_MAX_EPOCH: String(f?.maxEpoch ?? 0),
+    FLOATD_PREVIOUS_RUN: f?.previousRun ?? 'none',
+    FLOATD_PREVIOUS_RUN_EPOCH: f?.previousRunEpoch === null || f?.previousRunEpoch === undefined ? '' : String(f.previousRunEpoch),
+    FLOATD_NEWER_EPOCH_SEEN: f?.newerEpochSeen ? 'yes' : 'no',
   };
 }

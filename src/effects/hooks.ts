@@ -9,8 +9,9 @@ import { openHookStdio, type HookStdio } from './hook-stdio.js';
 // Here every hook runs under a timeout in its own process group, and the agent never awaits
 // hooks on its advert path: this module only lists and supervises them.
 
-// Which transition a hook list belongs to: 'up' on becoming MASTER, 'down' on leaving it.
-export type HookPhase = 'up' | 'down';
+// Which transition a hook list belongs to: 'prepare' on becoming MASTER before the VIP exists, 'up'
+// after it, 'down' on leaving it. Each is a directory DIR/<phase>.d.
+export type HookPhase = 'prepare' | 'up' | 'down';
 
 // Package-manager leftovers and disabled scripts, skipped like run-parts does (names ending in '~' too).
 const SKIPPED_SUFFIXES = [

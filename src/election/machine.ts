@@ -9,6 +9,7 @@ import {
   resignDelayMs,
   type Candidate,
 } from './timing.js';
+import { checkBackoffMs, type Checking } from './takeover-gate.js';
 
 // 'releasing' is a master that is giving the VIP up in order: it keeps advertising while its down hooks
 // run, so nobody promotes while the service is still stopping (Pacemaker's stop-then-start order).
@@ -29,6 +30,7 @@ export interface Settings {
   // with 2, a lossy link must drop 2 × deadratio adverts in a row before a backup promotes. 1 is ucarp's
   // rate; the election timing is the same either way.
   advertsPerInterval: number;
+  takeoverCheck: boolean; // --takeover-check given: a backup asks the checks before it promotes
 }
 
 // The master this node last heard, or itself when master.
@@ -51,6 +53,8 @@ export interface State {
   linkUp: boolean; // the interface is up and adverts can be sent: a node that cannot advertise must not be master
   serving: boolean; // up hooks finished for the current mastership
   exitAfterRelease: boolean;
+  checking: Checking | undefined; // backup: the takeover checks run
+  checkFailures: number; // refusals in a row, for the backoff
 }
 
 export type Event =
@@ -65,7 +69,8 @@ export type Event =
   | { type: 'shutdown' }
   | { type: 'demote' }
   // `detail` says why the node cannot take part when it is not the interface itself: 'cannot send adverts: EPERM'.
-  | { type: 'link'; up: boolean; detail?: string };
+  | { type: 'link'; up: boolean; detail?: string }
+  | { type: 'checked'; epoch: number; ok: boolean; detail: string };
 
 // What hooks are told about the transition they belong to (FLOATD_STATE, FLOATD_PREVIOUS_STATE, FLOATD_REASON).
 export interface HookContext {
@@ -78,7 +83,8 @@ export interface HookContext {
 // after another in emission order, and a failed up hook drops the rest of its mastership's up work.
 export type Effect =
   | { kind: 'send'; type: 'advert' | 'resign'; epoch: number }
-  | { kind: 'hooks'; phase: 'up' | 'down'; group: 'script' | 'dir'; epoch: number; context: HookContext }
+  | { kind: 'hooks'; phase: 'prepare' | 'up' | 'down'; group: 'script' | 'dir'; epoch: number; context: HookContext }
+  | { kind: 'check'; epoch: number; context: HookContext }
   | { kind: 'vip'; op: 'add' | 'remove'; epoch: number }
   | { kind: 'garp'; epoch: number }
   | { kind: 'report'; event: Event }
@@ -107,6 +113,8 @@ export function initialState(now: number, maxEpochSeen = 0): State {
     linkUp: true,
     serving: false,
     exitAfterRelease: false,
+    checking: undefined,
+    checkFailures: 0,
   };
 }
 
@@ -131,6 +139,8 @@ export function step(cfg: Settings, state: State, event: Event, now: number): St
       return onShutdown(cfg, state, now);
     case 'demote':
       return onDemote(cfg, state, now);
+    case 'checked':
+      return onChecked(cfg, state, event, now);
     case 'link':
       return onLink(cfg, state, event.up, now, event.detail ?? 'interface is down');
     default:
@@ -145,7 +155,7 @@ export function nextDeadline(state: State): number | undefined {
     case 'releasing':
       return state.nextAdvertAt;
     case 'backup':
-      if (!state.linkUp || state.masterDownAt === undefined) return undefined;
+      if (!state.linkUp || state.masterDownAt === undefined || state.checking) return undefined;
       return Math.max(state.masterDownAt, state.holdUntil);
     case 'init':
     case 'stopped':
@@ -184,7 +194,7 @@ function tick(cfg: Settings, state: State, now: number): Step {
     case 'backup': {
       const due = nextDeadline(state);
       if (due === undefined || now < due) return same(state);
-      return promote(cfg, state, now, masterDownReason(cfg, state));
+      return claim(cfg, state, now, masterDownReason(cfg, state));
     }
     case 'init':
     case 'stopped':
@@ -229,26 +239,62 @@ function backupHearsResign(cfg: Settings, state: State, them: Peer, now: number)
   return same({ ...state, master: { ...them, resigned: true }, masterDownAt: now + resignDelayMs(cfg.advskew, cfg.advbaseMs) });
 }
 
-// ucarp carp.c BACKUP: any advert from a master restarts the master-down timer.
+// ucarp carp.c BACKUP: any advert from a master restarts the master-down timer; a takeover check under
+// way is moot then and is cancelled.
 function backupFollows(cfg: Settings, state: State, them: Peer, now: number): Step {
-  return same({ ...state, master: them, masterDownAt: now + masterDownIntervalMs(cfg, cfg.deadratio) });
+  return withoutCheck({ ...state, master: them, masterDownAt: now + masterDownIntervalMs(cfg, cfg.deadratio) });
 }
 
 function backupHearsAdvert(cfg: Settings, state: State, them: Peer, now: number): Step {
-  const next = backupFollows(cfg, state, them, now).state;
-  if (!mayPromote(state, now)) return same(next);
+  // A master is alive again: the next refusal starts the backoff from the beginning.
+  const followed = backupFollows(cfg, { ...state, checkFailures: 0 }, them, now);
+  const next = followed.state;
+  if (!mayPromote(state, now)) return followed;
   const mine = advertIntervalMs(cfg);
   const theirs = advertIntervalMs(them);
   // ucarp carp.c BACKUP: with preempt, a master that advertises strictly slower than us is treated as down.
   if (cfg.preempt && mine < theirs) {
-    return promote(cfg, next, now, `preempting ${them.address} (interval ${formatMs(mine)} < ${formatMs(theirs)})`);
+    return after(followed, claim(cfg, next, now, `preempting ${them.address} (interval ${formatMs(mine)} < ${formatMs(theirs)})`));
   }
   // ucarp carp.c BACKUP: a master advertising slower than our dead interval is bound to time out; take over now.
   const dead = masterDownIntervalMs(cfg, cfg.deadratio);
   if (theirs > dead) {
-    return promote(cfg, next, now, `master ${them.address} advertises every ${formatMs(theirs)}, beyond our dead interval ${formatMs(dead)}`);
+    return after(followed, claim(cfg, next, now, `master ${them.address} advertises every ${formatMs(theirs)}, beyond our dead interval ${formatMs(dead)}`));
   }
-  return same(next);
+  return followed;
+}
+
+// BACKUP → MASTER goes through the takeover gate when there is one: ask the checks first.
+function claim(cfg: Settings, state: State, now: number, reason: string): Step {
+  if (!cfg.takeoverCheck) return promote(cfg, state, now, reason);
+  if (state.checking) return same(state);
+  const epoch = state.maxEpochSeen + 1;
+  return {
+    state: { ...state, checking: { epoch, reason } },
+    effects: [{ kind: 'check', epoch, context: { state: 'MASTER', previous: 'BACKUP', reason } }],
+  };
+}
+
+// The checks' verdict: promote, or stay BACKUP for the backoff. A verdict for a check that was cancelled
+// (a master was heard) or overtaken is ignored.
+function onChecked(cfg: Settings, state: State, e: Extract<Event, { type: 'checked' }>, now: number): Step {
+  const c = state.checking;
+  if (state.role !== 'backup' || c === undefined || c.epoch !== e.epoch) return same(state);
+  const cleared = { ...state, checking: undefined };
+  if (e.ok) return promote(cfg, { ...cleared, checkFailures: 0 }, now, c.reason);
+  const failures = state.checkFailures + 1;
+  const wait = checkBackoffMs(failures);
+  return same({ ...cleared, checkFailures: failures, holdUntil: Math.max(state.holdUntil, now + wait), reason: `takeover check refused (${e.detail}): staying BACKUP, next try in ${formatMs(wait)}` });
+}
+
+function withoutCheck(state: State): Step {
+  if (!state.checking) return same(state);
+  return { state: { ...state, checking: undefined }, effects: [{ kind: 'cancel-up' }] };
+}
+
+// The effects of two steps in order, the state of the second.
+function after(first: Step, second: Step): Step {
+  return { state: second.state, effects: [...first.effects, ...second.effects] };
 }
 
 function masterHearsAdvert(cfg: Settings, state: State, them: Peer, now: number): Step {
@@ -302,7 +348,7 @@ function onShutdown(cfg: Settings, state: State, now: number): Step {
 function onDemote(cfg: Settings, state: State, now: number): Step {
   const held = { ...state, holdUntil: now + cfg.cooldownMs };
   if (state.role === 'master') return release(cfg, held, now, `demoted by SIGUSR2 for ${formatMs(cfg.cooldownMs)}`);
-  return same(held);
+  return withoutCheck(held);
 }
 
 function onLink(cfg: Settings, state: State, up: boolean, now: number, why: string): Step {
@@ -313,7 +359,7 @@ function onLink(cfg: Settings, state: State, up: boolean, now: number, why: stri
   }
   const down = { ...state, linkUp: false };
   if (state.role === 'master') return demote(cfg, down, undefined, now, why);
-  return same(down);
+  return withoutCheck(down);
 }
 
 // Adverts go out as a burst of copies at the start of each interval, COPY_GAP_MS apart: a crash is still
@@ -331,8 +377,9 @@ function mayPromote(state: State, now: number): boolean {
   return state.linkUp && now >= state.holdUntil;
 }
 
-// BACKUP → MASTER. Entry effects in a fixed order: advert (claim at once), ucarp -u script, VIP, GARP,
-// hooks directory, then the completion report (keepalived vrrp_state_become_master order: VIPs → GARP → notify).
+// BACKUP → MASTER. Entry effects in a fixed order: advert (claim at once), prepare.d (service before address:
+// the RHEL NFS-HA order), ucarp -u script, VIP, GARP, up.d, then the completion report (keepalived
+// vrrp_state_become_master order: VIPs → GARP → notify). A failure before the VIP rolls back without it.
 function promote(cfg: Settings, state: State, now: number, reason: string): Step {
   const epoch = state.maxEpochSeen + 1;
   const context: HookContext = { state: 'MASTER', previous: 'BACKUP', reason };
@@ -354,6 +401,7 @@ function promote(cfg: Settings, state: State, now: number, reason: string): Step
     state: next,
     effects: [
       { kind: 'send', type: 'advert', epoch },
+      { kind: 'hooks', phase: 'prepare', group: 'dir', epoch, context },
       { kind: 'hooks', phase: 'up', group: 'script', epoch, context },
       { kind: 'vip', op: 'add', epoch },
       { kind: 'garp', epoch },

@@ -21,6 +21,7 @@ export function settings(over: Partial<Settings> = {}): Settings {
     shutdownHooks: false,
     cooldownMs: 10_000,
     advertsPerInterval: 1,
+    takeoverCheck: false,
     ...over,
   };
 }
@@ -101,7 +102,7 @@ export const sendAdvert = (epoch: number): Effect => ({ kind: 'send', type: 'adv
 export const sendResign = (epoch: number): Effect => ({ kind: 'send', type: 'resign', epoch });
 export const exit0: Effect = { kind: 'exit', code: 0 };
 
-function hooks(phase: 'up' | 'down', group: 'script' | 'dir', epoch: number, context: HookContext): Effect {
+function hooks(phase: 'prepare' | 'up' | 'down', group: 'script' | 'dir', epoch: number, context: HookContext): Effect {
   return { kind: 'hooks', phase, group, epoch, context };
 }
 
@@ -117,6 +118,7 @@ export function promotion(epoch: number, reason: string): Effect[] {
   const context: HookContext = { state: 'MASTER', previous: 'BACKUP', reason };
   return [
     sendAdvert(epoch),
+    hooks('prepare', 'dir', epoch, context),
     hooks('up', 'script', epoch, context),
     { kind: 'vip', op: 'add', epoch },
     { kind: 'garp', epoch },

@@ -127,13 +127,14 @@ describe("rule 2 — 'start': INIT → BACKUP; down hooks (dir, then script) the
 });
 
 describe('rule 3 — a backup promotes after the master-down interval of silence; promotion effects in fixed order; epoch = maxEpochSeen + 1', () => {
-  it('a backup promotes on a tick at exactly the master-down deadline: advert, up script, VIP add, GARP, up dir, report up-complete', () => {
+  it('a backup promotes on a tick at exactly the master-down deadline: advert, prepare dir, up script, VIP add, GARP, up dir, report up-complete', () => {
     const r = run(settings(), [
       [0, START],
       [3000, TICK],
     ]);
     expect(r.last).toEqual([
       { kind: 'send', type: 'advert', epoch: 1 },
+      { kind: 'hooks', phase: 'prepare', group: 'dir', epoch: 1, context: { state: 'MASTER', previous: 'BACKUP', reason: SILENT_3S } },
       { kind: 'hooks', phase: 'up', group: 'script', epoch: 1, context: { state: 'MASTER', previous: 'BACKUP', reason: SILENT_3S } },
       { kind: 'vip', op: 'add', epoch: 1 },
       { kind: 'garp', epoch: 1 },
@@ -1048,6 +1049,80 @@ describe('rule 16 — an advert behind its sender\'s replay mark (clock set back
     expect(a.on({ type: 'advert', advert: advertB!, behind: true }, 3001)).toEqual(demotion(1, 'preempted by 10.0.0.2 (equal interval, higher address)'));
     expect(deliver(b, a.wire(fromA), 3001)).toEqual([[]]);
     expect([a.state.role, b.state.role]).toEqual(['backup', 'master']);
+  });
+});
+
+describe('rule 17 — with --takeover-check a backup asks the checks before it promotes: it sends nothing and adds nothing until they pass; a refusal keeps it out for a growing backoff', () => {
+  const cfg = settings({ takeoverCheck: true });
+  const CHECK = (epoch: number, reason = SILENT_3S) => ({ kind: 'check', epoch, context: { state: 'MASTER', previous: 'BACKUP', reason } });
+  const checked = (epoch: number, ok: boolean, detail = ok ? 'passed' : '/x/check exited 1') => ({ type: 'checked' as const, epoch, ok, detail });
+
+  it('at the master-down deadline the backup emits only the check and waits: no advert, no VIP, no hook, no deadline', () => {
+    const r = run(cfg, [[0, START], [3000, TICK]]);
+    expect(r.last).toEqual([CHECK(1)]);
+    expect(r.state).toMatchObject({ role: 'backup', checking: { epoch: 1, reason: SILENT_3S } });
+    expect(nextDeadline(r.state)).toBeUndefined();
+    expect(run(cfg, [[9000, TICK]], r.state).last).toEqual([]);
+  });
+
+  it('a passing check promotes with the usual effects, in order', () => {
+    const r = run(cfg, [[0, START], [3000, TICK], [3050, checked(1, true)]]);
+    expect(r.last).toEqual(promotion(1, SILENT_3S));
+    expect(r.state).toMatchObject({ role: 'master', epoch: 1, checking: undefined, checkFailures: 0 });
+  });
+
+  it('a refusal keeps the node BACKUP, says why, and retries after 1 s, 2 s, 4 s … up to 60 s', () => {
+    let r = run(cfg, [[0, START], [3000, TICK], [3050, checked(1, false)]]);
+    expect(r.last).toEqual([]);
+    expect(r.state).toMatchObject({ role: 'backup', checking: undefined, checkFailures: 1 });
+    expect(r.state.reason).toBe('takeover check refused (/x/check exited 1): staying BACKUP, next try in 1.0 s');
+    expect(nextDeadline(r.state)).toBe(4050);
+    let at = 4050;
+    const waits: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      r = run(cfg, [[at, TICK]], r.state);
+      expect(r.last).toEqual([CHECK(1)]);
+      r = run(cfg, [[at + 10, checked(1, false)]], r.state);
+      const due = nextDeadline(r.state) ?? 0;
+      waits.push(due - (at + 10));
+      at = due;
+    }
+    expect(waits).toEqual([2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000, 60_000]);
+  });
+
+  it('an advert from a master during the check cancels it; its late verdict is ignored and the backoff starts over', () => {
+    const r1 = run(cfg, [[0, START], [3000, TICK], [3050, checked(1, false)], [4050, TICK]]);
+    expect(r1.state.checkFailures).toBe(1);
+    const r2 = run(cfg, [[4100, hear(advert())]], r1.state);
+    expect(r2.last).toEqual([{ kind: 'cancel-up' }]);
+    expect(r2.state).toMatchObject({ role: 'backup', checking: undefined, checkFailures: 0, master: { address: '10.0.0.2' } });
+    expect(run(cfg, [[4200, checked(1, true)]], r2.state).last).toEqual([]);
+    expect(run(cfg, [[4200, checked(1, true)]], r2.state).state.role).toBe('backup');
+  });
+
+  it('a behind advert cancels the check too, but does not reset the backoff', () => {
+    const r1 = run(cfg, [[0, START], [3000, TICK], [3050, checked(1, false)], [4050, TICK]]);
+    const r2 = run(cfg, [[4100, { type: 'advert', advert: advert(), behind: true }]], r1.state);
+    expect(r2.last).toEqual([{ kind: 'cancel-up' }]);
+    expect(r2.state).toMatchObject({ checking: undefined, checkFailures: 1 });
+  });
+
+  it('preemption asks the checks too', () => {
+    const pre = settings({ takeoverCheck: true, preempt: true });
+    const r = run(pre, [[500, hear(advert({ advskew: 10, epoch: 3 }))]], backupState(pre));
+    expect(r.last).toEqual([CHECK(4, 'preempting 10.0.0.2 (interval 1.0 s < 1.039 s)')]);
+    expect(r.state.role).toBe('backup');
+  });
+
+  it('the link going down, or SIGUSR2, cancels a check under way', () => {
+    const checking = run(cfg, [[0, START], [3000, TICK]]).state;
+    expect(run(cfg, [[3010, link(false)]], checking).last).toEqual([{ kind: 'cancel-up' }]);
+    expect(run(cfg, [[3010, DEMOTE]], checking).last).toEqual([{ kind: 'cancel-up' }]);
+    expect(run(cfg, [[3010, DEMOTE]], checking).state.checking).toBeUndefined();
+  });
+
+  it('without --takeover-check nothing changes: the backup promotes at once', () => {
+    expect(run(settings(), [[0, START], [3000, TICK]]).last).toEqual(promotion(1, SILENT_3S));
   });
 });
 

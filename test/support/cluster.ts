@@ -334,7 +334,7 @@ export class Cluster {
     const s = n.spec;
     const args = ['-i', 'lo', '-s', n.ip, '-v', String(VHID), '-a', VIP, '-o', join(this.dir, 'secret'), '-b', String(this.o.advbase ?? 0.2), '-k', String(s.advskew)];
     args.push('-r', String(s.deadratio ?? this.o.deadratio ?? 4), '--port', String(this.port), '--vip-driver', 'record', '--log-format', 'json');
-    args.push('--hooks-dir', join(n.dir, 'hooks'), '--state-file', n.stateFile);
+    args.push('--hooks-dir', join(n.dir, 'hooks'), '--state-file', n.stateFile, '--run-record', join(n.dir, 'run-record.json'));
     if (s.shutdown !== false) args.push('-z');
     if (s.preempt) args.push('-P');
     if (s.neutral) args.push('-n');

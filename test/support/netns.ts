@@ -143,7 +143,7 @@ export class Lab {
   // The ucarp-style flags every lab agent needs; append -b, -k, -z, --hooks-dir and so on.
   agentArgs(host: LabHost, vhid: number, vip: string): string[] {
     const state = join(this.dir, `${host.name}-vhid${vhid}.json`);
-    return ['-i', host.iface, '-s', host.ip, '-v', String(vhid), '-a', vip, '-o', this.secretFile, '--state-file', state, '--log-format', 'json'];
+    return ['-i', host.iface, '-s', host.ip, '-v', String(vhid), '-a', vip, '-o', this.secretFile, '--state-file', state, '--run-record', state.replace(/\.json$/, '.record.json'), '--log-format', 'json'];
   }
 
   // Starts dist/cli.js in the host's namespace. The agent leads its own process group, so teardown

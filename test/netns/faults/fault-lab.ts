@@ -15,8 +15,10 @@ export const unavailable: string | undefined = process.getuid?.() !== 0 ? (proce
 
 export const skipNote = unavailable ? ` (skipped: ${unavailable})` : '';
 
-// Hook fixtures in test/fixtures/faults: mark.sh records each run, slow.sh takes 2 s, fail.sh exits 1.
-export type Fixture = 'mark' | 'slow' | 'fail';
+// Hook fixtures in test/fixtures/faults: mark.sh records each run, slow.sh takes 2 s, fail.sh exits 1,
+// facts.sh records the FLOATD_PREVIOUS_RUN… facts, fail-if-flagged.sh fails while $3/fail-PHASE exists,
+// gate.sh (a takeover check) passes only while $3/allow exists.
+export type Fixture = 'mark' | 'slow' | 'fail' | 'facts' | 'fail-if-flagged' | 'gate';
 
 // How one agent runs; everything else comes from lab.agentArgs.
 export interface AgentSpec {
@@ -30,6 +32,9 @@ export interface AgentSpec {
   cooldown?: number; // seconds
   up?: Fixture[]; // up.d/10-…, 20-… in this order
   down?: Fixture[];
+  prepare?: Fixture[];
+  takeoverCheck?: Fixture; // --takeover-check
+  extra?: string[]; // appended last
 }
 
 // The agents' own timing (src/election/timing.ts, as docs/election.md states it), for a spec: a master
@@ -58,7 +63,7 @@ export function agentArgs(lab: Lab, host: LabHost, spec: AgentSpec): string[] {
   const out = outDir(lab, host, spec.vhid);
   mkdirSync(out, { recursive: true });
   const hooks = join(out, 'hooks');
-  for (const [phase, fixtures] of [['up', spec.up ?? []], ['down', spec.down ?? []]] as const) {
+  for (const [phase, fixtures] of [['up', spec.up ?? []], ['down', spec.down ?? []], ['prepare', spec.prepare ?? []]] as const) {
     const dir = join(hooks, `${phase}.d`);
     mkdirSync(dir, { recursive: true });
     fixtures.forEach((f, i) => {
@@ -66,7 +71,17 @@ export function agentArgs(lab: Lab, host: LabHost, spec: AgentSpec): string[] {
       if (!existsSync(link)) symlinkSync(join(FIXTURES, `${f}.sh`), link);
     });
   }
-  return [...args, '--hooks-dir', hooks, '-x', out];
+  const gate = spec.takeoverCheck ? ['--takeover-check', join(FIXTURES, `${spec.takeoverCheck}.sh`)] : [];
+  return [...args, '--hooks-dir', hooks, '-x', out, ...gate, ...(spec.extra ?? [])];
+}
+
+// Lines a fixture wrote into the host's output directory for this vhid (facts, checks), oldest first.
+export function outputLines(lab: Lab, host: LabHost, vhid: number, name: string): string[] {
+  try {
+    return readFileSync(join(outDir(lab, host, vhid), name), 'utf8').split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
 }
 
 // Starts floatd on `host` as `spec` says.
@@ -76,11 +91,7 @@ export function startAgent(lab: Lab, host: LabHost, spec: AgentSpec): AgentProce
 
 // Lines mark.sh wrote on `host` for this vhid, oldest first.
 export function markers(lab: Lab, host: LabHost, vhid: number): string[] {
-  try {
-    return readFileSync(join(outDir(lab, host, vhid), 'markers'), 'utf8').split('\n').filter(Boolean);
-  } catch {
-    return [];
-  }
+  return outputLines(lab, host, vhid, 'markers');
 }
 
 // Matchers for AgentProcess.waitFor and friends.
