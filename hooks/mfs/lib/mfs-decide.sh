@@ -48,6 +48,8 @@ mfs_decide() {
         else
           MFS_DECISION=refuse MFS_WHY="ambiguous: the archive of this node's last mastership ($arch, change $av, epoch ${aepoch:-?}) is newer than the metalogger's copy ($MFS_ML_V) but epoch $heard was heard since — see docs/mfs.md 'Recovering by hand'"
         fi
+      elif [ "$areason" = replaced ] && [ "${av:-0}" -gt "$MFS_ML_V" ]; then
+        MFS_DECISION=refuse MFS_WHY="ambiguous: this node's master files archived when it was replaced ($arch, change $av) are newer than the metalogger's copy of the newer master ($MFS_ML_V) — two histories; see docs/mfs.md 'Recovering by hand'"
       fi
     fi
   fi
