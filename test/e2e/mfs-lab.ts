@@ -85,6 +85,7 @@ export class MfsLab {
   readonly lun: string;
   private readonly mntDir: string;
   private readonly startedAt = Date.now();
+  private readonly loops: string[] = [];
   private torn = false;
 
   constructor(readonly prefix: string) {
@@ -103,7 +104,7 @@ export class MfsLab {
     must('mount', '--make-private', this.mntDir);
     if (opts.shared) {
       must('truncate', '-s', '256M', this.lun);
-      must('mkfs.ext4', '-q', '-F', '-O', 'mmp', '-E', 'mmp_update_interval=1', this.lun);
+      must('mkfs.ext4', '-q', '-F', this.lun);
     }
     const roles: [string, Role, number][] = [
       ...Array.from({ length: opts.masters }, (_, i): [string, Role, number] => [`m${i + 1}`, 'master', 11 + i]),
@@ -150,7 +151,7 @@ export class MfsLab {
     const env = ['MFS_SERVICE=direct', `MFS_MASTER_CFG=${h.dir}/mfsmaster.cfg`, `MFS_METALOGGER_CFG=${h.dir}/mfsmetalogger.cfg`, 'MFS_START_TIMEOUT=20', 'MFS_STOP_TIMEOUT=20', 'MFS_ARCHIVE_KEEP=3'];
     if (shared) {
       mkdirSync(lun);
-      h.loop = must('losetup', '-f', '--show', this.lun).trim();
+      h.loop = this.loop(this.lun);
       env.push('MFS_STRATEGY=shared', `MFS_SHARED_DEVICE=${h.loop}`, `MFS_SHARED_MOUNT=${lun}`, 'MFS_SHARED_METALOGGER=yes');
     } else env.push('MFS_STRATEGY=metalogger');
     writeFileSync(h.env, env.join('\n') + '\n');
@@ -161,6 +162,21 @@ export class MfsLab {
     const hdd = mfsDir(join(h.dir, 'hdd'));
     writeFileSync(join(h.dir, 'mfshdd.cfg'), `${hdd}\n`);
     writeFileSync(join(h.dir, 'mfschunkserver.cfg'), [`DATA_PATH = ${h.data}`, `HDD_CONF_FILENAME = ${h.dir}/mfshdd.cfg`, `MASTER_HOST = ${VIP}`, 'MASTER_RECONNECTION_DELAY = 1', 'HDD_LEAVE_SPACE_DEFAULT = 0', ''].join('\n'));
+  }
+
+  // A loop device on IMAGE (one per host, as each host sees its own path to a LUN), detached on teardown.
+  loop(image: string): string {
+    const dev = must('losetup', '-f', '--show', image).trim();
+    this.loops.push(dev);
+    return dev;
+  }
+
+  // A second, small LUN formatted with ext4 "mmp" (multi-mount protection) and a 1 s update interval.
+  mmpImage(): string {
+    const img = join(this.dir, 'lun-mmp.img');
+    must('truncate', '-s', '32M', img);
+    must('mkfs.ext4', '-q', '-F', '-O', 'mmp', '-E', 'mmp_update_interval=1', img);
+    return img;
   }
 
   host(name: string): MfsHost {
@@ -266,19 +282,17 @@ export class MfsLab {
     if (this.torn) return [];
     this.torn = true;
     const left: string[] = [];
-    const cl = this.hosts.find((h) => h.role === 'client');
     for (const h of this.hosts) this.killAll(h);
-    if (cl) sh('nsenter', [`--mount=${cl.mntns}`, 'umount', '-l', join(cl.dir, 'mnt')], 10_000);
     for (const h of this.hosts) {
-      if (h.loop) {
-        sh('nsenter', [`--mount=${h.mntns}`, 'umount', '-l', join(h.dir, 'lun')], 10_000);
-        sh('losetup', ['-d', h.loop]);
-      }
+      // Everything a test mounted in the host's own mount namespace (the LUN, FUSE), innermost first.
+      const mounts = sh('nsenter', [`--mount=${h.mntns}`, 'findmnt', '-rn', '-o', 'TARGET']).stdout.split('\n').filter((t) => t.startsWith(this.dir));
+      for (const t of mounts.reverse()) sh('nsenter', [`--mount=${h.mntns}`, 'umount', '-l', t], 10_000);
       sh('umount', [h.mntns]);
       sh('ip', ['netns', 'del', h.ns]);
       sh('ip', ['link', 'del', h.port]);
       if (this.pids(h).length > 0) left.push(`processes in ${h.ns}`);
     }
+    for (const dev of this.loops) sh('losetup', ['-d', dev]);
     sh('ip', ['link', 'del', this.bridge]);
     sh('umount', [this.mntDir]);
     rmSync(this.mntDir, { recursive: true, force: true });
