@@ -88,7 +88,10 @@ export class MfsLab {
   private readonly loops: string[] = [];
   private torn = false;
 
-  constructor(readonly prefix: string) {
+  readonly prefix: string;
+
+  constructor(prefix: string) {
+    this.prefix = prefix;
     this.dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
     chmodSync(this.dir, 0o755);
     this.bridge = `${prefix}br`;

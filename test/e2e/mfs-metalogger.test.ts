@@ -136,8 +136,8 @@ describe.skipIf(unavailable !== undefined)(`MooseFS metalogger strategy${unavail
     }
     expect(v1).toBeGreaterThanOrEqual(v2);
     const now = await checksums(lab);
-    const demote = { FLOATD_PHASE: 'down', FLOATD_STATE: 'BACKUP', FLOATD_PREVIOUS_STATE: 'MASTER', FLOATD_EPOCH: '2', FLOATD_MAX_EPOCH: '2', ...FRESH };
-    const down = await lab.phase(m2, 'down', { ...demote, FLOATD_MAX_EPOCH: '2' });
+    const demote = { ...FRESH, FLOATD_PHASE: 'down', FLOATD_STATE: 'BACKUP', FLOATD_PREVIOUS_STATE: 'MASTER', FLOATD_EPOCH: '2', FLOATD_MAX_EPOCH: '2' };
+    const down = await lab.phase(m2, 'down', demote);
     expect(down.code, down.out).toBe(0);
     expect(down.out).toMatch(/stop mfsmaster .*: ok \(\d+ ms\)/);
     expect(down.out).toMatch(/archive master files after mastership \(epoch 2\)/);
