@@ -1,0 +1,122 @@
+// The pack's checks that need no daemons (issue 7 §1): config validation as the startup down hooks and install run
+// it, the archive keep rule, and whose metadata a promotion picks (lib/mfs-decide.sh) over hand-made DATA_PATHs.
+import { spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PACK, unavailable } from './mfs-lab.js';
+
+let dir: string;
+let data: string;
+const mfs = Number(spawnSync('id', ['-u', 'mfs'], { encoding: 'utf8' }).stdout.trim() || '0');
+
+function run(cmd: string, args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', FLOATD_MFS_CONFIG: join(dir, 'mfs.env'), ...env } });
+  return { code: r.status, out: `${r.stdout}${r.stderr}`, stdout: r.stdout };
+}
+
+function config(lines: string[]) {
+  writeFileSync(join(dir, 'mfs.env'), lines.join('\n') + '\n');
+}
+
+// Runs lib functions in a shell that sourced the pack's library with the lab config.
+function lib(script: string, env: Record<string, string> = {}) {
+  return run('bash', ['-c', `set -eu; MFS_HOOK=test; . ${PACK}lib/mfs-common.sh; mfs_load_config; ${script}`], env);
+}
+
+// A changelog file with change ids FROM..TO.
+function changelog(name: string, from: number, to: number) {
+  const lines = [];
+  for (let i = from; i <= to; i++) lines.push(`${i}: 1796146306|ACCESS(${i})`);
+  writeFileSync(join(data, name), lines.join('\n') + '\n');
+}
+
+describe.skipIf(unavailable !== undefined)(`MooseFS pack config and rules${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'mfscfg-'));
+    data = join(dir, 'data');
+    mkdirSync(data);
+    chownSync(data, mfs, mfs);
+    writeFileSync(join(dir, 'master.cfg'), `DATA_PATH = ${data}\n`);
+    writeFileSync(join(dir, 'ml.cfg'), `DATA_PATH = ${data}\nMASTER_HOST = 203.0.113.100\n`);
+    config(['MFS_STRATEGY=metalogger', 'MFS_SERVICE=direct', `MFS_MASTER_CFG=${dir}/master.cfg`, `MFS_METALOGGER_CFG=${dir}/ml.cfg`, 'MFS_ARCHIVE_KEEP=2']);
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('install validates the config and names every bad key with its value', () => {
+    config(['MFS_STRATEGY=drbd', 'MFS_SERVICE=init.d', `MFS_MASTER_CFG=${dir}/missing.cfg`, 'MFS_STOP_TIMEOUT=soon']);
+    const r = run(join(PACK, 'install'), [join(dir, 'prefix')]);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/MFS_STRATEGY must be metalogger or shared, got "drbd"/);
+    expect(r.out).toMatch(/MFS_SERVICE must be systemd or direct, got "init.d"/);
+    expect(r.out).toMatch(/MFS_STOP_TIMEOUT must be a whole number, got "soon"/);
+    expect(r.out).toMatch(/MFS_MASTER_CFG names a missing file: ".*missing.cfg"/);
+    expect(existsSync(join(dir, 'prefix'))).toBe(false);
+  });
+
+  it('the startup down hooks refuse a DATA_PATH not owned by WORKING_USER and a missing shared device', () => {
+    chownSync(data, 0, 0);
+    const r = run(join(PACK, 'down.d/00-validate'), []);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/DATA_PATH in .*master.cfg \(".*data"\) is owned by "root", not WORKING_USER "mfs"/);
+    config(['MFS_STRATEGY=shared', 'MFS_SERVICE=direct', `MFS_MASTER_CFG=${dir}/master.cfg`, 'MFS_SHARED_DEVICE=/dev/nonexistent-lun', `MFS_SHARED_MOUNT=${dir}`]);
+    const s = run(join(PACK, 'down.d/00-validate'), []);
+    expect(s.code).toBe(1);
+    expect(s.out).toMatch(/MFS_SHARED_DEVICE is not a block device: "\/dev\/nonexistent-lun"/);
+  });
+
+  it('install copies the pack to a prefix when the config is valid', () => {
+    const r = run(join(PACK, 'install'), [join(dir, 'prefix')]);
+    expect(r.code, r.out).toBe(0);
+    expect(readdirSync(join(dir, 'prefix')).sort()).toEqual(['check', 'down.d', 'install', 'lib', 'metadata-version', 'prepare.d', 'takeover-check', 'up.d']);
+    expect(r.out).toMatch(/--takeover-check .*takeover-check/);
+  });
+
+  it('metadata-version prints the newest change id of the master and metalogger files', () => {
+    changelog('changelog.0.mfs', 10, 40);
+    changelog('changelog_ml.0.mfs', 30, 57);
+    const r = run(join(PACK, 'metadata-version'), []);
+    expect(r.code, r.out).toBe(0);
+    expect(r.stdout).toBe('57\n');
+  });
+
+  it('archiving moves every master file and never deletes one; pruning drops only archives already in the served metadata', () => {
+    for (let i = 0; i < 3; i++) {
+      changelog('changelog.0.mfs', 1, 10 * (i + 1));
+      writeFileSync(join(data, 'metadata.mfs.back'), 'x');
+      const a = lib('mfs_archive_master_files "$MASTER_DATA_PATH" backup; sleep 0.01');
+      expect(a.code, a.out).toBe(0);
+    }
+    const archives = () => readdirSync(data).filter((f) => f.startsWith('floatd-archive-')).sort();
+    expect(archives()).toHaveLength(3);
+    for (const a of archives()) expect(readdirSync(join(data, a)).sort()).toEqual(['changelog.0.mfs', 'floatd-archive.info', 'metadata.mfs.back']);
+    // Keep 2: the oldest (version 10) is beyond the count, but the served metadata (5) does not contain it: kept.
+    expect(lib('mfs_archive_prune "$MASTER_DATA_PATH" 5').stdout).toBe('');
+    expect(archives()).toHaveLength(3);
+    expect(lib('mfs_archive_prune "$MASTER_DATA_PATH" 10').stdout).toMatch(/pruned .* \(version 10 <= served 10\)/);
+    expect(archives()).toHaveLength(2);
+  });
+
+  it('decides whose metadata to use from the previous run, the epochs and the files', () => {
+    const decide = (env: Record<string, string>) => lib('mfs_decide "$MASTER_DATA_PATH"; echo "$MFS_DECISION|$MFS_WHY"', { FLOATD_PHASE: 'prepare', ...env }).stdout.trim();
+    changelog('changelog.0.mfs', 1, 50);
+    writeFileSync(join(data, 'metadata_ml.mfs.back'), 'MFSM NEW');
+    changelog('changelog_ml.0.mfs', 1, 40);
+    expect(decide({ FLOATD_PREVIOUS_RUN: 'master', FLOATD_PREVIOUS_RUN_EPOCH: '4', FLOATD_NEWER_EPOCH_SEEN: 'no' })).toMatch(/^own\|previous run ended as master/);
+    expect(decide({ FLOATD_PREVIOUS_RUN: 'master', FLOATD_NEWER_EPOCH_SEEN: 'yes' })).toMatch(/^refuse\|ambiguous: own master files hold change 50, newer than the metalogger's 40/);
+    changelog('changelog_ml.0.mfs', 1, 60);
+    expect(decide({ FLOATD_PREVIOUS_RUN: 'backup', FLOATD_NEWER_EPOCH_SEEN: 'no' })).toMatch(/^metalogger\|/);
+    // The same change id written differently by two masters.
+    changelog('changelog_ml.0.mfs', 1, 49);
+    writeFileSync(join(data, 'changelog_ml.0.mfs'), `50: 1796146399|UNLINK(1,other)\n`, { flag: 'a' });
+    expect(decide({ FLOATD_PREVIOUS_RUN: 'backup' })).toMatch(/^refuse\|ambiguous: change 50 differs/);
+    // A fresh cluster: a seeded first master with nothing else heard starts; the same files after hearing a master do not.
+    rmSync(data, { recursive: true });
+    mkdirSync(data);
+    chownSync(data, mfs, mfs);
+    writeFileSync(join(data, 'metadata.mfs'), 'MFSM NEW');
+    expect(decide({ FLOATD_PREVIOUS_RUN: 'none', FLOATD_MAX_EPOCH: '1', FLOATD_EPOCH: '1' })).toMatch(/^own\|first run/);
+    expect(decide({ FLOATD_PREVIOUS_RUN: 'none', FLOATD_MAX_EPOCH: '3', FLOATD_EPOCH: '3', FLOATD_LAST_MASTER: '203.0.113.12' })).toMatch(/^refuse\|the metalogger holds nothing/);
+  });
+});
