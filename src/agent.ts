@@ -17,6 +17,7 @@ import { watchLink, type LinkState } from './net/link.js';
 import { readStateFile, type StateFile } from './state-file.js';
 import { StateWriter } from './state-writer.js';
 import { RunRecord } from './run-record.js';
+import { installCrashGuard } from './crash-guard.js';
 
 // The interface state is also read at every election timer (each advert of a master, a backup's
 // master-down deadline), so this background poll only has to catch changes between them.
@@ -57,6 +58,7 @@ class Agent {
   private finish: (code: number) => void = () => undefined;
   private readonly stateWriter: StateWriter;
   private record: RunRecord | undefined;
+  private halted = false;
   private readonly signalHandlers: [NodeJS.Signals, () => void][] = [];
   private readonly authAlarm: AuthAlarm;
 
@@ -113,12 +115,14 @@ class Agent {
     });
     await this.channel.open();
     const done = new Promise<number>((resolve) => (this.finish = resolve));
+    const unguard = this.handleSignals ? installCrashGuard({ log: this.log, halt: () => this.halt(), dropVip: () => this.vip.removeNow(), exit: (code) => this.finish(code) }) : () => undefined;
     this.installSignals();
     this.link = watchLink(this.cfg.interface, LINK_POLL_MS, (s) => this.onLinkState(s), { up: true, ifindex: this.channel.openedOn });
     this.log.info({ vip: this.cfg.vip, interface: this.cfg.interface, srcip: this.cfg.srcip, advbase: this.cfg.advbaseMs / 1000, advskew: this.cfg.advskew, transport: describeDestination(destination, this.cfg.port) }, 'floatd starting');
     this.dispatch({ type: 'start' });
     const code = await done;
     await this.cleanup();
+    unguard();
     return code;
   }
 
@@ -126,7 +130,16 @@ class Agent {
     return performance.now();
   }
 
+  // The crash path: nothing may be sent or scheduled after this.
+  private halt(): void {
+    this.halted = true;
+    clearTimeout(this.timer);
+    this.channel?.close();
+    this.announcer.stop();
+  }
+
   private dispatch(event: Event): void {
+    if (this.halted) return;
     const before = this.state;
     const { state, effects } = step(this.settings, before, event, this.now());
     this.state = state;

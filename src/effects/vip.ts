@@ -1,5 +1,6 @@
 // The VIP on the interface, through real ip(8). Both operations are idempotent: an address already
 // there (added by a ucarp-style vip-up script, say) is left as it is, and removing an absent one succeeds.
+import { spawnSync } from 'node:child_process';
 import type { Logger } from '../log.js';
 import { runCommand } from './command.js';
 
@@ -10,6 +11,8 @@ export type VipResult = { ok: true; changed: boolean } | { ok: false; error: str
 export interface VipDriver {
   add(): Promise<VipResult>;
   remove(): Promise<VipResult>;
+  // Synchronous, every prefix, for the crash path only: the event loop may not run again.
+  removeNow(): VipResult;
 }
 
 export interface IpVipOptions {
@@ -72,6 +75,19 @@ export function ipVipDriver(o: IpVipOptions): VipDriver {
       }
       return { ok: true, changed };
     },
+    removeNow() {
+      const run = (...args: string[]) => spawnSync('ip', args, { encoding: 'utf8', timeout: 2000 });
+      const shown = run('-j', '-4', 'addr', 'show', 'dev', iface);
+      if (shown.status !== 0) return NO_DEVICE.test(shown.stderr ?? '') ? { ok: true, changed: false } : { ok: false, error: `ip addr show dev ${iface}: ${(shown.stderr ?? '').trim() || String(shown.error ?? shown.status)}` };
+      const links = JSON.parse(shown.stdout || '[]') as { addr_info?: { local: string; prefixlen: number }[] }[];
+      let changed = false;
+      for (const a of links.flatMap((l) => l.addr_info ?? []).filter((x) => x.local === vip)) {
+        const d = run('addr', 'del', `${vip}/${a.prefixlen}`, 'dev', iface);
+        if (d.status !== 0 && !NOT_THERE.test(d.stderr ?? '')) return { ok: false, error: `ip addr del ${vip}/${a.prefixlen} dev ${iface}: ${(d.stderr ?? '').trim()}` };
+        changed ||= d.status === 0;
+      }
+      return { ok: true, changed };
+    },
   };
 }
 
@@ -84,5 +100,5 @@ export function recordVipDriver(iface: string, vip: string, log: Logger): VipDri
     log.info({ vip, iface, recorded: true }, next ? 'VIP add (recorded only)' : 'VIP remove (recorded only)');
     return { ok: true, changed };
   };
-  return { add: async () => set(true), remove: async () => set(false) };
+  return { add: async () => set(true), remove: async () => set(false), removeNow: () => set(false) };
 }
