@@ -89,6 +89,16 @@ export function startAgent(lab: Lab, host: LabHost, spec: AgentSpec): AgentProce
   return lab.spawnAgent(host, agentArgs(lab, host, spec));
 }
 
+// The usual start of a two-node scenario: `a` starts first and serves, then `b` joins as its backup.
+export async function masterAndBackup(lab: Lab, a: LabHost, sa: AgentSpec, b: LabHost, sb: AgentSpec): Promise<[AgentProcess, AgentProcess]> {
+  const first = startAgent(lab, a, sa);
+  await first.waitFor(`${a.name} listening`, isStarting);
+  const second = startAgent(lab, b, sb);
+  await first.waitFor(`${a.name} serving`, isServing);
+  await joined(second);
+  return [first, second];
+}
+
 // Lines mark.sh wrote on `host` for this vhid, oldest first.
 export function markers(lab: Lab, host: LabHost, vhid: number): string[] {
   return outputLines(lab, host, vhid, 'markers');

@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLab, sleep, type AgentLine, type AgentProcess, type Lab, type LabHost, watchLab } from '../../support/netns.js';
-import { becomes, follows, isServing, isStarting, joined, markers, masterDownMs, skipNote, startAgent, transitions, unavailable, type AgentSpec } from './fault-lab.js';
+import { type AgentSpec, becomes, follows, isServing, joined, markers, masterAndBackup, masterDownMs, skipNote, startAgent, transitions, unavailable } from './fault-lab.js';
 
 const VIP = '198.51.100.100';
 const VHID = 33;
@@ -25,11 +25,7 @@ describe.skipIf(unavailable !== undefined)(`fault: the master's interface is del
   beforeAll(async () => {
     lab = await createLab({ hosts: 2 });
     [h1, h2] = lab.hosts as [LabHost, LabHost];
-    first = startAgent(lab, h1, S1);
-    await first.waitFor('h1 listening', isStarting);
-    second = startAgent(lab, h2, S2);
-    await first.waitFor('h1 serving', isServing);
-    await joined(second);
+    [first, second] = await masterAndBackup(lab, h1, S1, h2, S2);
   });
 
   watchLab(() => lab);

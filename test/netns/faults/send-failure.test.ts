@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLab, sleep, type AgentLine, type AgentProcess, type Lab, type LabHost, watchLab } from '../../support/netns.js';
-import { agentArgs, becomes, follows, isServing, isStarting, joined, markers, masterDownMs, skipNote, startAgent, transitions, unavailable, type AgentSpec } from './fault-lab.js';
+import { type AgentSpec, becomes, follows, isServing, markers, masterAndBackup, masterDownMs, skipNote, transitions, unavailable } from './fault-lab.js';
 
 const VIP = '198.51.100.100';
 const VHID = 34;
@@ -35,11 +35,7 @@ describe.skipIf(unavailable !== undefined || noNft)(`fault: a firewall drops the
   beforeAll(async () => {
     lab = await createLab({ hosts: 2 });
     [h1, h2] = lab.hosts as [LabHost, LabHost];
-    first = startAgent(lab, h1, S1);
-    await first.waitFor('h1 listening', isStarting);
-    second = startAgent(lab, h2, S2);
-    await first.waitFor('h1 serving', isServing);
-    await joined(second);
+    [first, second] = await masterAndBackup(lab, h1, S1, h2, S2);
   });
 
   watchLab(() => lab);
@@ -104,17 +100,13 @@ describe.skipIf(unavailable !== undefined)(`fault: a prohibit route to the peer 
   let second: AgentProcess;
   let upMarkers = 0;
 
-  const start = (host: LabHost, peer: LabHost, spec: AgentSpec) => lab.spawnAgent(host, [...agentArgs(lab, host, spec), '--peer', peer.ip]);
+  const unicast = (spec: AgentSpec, peer: LabHost): AgentSpec => ({ ...spec, extra: ['--peer', peer.ip] });
   const prohibit = (op: 'add' | 'del') => inHost(lab, h1, ['ip', 'route', op, 'prohibit', `${h2.ip}/32`]);
 
   beforeAll(async () => {
     lab = await createLab({ hosts: 2 });
     [h1, h2] = lab.hosts as [LabHost, LabHost];
-    first = start(h1, h2, S1);
-    await first.waitFor('h1 listening', isStarting);
-    second = start(h2, h1, S2);
-    await first.waitFor('h1 serving', isServing);
-    await joined(second);
+    [first, second] = await masterAndBackup(lab, h1, unicast(S1, h2), h2, unicast(S2, h1));
   });
 
   watchLab(() => lab);
