@@ -1,7 +1,6 @@
 // The advert channel on real loopback sockets (interface lo): a failed send blocks it and is said once;
 // an interface with a new index, or none, blocks it until fresh sockets are open; the fresh sockets
 // receive, and drop counters survive the re-open.
-import dgram from 'node:dgram';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,6 +8,7 @@ import { AdvertChannel } from '../../src/net/advert-channel.js';
 import { readIfindex } from '../../src/net/link.js';
 import type { Advert } from '../../src/protocol/advert.js';
 import { sign, Verifier } from '../../src/protocol/auth.js';
+import { freePort, sendFrom } from '../support/udp.js';
 
 const KEY = Buffer.from('channel-test-key');
 const VIP = '127.0.0.100';
@@ -16,22 +16,6 @@ const LO = readIfindex('lo');
 
 function advert(over: Partial<Advert> = {}): Advert {
   return { type: 'advert', vhid: 9, advskew: 0, advbaseMs: 1000, epoch: 1, seq: 1n, sender: '127.0.0.2', vip: VIP, ...over };
-}
-
-async function freePort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
-  const { port } = s.address();
-  s.close();
-  return port;
-}
-
-async function sendFrom(address: string, port: number, packets: Buffer[]): Promise<void> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, address, r));
-  for (const p of packets) await new Promise<void>((r) => s.send(p, port, '127.0.0.1', () => r()));
-  s.close();
-  await new Promise((r) => setTimeout(r, 50));
 }
 
 async function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {

@@ -1,6 +1,5 @@
 // The UDP transport on real loopback sockets: only verified adverts from peers come out; everything
 // else is counted and warned about (rate-limited), and nothing thrown escapes the receive path.
-import dgram from 'node:dgram';
 import { Writable } from 'node:stream';
 import fc from 'fast-check';
 import { pino } from 'pino';
@@ -8,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Advert } from '../../src/protocol/advert.js';
 import { sign, Verifier } from '../../src/protocol/auth.js';
 import { openTransport, type Transport } from '../../src/net/transport.js';
+import { freePort, sendFrom } from '../support/udp.js';
 
 const KEY = Buffer.from('transport-test-key');
 const VIP = '127.0.0.100';
@@ -23,27 +23,11 @@ function capture() {
   return { log: pino({ level: 'debug' }, stream), lines };
 }
 
-async function freePort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
-  const { port } = s.address();
-  s.close();
-  return port;
-}
-
 function advert(over: Partial<Advert> = {}): Advert {
   return { type: 'advert', vhid: 9, advskew: 0, advbaseMs: 1000, epoch: 1, seq: 1n, sender: '127.0.0.2', vip: VIP, ...over };
 }
 
 // Sends datagrams from a given loopback address, then waits until the transport has read them.
-async function sendFrom(address: string, port: number, packets: Buffer[]): Promise<void> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, address, r));
-  for (const p of packets) await new Promise<void>((r) => s.send(p, port, '127.0.0.1', () => r()));
-  s.close();
-  await new Promise((r) => setTimeout(r, 50));
-}
-
 // Collects what the transport yields without blocking the test.
 function drain(t: Transport): Advert[] {
   const got: Advert[] = [];

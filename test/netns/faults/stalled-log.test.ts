@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLab, isAlive, sleep, waitUntil, type AgentProcess, type Lab, type LabHost, watchLab } from '../../support/netns.js';
-import { becomes, follows, isServing, isStarting, joined, masterDownMs, skipNote, startAgent, transitions, unavailable, type AgentSpec } from './fault-lab.js';
+import { becomes, follows, isServing, masterDownMs, skipNote, transitions, unavailable, type AgentSpec, masterAndBackup } from './fault-lab.js';
 
 const VIP = '198.51.100.100';
 const VHID = 37;
@@ -39,11 +39,7 @@ describe.skipIf(unavailable !== undefined)(`fault: nobody reads the master's log
     lab = await createLab({ hosts: 2 });
     const [a, b] = lab.hosts as [LabHost, LabHost];
     h1 = a;
-    first = startAgent(lab, a, S1);
-    await first.waitFor('h1 listening', isStarting);
-    second = startAgent(lab, b, S2);
-    await first.waitFor('h1 serving', isServing);
-    await joined(second);
+    [first, second] = await masterAndBackup(lab, a, S1, b, S2);
     await follows(second, h1);
   });
 
