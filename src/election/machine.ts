@@ -1,100 +1,13 @@
 // The election core: step(state, event, now) → { state, effects }. Pure — no IO, no clock; `now` is
 // monotonic milliseconds supplied by the driver, which also carries out the effects in order.
 import type { Advert } from '../protocol/advert.js';
-import {
-  advertIntervalMs,
-  comparePreference,
-  formatMs,
-  masterDownIntervalMs,
-  resignDelayMs,
-  type Candidate,
-} from './timing.js';
-import { checkBackoffMs, type Checking } from './takeover-gate.js';
+import { nextAdvert } from './adverts.js';
+import { checkBackoffMs } from './takeover-gate.js';
+import { advertIntervalMs, comparePreference, formatMs, masterDownIntervalMs, resignDelayMs, type Candidate } from './timing.js';
+import { enter } from './transitions.js';
+import type { Event, Peer, Settings, State, Step } from './types.js';
 
-// 'releasing' is a master that is giving the VIP up in order: it keeps advertising while its down hooks
-// run, so nobody promotes while the service is still stopping (Pacemaker's stop-then-start order).
-export type Role = 'init' | 'backup' | 'master' | 'releasing' | 'stopped';
-
-export interface Settings {
-  self: string; // --srcip
-  vip: string;
-  vhid: number;
-  advbaseMs: number;
-  advskew: number;
-  deadratio: number;
-  preempt: boolean;
-  neutral: boolean; // -n: no down hooks on the startup INIT → BACKUP transition (ucarp)
-  shutdownHooks: boolean; // -z: give the VIP up in order on SIGTERM/SIGINT (ucarp runs the down script)
-  cooldownMs: number; // how long a node that gave up (failed up hook, SIGUSR2) stays out of the election
-  // Adverts per advert interval, sent as a short burst (COPY_GAP_MS apart) at the start of each interval:
-  // with 2, a lossy link must drop 2 × deadratio adverts in a row before a backup promotes. 1 is ucarp's
-  // rate; the election timing is the same either way.
-  advertsPerInterval: number;
-  takeoverCheck: boolean; // --takeover-check given: a backup asks the checks before it promotes
-}
-
-// The master this node last heard, or itself when master.
-export interface Peer extends Candidate {
-  epoch: number;
-  resigned: boolean;
-}
-
-export interface State {
-  role: Role;
-  since: number;
-  reason: string;
-  epoch: number; // epoch of this node's current or last mastership
-  maxEpochSeen: number;
-  master: Peer | undefined;
-  nextAdvertAt: number | undefined; // master, releasing
-  burst: { start: number; left: number }; // current advert interval: when it began, copies still to send
-  masterDownAt: number | undefined; // backup
-  holdUntil: number; // no promotion before this (cooldown)
-  linkUp: boolean; // the interface is up and adverts can be sent: a node that cannot advertise must not be master
-  serving: boolean; // up hooks finished for the current mastership
-  exitAfterRelease: boolean;
-  checking: Checking | undefined; // backup: the takeover checks run
-  checkFailures: number; // refusals in a row, for the backoff
-}
-
-export type Event =
-  | { type: 'start' }
-  | { type: 'tick' }
-  // behind: authentic but older than adverts already accepted from that sender (its clock went back or
-  // its state was lost, or a replay): it may keep this node from mastership, never give it mastership.
-  | { type: 'advert'; advert: Advert; behind?: boolean }
-  | { type: 'up-complete'; epoch: number }
-  | { type: 'up-failed'; epoch: number; detail: string }
-  | { type: 'released'; epoch: number }
-  | { type: 'shutdown' }
-  | { type: 'demote' }
-  // `detail` says why the node cannot take part when it is not the interface itself: 'cannot send adverts: EPERM'.
-  | { type: 'link'; up: boolean; detail?: string }
-  | { type: 'checked'; epoch: number; ok: boolean; detail: string };
-
-// What hooks are told about the transition they belong to (FLOATD_STATE, FLOATD_PREVIOUS_STATE, FLOATD_REASON).
-export interface HookContext {
-  state: 'MASTER' | 'BACKUP' | 'STOPPED';
-  previous: 'INIT' | 'BACKUP' | 'MASTER';
-  reason: string;
-}
-
-// Effects are carried out by the driver. 'send', 'cancel-up' and 'exit' act at once; the others run one
-// after another in emission order, and a failed up hook drops the rest of its mastership's up work.
-export type Effect =
-  | { kind: 'send'; type: 'advert' | 'resign'; epoch: number }
-  | { kind: 'hooks'; phase: 'prepare' | 'up' | 'down'; group: 'script' | 'dir'; epoch: number; context: HookContext }
-  | { kind: 'check'; epoch: number; context: HookContext }
-  | { kind: 'vip'; op: 'add' | 'remove'; epoch: number }
-  | { kind: 'garp'; epoch: number }
-  | { kind: 'report'; event: Event }
-  | { kind: 'cancel-up' }
-  | { kind: 'exit'; code: number };
-
-export interface Step {
-  state: State;
-  effects: Effect[];
-}
+export type { Effect, Event, HookContext, Peer, Role, Settings, State, Step } from './types.js';
 
 // A fresh node, before 'start'. `maxEpochSeen` comes from the state file so a restarted node never
 // reuses an epoch it already handed out.
@@ -132,7 +45,7 @@ export function step(cfg: Settings, state: State, event: Event, now: number): St
     case 'up-failed':
       // Already releasing: the down work is queued; a second release would run it twice.
       if (state.role !== 'master' || state.epoch !== event.epoch) return same(state);
-      return release(cfg, { ...state, holdUntil: now + cfg.cooldownMs }, now, `up hook failed: ${event.detail}`);
+      return enter(cfg, { ...state, holdUntil: now + cfg.cooldownMs }, { role: 'releasing', exitAfter: false }, now, `up hook failed: ${event.detail}`);
     case 'released':
       return onReleased(cfg, state, event.epoch, now);
     case 'shutdown':
@@ -172,14 +85,7 @@ export function selfCandidate(cfg: Settings): Candidate {
 
 function start(cfg: Settings, state: State, now: number): Step {
   if (state.role !== 'init') return same(state);
-  const reason = 'started';
-  const down = cfg.neutral ? [] : downHooks(state.epoch, { state: 'BACKUP', previous: 'INIT', reason });
-  // A VIP left behind by a crashed earlier run goes before this node joins the election.
-  const effects: Effect[] = [...down, { kind: 'vip', op: 'remove', epoch: state.epoch }];
-  return {
-    state: toBackup(cfg, state, now, reason, undefined),
-    effects,
-  };
+  return enter(cfg, state, { role: 'backup' }, now, 'started');
 }
 
 function tick(cfg: Settings, state: State, now: number): Step {
@@ -266,7 +172,7 @@ function backupHearsAdvert(cfg: Settings, state: State, them: Peer, now: number)
 
 // BACKUP → MASTER goes through the takeover gate when there is one: ask the checks first.
 function claim(cfg: Settings, state: State, now: number, reason: string): Step {
-  if (!cfg.takeoverCheck) return promote(cfg, state, now, reason);
+  if (!cfg.takeoverCheck) return enter(cfg, state, { role: 'master' }, now, reason);
   if (state.checking) return same(state);
   const epoch = state.maxEpochSeen + 1;
   return {
@@ -281,7 +187,7 @@ function onChecked(cfg: Settings, state: State, e: Extract<Event, { type: 'check
   const c = state.checking;
   if (state.role !== 'backup' || c === undefined || c.epoch !== e.epoch) return same(state);
   const cleared = { ...state, checking: undefined };
-  if (e.ok) return promote(cfg, { ...cleared, checkFailures: 0 }, now, c.reason);
+  if (e.ok) return enter(cfg, { ...cleared, checkFailures: 0 }, { role: 'master' }, now, c.reason);
   const failures = state.checkFailures + 1;
   const wait = checkBackoffMs(failures);
   return same({ ...cleared, checkFailures: failures, holdUntil: Math.max(state.holdUntil, now + wait), reason: `takeover check refused (${e.detail}): staying BACKUP, next try in ${formatMs(wait)}` });
@@ -301,7 +207,7 @@ function masterHearsAdvert(cfg: Settings, state: State, them: Peer, now: number)
   // Two masters: the more recent promotion (higher epoch) holds the newer data and wins; preference only
   // breaks equal epochs. A frozen or partitioned master that comes back therefore steps down.
   if (them.epoch > state.epoch) {
-    return demote(cfg, state, them, now, `newer master ${them.address} (epoch ${them.epoch} > ${state.epoch})`);
+    return enter(cfg, state, { role: 'backup', winner: them }, now, `newer master ${them.address} (epoch ${them.epoch} > ${state.epoch})`);
   }
   if (them.epoch === state.epoch && comparePreference(them, selfCandidate(cfg)) < 0) {
     const [theirs, mine] = [advertIntervalMs(them), advertIntervalMs(cfg)];
@@ -309,35 +215,30 @@ function masterHearsAdvert(cfg: Settings, state: State, them: Peer, now: number)
       theirs === mine ? 'equal interval, higher address'
       : them.advbaseMs === cfg.advbaseMs ? `advskew ${them.advskew} < ${cfg.advskew}`
       : `interval ${formatMs(theirs)} < ${formatMs(mine)}`;
-    return demote(cfg, state, them, now, `preempted by ${them.address} (${why})`);
+    return enter(cfg, state, { role: 'backup', winner: them }, now, `preempted by ${them.address} (${why})`);
   }
   return same(state);
 }
 
 function onReleased(cfg: Settings, state: State, epoch: number, now: number): Step {
   if (state.role !== 'releasing' || state.epoch !== epoch) return same(state);
-  // Resign only once the VIP is gone, so the next node never finds it still here (VRRP priority-0 advert).
-  const resign: Effect = { kind: 'send', type: 'resign', epoch };
-  if (state.exitAfterRelease) {
-    return { state: transition(state, 'stopped', now, 'shutdown complete'), effects: [resign, { kind: 'exit', code: 0 }] };
-  }
-  return { state: toBackup(cfg, state, now, state.reason, undefined), effects: [resign] };
+  if (state.exitAfterRelease) return enter(cfg, state, { role: 'stopped', released: true }, now, 'shutdown complete');
+  return enter(cfg, state, { role: 'backup' }, now, state.reason);
 }
 
 function onShutdown(cfg: Settings, state: State, now: number): Step {
-  const exit: Effect = { kind: 'exit', code: 0 };
   switch (state.role) {
     case 'master':
       // Without -z ucarp just exits and leaves the VIP in place; a restarted floatd removes it.
-      if (!cfg.shutdownHooks) return { state: transition(state, 'stopped', now, 'shutdown (no -z: VIP left in place)'), effects: [exit] };
-      return release(cfg, { ...state, exitAfterRelease: true }, now, 'shutdown requested');
+      if (!cfg.shutdownHooks) return enter(cfg, state, { role: 'stopped' }, now, 'shutdown (no -z: VIP left in place)');
+      return enter(cfg, state, { role: 'releasing', exitAfter: true }, now, 'shutdown requested');
     case 'releasing':
       if (!state.exitAfterRelease && cfg.shutdownHooks) return same({ ...state, exitAfterRelease: true });
       // A second signal (or no -z) means "now": leave without waiting for the down hooks, as ucarp would.
-      return { state: transition(state, 'stopped', now, 'shutdown requested while releasing: exiting now'), effects: [exit] };
+      return enter(cfg, state, { role: 'stopped' }, now, 'shutdown requested while releasing: exiting now');
     case 'init':
     case 'backup':
-      return { state: transition(state, 'stopped', now, 'shutdown requested'), effects: [exit] };
+      return enter(cfg, state, { role: 'stopped' }, now, 'shutdown requested');
     case 'stopped':
       return same(state);
     default:
@@ -347,7 +248,7 @@ function onShutdown(cfg: Settings, state: State, now: number): Step {
 
 function onDemote(cfg: Settings, state: State, now: number): Step {
   const held = { ...state, holdUntil: now + cfg.cooldownMs };
-  if (state.role === 'master') return release(cfg, held, now, `demoted by SIGUSR2 for ${formatMs(cfg.cooldownMs)}`);
+  if (state.role === 'master') return enter(cfg, held, { role: 'releasing', exitAfter: false }, now, `demoted by SIGUSR2 for ${formatMs(cfg.cooldownMs)}`);
   return withoutCheck(held);
 }
 
@@ -358,103 +259,12 @@ function onLink(cfg: Settings, state: State, up: boolean, now: number, why: stri
     return same({ ...state, linkUp: true, masterDownAt });
   }
   const down = { ...state, linkUp: false };
-  if (state.role === 'master') return demote(cfg, down, undefined, now, why);
+  if (state.role === 'master') return enter(cfg, down, { role: 'backup' }, now, why);
   return withoutCheck(down);
 }
 
-// Adverts go out as a burst of copies at the start of each interval, COPY_GAP_MS apart: a crash is still
-// detected from the interval's first advert (as ucarp's single one), and one lost packet costs nothing.
-function nextAdvert(cfg: Settings, state: State, now: number): State {
-  const interval = advertIntervalMs(cfg);
-  const copies = Math.max(1, cfg.advertsPerInterval);
-  const burst = state.burst.left > 0 ? { start: state.burst.start, left: state.burst.left - 1 } : { start: now, left: copies - 1 };
-  const gap = Math.min(COPY_GAP_MS, interval / copies);
-  return { ...state, burst, nextAdvertAt: burst.left > 0 ? now + gap : burst.start + interval };
-}
-const COPY_GAP_MS = 20;
-
 function mayPromote(state: State, now: number): boolean {
   return state.linkUp && now >= state.holdUntil;
-}
-
-// BACKUP → MASTER. Entry effects in a fixed order: advert (claim at once), prepare.d (service before address:
-// the RHEL NFS-HA order), ucarp -u script, VIP, GARP, up.d, then the completion report (keepalived
-// vrrp_state_become_master order: VIPs → GARP → notify). A failure before the VIP rolls back without it.
-function promote(cfg: Settings, state: State, now: number, reason: string): Step {
-  const epoch = state.maxEpochSeen + 1;
-  const context: HookContext = { state: 'MASTER', previous: 'BACKUP', reason };
-  // The claim below is the first advert of the first interval.
-  const next = nextAdvert(
-    cfg,
-    {
-      ...transition(state, 'master', now, reason),
-      epoch,
-      maxEpochSeen: epoch,
-      master: { ...selfCandidate(cfg), epoch, resigned: false },
-      masterDownAt: undefined,
-      burst: { start: now, left: 0 },
-      serving: false,
-    },
-    now,
-  );
-  return {
-    state: next,
-    effects: [
-      { kind: 'send', type: 'advert', epoch },
-      { kind: 'hooks', phase: 'prepare', group: 'dir', epoch, context },
-      { kind: 'hooks', phase: 'up', group: 'script', epoch, context },
-      { kind: 'vip', op: 'add', epoch },
-      { kind: 'garp', epoch },
-      { kind: 'hooks', phase: 'up', group: 'dir', epoch, context },
-      { kind: 'report', event: { type: 'up-complete', epoch } },
-    ],
-  };
-}
-
-// MASTER → BACKUP because another master wins: stop advertising at once, then undo in reverse order.
-function demote(cfg: Settings, state: State, winner: Peer | undefined, now: number, reason: string): Step {
-  return {
-    state: toBackup(cfg, state, now, reason, winner),
-    effects: [{ kind: 'cancel-up' }, ...downHooks(state.epoch, { state: 'BACKUP', previous: 'MASTER', reason }), { kind: 'vip', op: 'remove', epoch: state.epoch }],
-  };
-}
-
-// MASTER → RELEASING: keep advertising while the down hooks run, remove the VIP, then report back so
-// the resign goes out last.
-function release(cfg: Settings, state: State, now: number, reason: string): Step {
-  const target = state.exitAfterRelease ? 'STOPPED' : 'BACKUP';
-  return {
-    state: { ...transition(state, 'releasing', now, reason), serving: false },
-    effects: [
-      { kind: 'cancel-up' },
-      ...downHooks(state.epoch, { state: target, previous: 'MASTER', reason }),
-      { kind: 'vip', op: 'remove', epoch: state.epoch },
-      { kind: 'report', event: { type: 'released', epoch: state.epoch } },
-    ],
-  };
-}
-
-// Down hooks mirror the up order: the hooks directory first, the ucarp -d script (which often removes the VIP itself) last.
-function downHooks(epoch: number, context: HookContext): Effect[] {
-  return [
-    { kind: 'hooks', phase: 'down', group: 'dir', epoch, context },
-    { kind: 'hooks', phase: 'down', group: 'script', epoch, context },
-  ];
-}
-
-function toBackup(cfg: Settings, state: State, now: number, reason: string, master: Peer | undefined): State {
-  return {
-    ...transition(state, 'backup', now, reason),
-    master,
-    nextAdvertAt: undefined,
-    masterDownAt: now + masterDownIntervalMs(cfg, cfg.deadratio),
-    serving: false,
-    exitAfterRelease: false,
-  };
-}
-
-function transition(state: State, role: Role, now: number, reason: string): State {
-  return { ...state, role, since: now, reason };
 }
 
 function same(state: State): Step {

@@ -1,0 +1,135 @@
+// The one owner of role changes: enter() emits the exit effects of the old role and the entry effects of
+// the new one, always in the same order, and entering the role a node already has is a no-op (ucarp
+// carp.c set_state). Every transition of the machine goes through it. Pure.
+import { nextAdvert } from './adverts.js';
+import { masterDownIntervalMs } from './timing.js';
+import type { Effect, HookContext, Peer, Role, Settings, State, Step } from './types.js';
+
+// Where a node goes, with what that transition needs to know.
+export type Target =
+  | { role: 'backup'; winner?: Peer } // from INIT (start), MASTER (stepped down), RELEASING (release done)
+  | { role: 'master' } // from BACKUP
+  | { role: 'releasing'; exitAfter: boolean } // from MASTER: give the VIP up in order, then BACKUP or STOPPED
+  | { role: 'stopped'; released?: boolean }; // from anywhere; released: the VIP went in order, resign first
+
+// Moves `state` to the target role with its effects; a no-op for the same role or a move the election never makes.
+export function enter(cfg: Settings, state: State, to: Target, now: number, reason: string): Step {
+  if (to.role === state.role) return same(state);
+  switch (to.role) {
+    case 'master':
+      return state.role === 'backup' ? promote(cfg, state, now, reason) : same(state);
+    case 'backup':
+      if (state.role === 'init') return startAsBackup(cfg, state, now, reason);
+      if (state.role === 'master') return demote(cfg, state, to.winner, now, reason);
+      // Resign only once the VIP is gone, so the next node never finds it still here (VRRP priority-0 advert).
+      if (state.role === 'releasing') return { state: toBackup(cfg, state, now, reason, undefined), effects: [resign(state)] };
+      return same(state);
+    case 'releasing':
+      return state.role === 'master' ? release(cfg, { ...state, exitAfterRelease: to.exitAfter }, now, reason) : same(state);
+    case 'stopped': {
+      const exit: Effect = { kind: 'exit', code: 0 };
+      return { state: transition(state, 'stopped', now, reason), effects: to.released ? [resign(state), exit] : [exit] };
+    }
+    default:
+      return assertNever(to);
+  }
+}
+
+// INIT → BACKUP: the down hooks (ucarp runs its down script at start; -n skips them), then a VIP left
+// behind by a crashed earlier run goes, before this node joins the election.
+function startAsBackup(cfg: Settings, state: State, now: number, reason: string): Step {
+  const down = cfg.neutral ? [] : downHooks(state.epoch, { state: 'BACKUP', previous: 'INIT', reason });
+  return { state: toBackup(cfg, state, now, reason, undefined), effects: [...down, { kind: 'vip', op: 'remove', epoch: state.epoch }] };
+}
+
+function resign(state: State): Effect {
+  return { kind: 'send', type: 'resign', epoch: state.epoch };
+}
+
+// BACKUP → MASTER. Entry effects in a fixed order: advert (claim at once), prepare.d (service before address:
+// the RHEL NFS-HA order), ucarp -u script, VIP, GARP, up.d, then the completion report (keepalived
+// vrrp_state_become_master order: VIPs → GARP → notify). A failure before the VIP rolls back without it.
+function promote(cfg: Settings, state: State, now: number, reason: string): Step {
+  const epoch = state.maxEpochSeen + 1;
+  const context: HookContext = { state: 'MASTER', previous: 'BACKUP', reason };
+  // The claim below is the first advert of the first interval.
+  const next = nextAdvert(
+    cfg,
+    {
+      ...transition(state, 'master', now, reason),
+      epoch,
+      maxEpochSeen: epoch,
+      master: { advbaseMs: cfg.advbaseMs, advskew: cfg.advskew, address: cfg.self, epoch, resigned: false },
+      masterDownAt: undefined,
+      burst: { start: now, left: 0 },
+      serving: false,
+    },
+    now,
+  );
+  return {
+    state: next,
+    effects: [
+      { kind: 'send', type: 'advert', epoch },
+      { kind: 'hooks', phase: 'prepare', group: 'dir', epoch, context },
+      { kind: 'hooks', phase: 'up', group: 'script', epoch, context },
+      { kind: 'vip', op: 'add', epoch },
+      { kind: 'garp', epoch },
+      { kind: 'hooks', phase: 'up', group: 'dir', epoch, context },
+      { kind: 'report', event: { type: 'up-complete', epoch } },
+    ],
+  };
+}
+
+// MASTER → BACKUP because another master wins: stop advertising at once, then undo in reverse order.
+function demote(cfg: Settings, state: State, winner: Peer | undefined, now: number, reason: string): Step {
+  return {
+    state: toBackup(cfg, state, now, reason, winner),
+    effects: [{ kind: 'cancel-up' }, ...downHooks(state.epoch, { state: 'BACKUP', previous: 'MASTER', reason }), { kind: 'vip', op: 'remove', epoch: state.epoch }],
+  };
+}
+
+// MASTER → RELEASING: keep advertising while the down hooks run, remove the VIP, then report back so
+// the resign goes out last.
+function release(cfg: Settings, state: State, now: number, reason: string): Step {
+  const target = state.exitAfterRelease ? 'STOPPED' : 'BACKUP';
+  return {
+    state: { ...transition(state, 'releasing', now, reason), serving: false },
+    effects: [
+      { kind: 'cancel-up' },
+      ...downHooks(state.epoch, { state: target, previous: 'MASTER', reason }),
+      { kind: 'vip', op: 'remove', epoch: state.epoch },
+      { kind: 'report', event: { type: 'released', epoch: state.epoch } },
+    ],
+  };
+}
+
+// Down hooks mirror the up order: the hooks directory first, the ucarp -d script (which often removes the VIP itself) last.
+function downHooks(epoch: number, context: HookContext): Effect[] {
+  return [
+    { kind: 'hooks', phase: 'down', group: 'dir', epoch, context },
+    { kind: 'hooks', phase: 'down', group: 'script', epoch, context },
+  ];
+}
+
+function toBackup(cfg: Settings, state: State, now: number, reason: string, master: Peer | undefined): State {
+  return {
+    ...transition(state, 'backup', now, reason),
+    master,
+    nextAdvertAt: undefined,
+    masterDownAt: now + masterDownIntervalMs(cfg, cfg.deadratio),
+    serving: false,
+    exitAfterRelease: false,
+  };
+}
+
+function transition(state: State, role: Role, now: number, reason: string): State {
+  return { ...state, role, since: now, reason };
+}
+
+function same(state: State): Step {
+  return { state, effects: [] };
+}
+
+function assertNever(x: never): never {
+  throw new Error(`unhandled target: ${JSON.stringify(x)}`);
+}

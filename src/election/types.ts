@@ -1,0 +1,90 @@
+// The election's vocabulary: settings, state, events and effects. Types only; the rules are in
+// machine.ts (events) and transitions.ts (role changes).
+import type { Advert } from '../protocol/advert.js';
+import type { Checking } from './takeover-gate.js';
+import type { Candidate } from './timing.js';
+
+// 'releasing' is a master that is giving the VIP up in order: it keeps advertising while its down hooks
+// run, so nobody promotes while the service is still stopping (Pacemaker's stop-then-start order).
+export type Role = 'init' | 'backup' | 'master' | 'releasing' | 'stopped';
+
+export interface Settings {
+  self: string; // --srcip
+  vip: string;
+  vhid: number;
+  advbaseMs: number;
+  advskew: number;
+  deadratio: number;
+  preempt: boolean;
+  neutral: boolean; // -n: no down hooks on the startup INIT → BACKUP transition (ucarp)
+  shutdownHooks: boolean; // -z: give the VIP up in order on SIGTERM/SIGINT (ucarp runs the down script)
+  cooldownMs: number; // how long a node that gave up (failed up hook, SIGUSR2) stays out of the election
+  // Adverts per advert interval, sent as a short burst (adverts.ts, 20 ms apart) at the start of each interval:
+  // with 2, a lossy link must drop 2 × deadratio adverts in a row before a backup promotes. 1 is ucarp's
+  // rate; the election timing is the same either way.
+  advertsPerInterval: number;
+  takeoverCheck: boolean; // --takeover-check given: a backup asks the checks before it promotes
+}
+
+// The master this node last heard, or itself when master.
+export interface Peer extends Candidate {
+  epoch: number;
+  resigned: boolean;
+}
+
+export interface State {
+  role: Role;
+  since: number;
+  reason: string;
+  epoch: number; // epoch of this node's current or last mastership
+  maxEpochSeen: number;
+  master: Peer | undefined;
+  nextAdvertAt: number | undefined; // master, releasing
+  burst: { start: number; left: number }; // current advert interval: when it began, copies still to send
+  masterDownAt: number | undefined; // backup
+  holdUntil: number; // no promotion before this (cooldown)
+  linkUp: boolean; // the interface is up and adverts can be sent: a node that cannot advertise must not be master
+  serving: boolean; // up hooks finished for the current mastership
+  exitAfterRelease: boolean;
+  checking: Checking | undefined; // backup: the takeover checks run
+  checkFailures: number; // refusals in a row, for the backoff
+}
+
+export type Event =
+  | { type: 'start' }
+  | { type: 'tick' }
+  // behind: authentic but older than adverts already accepted from that sender (its clock went back or
+  // its state was lost, or a replay): it may keep this node from mastership, never give it mastership.
+  | { type: 'advert'; advert: Advert; behind?: boolean }
+  | { type: 'up-complete'; epoch: number }
+  | { type: 'up-failed'; epoch: number; detail: string }
+  | { type: 'released'; epoch: number }
+  | { type: 'shutdown' }
+  | { type: 'demote' }
+  // `detail` says why the node cannot take part when it is not the interface itself: 'cannot send adverts: EPERM'.
+  | { type: 'link'; up: boolean; detail?: string }
+  | { type: 'checked'; epoch: number; ok: boolean; detail: string };
+
+// What hooks are told about the transition they belong to (FLOATD_STATE, FLOATD_PREVIOUS_STATE, FLOATD_REASON).
+export interface HookContext {
+  state: 'MASTER' | 'BACKUP' | 'STOPPED';
+  previous: 'INIT' | 'BACKUP' | 'MASTER';
+  reason: string;
+}
+
+// Effects are carried out by the driver. 'send', 'cancel-up' and 'exit' act at once; the others run one
+// after another in emission order, and a failed up hook drops the rest of its mastership's up work.
+export type Effect =
+  | { kind: 'send'; type: 'advert' | 'resign'; epoch: number }
+  | { kind: 'hooks'; phase: 'prepare' | 'up' | 'down'; group: 'script' | 'dir'; epoch: number; context: HookContext }
+  | { kind: 'check'; epoch: number; context: HookContext }
+  | { kind: 'vip'; op: 'add' | 'remove'; epoch: number }
+  | { kind: 'garp'; epoch: number }
+  | { kind: 'report'; event: Event }
+  | { kind: 'cancel-up' }
+  | { kind: 'exit'; code: number };
+
+export interface Step {
+  state: State;
+  effects: Effect[];
+}
