@@ -5,9 +5,11 @@
 // into a blob, and postject injects the blob into a copy of the node running this script, behind Node's
 // sentinel fuse. Nothing is downloaded: the node binary is this one, the tools are npm dev dependencies.
 //
-//   node scripts/build-binary.mjs [--out FILE]     (default dist/floatd; the work files go to dist/sea/)
+//   node scripts/build-binary.mjs [--out FILE]     (default dist/floatd; work files in a temporary directory)
 import { spawnSync } from 'node:child_process';
-import { chmod, copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -36,9 +38,10 @@ if (major < MIN_NODE[0] || (major === MIN_NODE[0] && minor < MIN_NODE[1])) fail(
 if (process.platform !== 'linux') fail(`builds a Linux binary only (this is ${process.platform})`);
 
 const out = outArg(process.argv.slice(2));
-const work = join(root, 'dist', 'sea');
 const t0 = Date.now();
-await mkdir(work, { recursive: true });
+// Private work files: two builds at once (a test and a developer) cannot mix their bundles.
+const work = await mkdtemp(join(tmpdir(), 'floatd-build-binary-'));
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 await mkdir(dirname(out), { recursive: true });
 
 // import.meta.url does not exist in CommonJS: it becomes the bundle's own file URL, which is right when the
