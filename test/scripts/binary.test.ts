@@ -3,6 +3,7 @@
 // status, a loopback election that fails over on SIGKILL, both log formats, -B and the demo (the last two
 // start floatd again, which inside the binary means the binary itself, not node and a script).
 import { execFile, spawn } from 'node:child_process';
+import dgram from 'node:dgram';
 import { existsSync, readlinkSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -48,6 +49,15 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(50);
   }
+}
+
+// A UDP port nobody holds on loopback now (the lone agents below need one that is not privileged).
+async function freePort(): Promise<number> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((done) => s.bind(0, '127.0.0.1', done));
+  const { port } = s.address();
+  await new Promise<void>((done) => s.close(() => done()));
+  return port;
 }
 
 async function readState(file: string): Promise<{ pid: number; state: string } | undefined> {
@@ -129,7 +139,8 @@ describe('the single binary', () => {
 
   it('logs pretty lines when asked (pino-pretty is inside the binary) and stops cleanly on SIGTERM', async () => {
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('NODE_') && !k.startsWith('FLOATD_')));
-    const args = ['-i', 'lo', '-s', '127.0.0.1', '-v', '43', '-a', '127.0.0.101', '-o', join(dir, 'key'), '--vip-driver', 'record', '--peer', '127.0.0.2:1', '--port', '1', '--state-file', join(dir, 'pretty.json'), '--log-format', 'pretty'];
+    const port = String(await freePort());
+    const args = ['-i', 'lo', '-s', '127.0.0.1', '-v', '43', '-a', '127.0.0.101', '-o', join(dir, 'key'), '--vip-driver', 'record', '--peer', `127.0.0.2:${port}`, '--port', port, '--state-file', join(dir, 'pretty.json'), '--run-record', join(dir, 'pretty.record.json'), '--log-format', 'pretty'];
     const child = spawn(binary, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -147,7 +158,8 @@ describe('the single binary', () => {
 
   it('-B detaches and the detached agent is the binary running with the same flags', async () => {
     const stateFile = join(dir, 'daemon.json');
-    const args = ['-B', '-i', 'lo', '-s', '127.0.0.1', '-v', '44', '-a', '127.0.0.102', '-o', join(dir, 'key'), '--vip-driver', 'record', '--peer', '127.0.0.2:1', '--port', '1', '--state-file', stateFile];
+    const port = String(await freePort());
+    const args = ['-B', '-i', 'lo', '-s', '127.0.0.1', '-v', '44', '-a', '127.0.0.102', '-o', join(dir, 'key'), '--vip-driver', 'record', '--peer', `127.0.0.2:${port}`, '--port', port, '--state-file', stateFile, '--run-record', join(dir, 'daemon.record.json')];
     const r = await run(binary, args);
     expect(r.code, r.stderr).toBe(0);
     const state = await waitFor('the detached agent to write its state file', () => readState(stateFile));
