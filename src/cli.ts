@@ -4,7 +4,6 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { runAgent } from './agent.js';
 import { ConfigError, validate, type Config } from './config.js';
@@ -12,6 +11,7 @@ import { runDemo } from './demo/demo.js';
 import { createLogger } from './log.js';
 import { OPTIONS, attributeOf, flagsOf, type OptionSpec, type RawOptions } from './options.js';
 import { readSecret, SecretError, type Secret } from './secret.js';
+import { ownArguments, selfCommand } from './self-command.js';
 import { printStatus } from './status.js';
 import { TransportError } from './net/transport.js';
 
@@ -50,7 +50,7 @@ function buildProgram(): Command {
   program
     .command('demo')
     .description('run a 3-node cluster on loopback (no root, no config), kill its master and show the failover')
-    .action(async () => process.exit(await runDemo(cliPath())));
+    .action(async () => process.exit(await runDemo(selfCommand(import.meta.url))));
   return program;
 }
 
@@ -125,15 +125,11 @@ async function checkPaths(cfg: Config): Promise<void> {
 
 // -B: re-run detached with stdout and stderr piped into logger(1) at the chosen syslog facility.
 function daemonize(cfg: Config): number {
-  const args = process.argv.slice(1).map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(' ');
-  const script = `exec </dev/null; '${process.execPath}' ${args} 2>&1 | logger -t floatd -p ${cfg.facility}.notice`;
+  const argv = [...selfCommand(import.meta.url), ...ownArguments()].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(' ');
+  const script = `exec </dev/null; ${argv} 2>&1 | logger -t floatd -p ${cfg.facility}.notice`;
   const child = spawn('/bin/sh', ['-c', script], { detached: true, stdio: 'ignore', env: { ...process.env, FLOATD_DAEMON_CHILD: '1' } });
   child.unref();
   return 0;
-}
-
-function cliPath(): string {
-  return fileURLToPath(import.meta.url);
 }
 
 buildProgram()

@@ -29,8 +29,9 @@ const ADVBASE = '0.3';
 const WAIT_MS = 15_000;
 const VIP = '127.0.0.100';
 
-// Runs the demo; resolves 0 when every step happened as expected.
-export async function runDemo(cliPath: string): Promise<number> {
+// Runs the demo with `command` (node and the script, or the single binary) as each node's program;
+// resolves 0 when every step happened as expected.
+export async function runDemo(command: readonly [string, ...string[]]): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'floatd-demo-'));
   const nodes: Node[] = [1, 2, 3].map((i) => ({ name: `node${i}`, ip: `127.0.0.${i}`, advskew: (i - 1) * 10, child: undefined, state: 'INIT', serving: false }));
   const t0 = Date.now();
@@ -56,10 +57,10 @@ export async function runDemo(cliPath: string): Promise<number> {
     });
 
   const start = async (n: Node, port: number) => {
-    const args = [cliPath, '-i', 'lo', '-s', n.ip, '-v', '42', '-a', VIP, '-o', join(dir, 'secret'), '-b', ADVBASE, '-k', String(n.advskew), '-z'];
+    const args = [...command.slice(1), '-i', 'lo', '-s', n.ip, '-v', '42', '-a', VIP, '-o', join(dir, 'secret'), '-b', ADVBASE, '-k', String(n.advskew), '-z'];
     args.push('--port', String(port), '--vip-driver', 'record', '--hooks-dir', join(dir, 'hooks'), '--state-file', join(dir, `${n.name}.json`), '--run-record', join(dir, `${n.name}.record.json`), '--log-format', 'json');
     for (const p of nodes) if (p !== n) args.push('--peer', `${p.ip}:${port}`);
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(command[0], args, { stdio: ['ignore', 'pipe', 'inherit'] });
     n.child = child;
     n.state = 'INIT';
     n.serving = false;

@@ -40,6 +40,7 @@ export interface ClusterOptions {
   nodes: NodeSpec[];
   advbase?: number; // -b seconds, default 0.2
   deadratio?: number; // -r, default 4
+  binary?: string; // a single floatd executable to run (from the cluster's directory) instead of node dist/cli.js
 }
 
 // A parsed pino line of one node, numbered in the cluster-wide order of arrival (`seq`).
@@ -165,7 +166,8 @@ export class Cluster {
   }
 
   async init(): Promise<void> {
-    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
+    const program = this.o.binary ?? CLI;
+    if (!existsSync(program)) throw new Error(`${program} is missing: run npm run build${this.o.binary ? ':binary' : ''} first`);
     this.dir = await mkdtemp(join(tmpdir(), 'floatd-it-'));
     await writeFile(join(this.dir, 'secret'), `${SECRET}\n`, { mode: 0o600 });
     for (const n of this.nodes) {
@@ -192,7 +194,8 @@ export class Cluster {
   // Spawns the node (again) and resolves once it has entered the election (INIT → BACKUP).
   async start(n: ClusterNode): Promise<void> {
     if (alive(n)) throw new Error(`${n.name} is already running`);
-    const child = spawn(process.execPath, [CLI, ...this.args(n)], { stdio: ['ignore', 'pipe', 'pipe'], env: this.env(n) });
+    const [file, ...pre] = this.o.binary ? [this.o.binary] : [process.execPath, CLI];
+    const child = spawn(file as string, [...pre, ...this.args(n)], { stdio: ['ignore', 'pipe', 'pipe'], env: this.env(n), ...(this.o.binary ? { cwd: this.dir } : {}) });
     if (child.pid === undefined) throw new Error(`cannot spawn ${n.name}`);
     const runNo = n.runs.length;
     const run: Run = { child, pid: child.pid, exited: undefined, exit: new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal }))) };

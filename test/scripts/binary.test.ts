@@ -1,0 +1,179 @@
+// The single binary (npm run build:binary) as an operator meets it: built once for this file, copied alone
+// into a directory with no node_modules anywhere above it, and run from there with ucarp's flags — help,
+// status, a loopback election that fails over on SIGKILL, both log formats, -B and the demo (the last two
+// start floatd again, which inside the binary means the binary itself, not node and a script).
+import { execFile, spawn } from 'node:child_process';
+import dgram from 'node:dgram';
+import { existsSync, readlinkSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { flagsOf, OPTIONS, type OptionSpec } from '../../src/options.js';
+import { CLI, clusterPerTest, sleep } from '../support/cluster.js';
+
+const BUILD = resolve('scripts/build-binary.mjs');
+let dir: string;
+let binary: string;
+const daemons: number[] = [];
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+// Runs FILE ARGS to completion from `dir`, with no NODE_* variables that could point at modules.
+function run(file: string, args: string[], timeoutMs = 30_000): Promise<Result> {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('NODE_') && !k.startsWith('FLOATD_')));
+  return new Promise((done) => {
+    execFile(file, args, { cwd: dir, env, timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+function hasNodeModulesAbove(path: string): boolean {
+  for (let d = path; ; d = dirname(d)) {
+    if (existsSync(join(d, 'node_modules'))) return true;
+    if (dirname(d) === d) return false;
+  }
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+// A UDP port nobody holds on loopback now (the lone agents below need one that is not privileged).
+async function freePort(): Promise<number> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((done) => s.bind(0, '127.0.0.1', done));
+  const { port } = s.address();
+  await new Promise<void>((done) => s.close(() => done()));
+  return port;
+}
+
+async function readState(file: string): Promise<{ pid: number; state: string } | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as { pid: number; state: string };
+  } catch {
+    return undefined;
+  }
+}
+
+describe('the single binary', () => {
+  const cluster = clusterPerTest();
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'floatd-binary-'));
+    binary = join(dir, 'floatd');
+    const built = await run(process.execPath, [BUILD, '--out', binary], 120_000);
+    expect(built.code, built.stderr + built.stdout).toBe(0);
+    await writeFile(join(dir, 'key'), 'floatd-binary-secret\n', { mode: 0o600 });
+  }, 150_000);
+
+  afterAll(async () => {
+    for (const pid of daemons) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs where no node_modules can be found, as its own program', async () => {
+    expect(hasNodeModulesAbove(dir)).toBe(false);
+    const r = await run(binary, ['--help']);
+    expect(r.code, r.stderr).toBe(0);
+    // No node behind it: the help comes from the program in the binary, exactly as node dist/cli.js prints it.
+    const script = await run(process.execPath, [CLI, '--help']);
+    expect(r.stdout).toBe(script.stdout);
+  });
+
+  it('--help lists every flag of the table, ucarp\'s short ones included', async () => {
+    const r = await run(binary, ['--help']);
+    for (const spec of OPTIONS as readonly OptionSpec[]) expect(r.stdout).toContain(flagsOf(spec));
+    for (const ucarp of ['-i, --interface', '-s, --srcip', '-v, --vhid', '-a, --addr', '-b, --advbase', '-k, --advskew', '-P, --preempt', '-u, --upscript', '-d, --downscript', '-z, --shutdown', '-B, --daemonize']) {
+      expect(r.stdout).toContain(ucarp);
+    }
+  });
+
+  it('refuses a bad flag value naming the flag, exit 1', async () => {
+    const r = await run(binary, ['-i', 'lo', '-s', '127.0.0.1', '-v', '0', '-a', '127.0.0.100', '-o', join(dir, 'key')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--vhid.*"0"/);
+  });
+
+  it('elects one master on loopback, fails over when it is SIGKILLed, and floatd status reads the state files', async () => {
+    const c = await cluster({ binary, nodes: [{ advskew: 0 }, { advskew: 10 }] });
+    const [a, b] = c.nodes as [(typeof c.nodes)[0], (typeof c.nodes)[0]];
+    await c.waitForMaster(a);
+    // The agents are the binary itself, not node running a script.
+    for (const n of c.nodes) expect(readlinkSync(`/proc/${n.runs[0]?.pid}/exe`)).toBe(binary);
+
+    const status = await run(binary, ['status', '--state-file', a.stateFile]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/^vhid 42 VIP 127\.0\.0\.100 on lo \(127\.0\.0\.1\): MASTER, serving since /);
+    const json = await run(binary, ['status', '--json', '--state-file', b.stateFile]);
+    expect(JSON.parse(json.stdout)).toMatchObject({ vhid: 42, state: 'BACKUP' });
+
+    const since = c.mark();
+    c.kill(a, 'SIGKILL');
+    await c.waitForMaster(b);
+    expect(c.find(b, { event: 'transition', state: 'MASTER' }, since)?.reason).toMatch(/master down/);
+    const after = await run(binary, ['status', '--state-file', b.stateFile]);
+    expect(after.stdout).toMatch(/\(127\.0\.0\.2\): MASTER, serving since /);
+    const missing = await run(binary, ['status', '--state-file', join(dir, 'none.json')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/--state-file ".*none\.json"/);
+  });
+
+  it('logs pretty lines when asked (pino-pretty is inside the binary) and stops cleanly on SIGTERM', async () => {
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('NODE_') && !k.startsWith('FLOATD_')));
+    const port = String(await freePort());
+    const args = ['-i', 'lo', '-s', '127.0.0.1', '-v', '43', '-a', '127.0.0.101', '-o', join(dir, 'key'), '--vip-driver', 'record', '--peer', `127.0.0.2:${port}`, '--port', port, '--state-file', join(dir, 'pretty.json'), '--run-record', join(dir, 'pretty.record.json'), '--log-format', 'pretty'];
+    const child = spawn(binary, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exit = new Promise<number | null>((done) => child.once('close', (code) => done(code)));
+    await waitFor('the pretty "started" line', async () => (/INFO.*INIT -> BACKUP: started/.test(out) ? true : undefined));
+    child.kill('SIGTERM');
+    expect(await exit, err).toBe(0);
+    // pino-pretty's layout: a time, the level word, the message, then the fields one per line.
+    expect(out).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: floatd starting\n\s+vhid: 43\n/m);
+    expect(out).toMatch(/INFO: floatd stopped/);
+    expect(out).not.toMatch(/^\{"level"/m);
+  });
+
+  it('-B detaches and the detached agent is the binary running with the same flags', async () => {
+    const stateFile = join(dir, 'daemon.json');
+    const port = String(await freePort());
+    const args = ['-B', '-i', 'lo', '-s', '127.0.0.1', '-v', '44', '-a', '127.0.0.102', '-o', join(dir, 'key'), '--vip-driver', 'record', '--peer', `127.0.0.2:${port}`, '--port', port, '--state-file', stateFile, '--run-record', join(dir, 'daemon.record.json')];
+    const r = await run(binary, args);
+    expect(r.code, r.stderr).toBe(0);
+    const state = await waitFor('the detached agent to write its state file', () => readState(stateFile));
+    daemons.push(state.pid);
+    expect(readlinkSync(`/proc/${state.pid}/exe`)).toBe(binary);
+    const cmdline = (await readFile(`/proc/${state.pid}/cmdline`, 'utf8')).split('\0').filter(Boolean);
+    expect(cmdline).toEqual([binary, ...args]);
+    process.kill(state.pid, 'SIGTERM');
+    await waitFor('the detached agent to stop', async () => ((await readState(stateFile))?.state === 'STOPPED' ? true : undefined));
+  });
+
+  it('floatd demo runs its three nodes with the binary and exits 0 with the summary', async () => {
+    const r = await run(binary, ['demo'], 60_000);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/failover after SIGKILL\s+node[123]\s+\d+ ms/);
+  }, 70_000);
+});
