@@ -3,10 +3,11 @@
 import { performance } from 'node:perf_hooks';
 import type { Config } from './config.js';
 import { EffectQueue, type QueuedEffect } from './effect-queue.js';
-import { arpingAnnouncer, recordAnnouncer, type Announcer } from './effects/garp.js';
+import { driversFor } from './effects/drivers.js';
+import type { Announcer } from './effects/garp.js';
 import { runHookGroup, runTakeoverChecks, type CheckEffect, type HooksEffect } from './effects/hook-groups.js';
-import { ipVipDriver, recordVipDriver, type VipDriver } from './effects/vip.js';
-import { initialState, nextDeadline, step, type Effect, type Event, type Role, type Settings, type State } from './election/machine.js';
+import type { VipDriver } from './effects/vip.js';
+import { initialState, nextDeadline, step, type Effect, type Event, type Settings, type State } from './election/machine.js';
 import { formatMs } from './election/timing.js';
 import type { Logger } from './log.js';
 import { sign, Verifier } from './protocol/auth.js';
@@ -18,12 +19,13 @@ import { readStateFile, type StateFile } from './state-file.js';
 import { StateWriter } from './state-writer.js';
 import { RunRecord } from './run-record.js';
 import { installCrashGuard } from './crash-guard.js';
+import { installSignals } from './signals.js';
+import { LABELS, snapshotOf } from './snapshot.js';
 
 // The interface state is also read at every election timer (each advert of a master, a backup's
 // master-down deadline), so this background poll only has to catch changes between them.
 const LINK_POLL_MS = 1000;
 
-export const LABELS = { init: 'INIT', backup: 'BACKUP', master: 'MASTER', releasing: 'RELEASING', stopped: 'STOPPED' } as const satisfies Record<Role, string>;
 
 // Everything the agent needs that is not in Config.
 export interface AgentDeps {
@@ -59,7 +61,7 @@ class Agent {
   private readonly stateWriter: StateWriter;
   private record: RunRecord | undefined;
   private halted = false;
-  private readonly signalHandlers: [NodeJS.Signals, () => void][] = [];
+  private uninstallSignals: () => void = () => undefined;
   private readonly authAlarm: AuthAlarm;
 
   constructor(cfg: Config, deps: AgentDeps) {
@@ -81,9 +83,7 @@ class Agent {
       advertsPerInterval: cfg.advertCopies,
       takeoverCheck: cfg.takeoverChecks.length > 0,
     };
-    const real = cfg.vipDriver === 'ip';
-    this.vip = real ? ipVipDriver({ iface: cfg.interface, vip: cfg.vip, log: this.log, lookFirst: cfg.upscript !== undefined }) : recordVipDriver(cfg.interface, cfg.vip, this.log);
-    this.announcer = (real ? arpingAnnouncer : recordAnnouncer)(cfg.interface, cfg.vip, this.log);
+    ({ vip: this.vip, announcer: this.announcer } = driversFor(cfg, this.log));
     this.queue = new EffectQueue((e, signal) => this.runQueued(e, signal));
     this.stateWriter = new StateWriter(cfg.stateFile, this.log, () => this.snapshot());
     this.authAlarm = new AuthAlarm({ log: this.log, role: () => LABELS[this.state.role], onChange: () => this.persist() });
@@ -288,22 +288,10 @@ class Agent {
 
   private installSignals(): void {
     if (!this.handleSignals) return;
-    const on = (sig: NodeJS.Signals, fn: () => void) => {
-      process.on(sig, fn);
-      this.signalHandlers.push([sig, fn]);
-    };
-    const shutdown = (sig: NodeJS.Signals) => () => {
-      this.log.info({ signal: sig }, `${sig} received`);
-      this.dispatch({ type: 'shutdown' });
-    };
-    on('SIGTERM', shutdown('SIGTERM'));
-    on('SIGINT', shutdown('SIGINT'));
-    on('SIGHUP', () => this.log.info('SIGHUP ignored: restart floatd to change its configuration'));
-    // ucarp: SIGUSR1 logs the current state, SIGUSR2 makes the node step back.
-    on('SIGUSR1', () => this.log.info({ event: 'dump', ...this.snapshot(), blocked: this.channel?.blocked ?? null, drops: Object.fromEntries(this.channel?.drops() ?? []) }, `state ${LABELS[this.state.role]}`));
-    on('SIGUSR2', () => {
-      this.log.info({ cooldown: this.cfg.cooldownMs / 1000 }, 'SIGUSR2: stepping back');
-      this.dispatch({ type: 'demote' });
+    this.uninstallSignals = installSignals(this.log, this.cfg.cooldownMs, {
+      shutdown: () => this.dispatch({ type: 'shutdown' }),
+      dump: () => this.log.info({ event: 'dump', ...this.snapshot(), blocked: this.channel?.blocked ?? null, drops: Object.fromEntries(this.channel?.drops() ?? []) }, `state ${LABELS[this.state.role]}`),
+      demote: () => this.dispatch({ type: 'demote' }),
     });
   }
 
@@ -313,29 +301,7 @@ class Agent {
   }
 
   private snapshot(): StateFile {
-    const s = this.state;
-    const c = this.cfg;
-    const sinceWall = Date.now() - (this.now() - s.since);
-    return {
-      vhid: c.vhid,
-      vip: c.vip,
-      interface: c.interface,
-      srcip: c.srcip,
-      pid: process.pid,
-      state: LABELS[s.role],
-      since: new Date(sinceWall).toISOString(),
-      master: s.master?.address ?? null,
-      epoch: s.epoch,
-      maxEpochSeen: s.maxEpochSeen,
-      reason: s.reason,
-      serving: s.serving,
-      vipHeld: this.vipHeld,
-      hooksInProgress: this.hooksInProgress,
-      // Not reserved ahead: after a reboot (/run wiped) the wall clock must be able to exceed what peers saw.
-      seqFloor: String(this.seq),
-      authFailures: this.authAlarm.active().map((f) => ({ from: f.from, count: f.count, since: new Date(f.since).toISOString(), lastAt: new Date(f.lastAt).toISOString() })),
-      updatedAt: new Date().toISOString(),
-    };
+    return snapshotOf({ cfg: this.cfg, state: this.state, monotonicNow: this.now(), wallNow: Date.now(), pid: process.pid, vipHeld: this.vipHeld, hooksInProgress: this.hooksInProgress, seq: this.seq, authFailures: this.authAlarm.active() });
   }
 
   private persist(): void {
@@ -346,7 +312,7 @@ class Agent {
     clearTimeout(this.timer);
     this.authAlarm.stop();
     this.link?.stop();
-    for (const [sig, fn] of this.signalHandlers) process.off(sig, fn);
+    this.uninstallSignals();
     // Abort whatever still runs and wait: a hook that ignores SIGTERM is SIGKILLed after its grace, and
     // must not outlive the agent that started it.
     this.queue.clear();

@@ -67,11 +67,14 @@ describe('hooks', () => {
     await c.waitForMaster(withoutX);
 
     const read = (n: ClusterNode, name: string) => c.waitFor(() => existsSync(join(n.dir, name)) && parseArgv(readFileSync(join(n.dir, name), 'utf8')), 5_000, `${n.name} ${name}`);
-    const common = { FLOATD_VHID: '42', FLOATD_VIP: VIP, FLOATD_INTERFACE: 'lo', FLOATD_HOOK_TIMEOUT: '60' };
+    const common = { FLOATD_VHID: '42', FLOATD_VIP: VIP, FLOATD_INTERFACE: 'lo', FLOATD_HOOK_TIMEOUT: '60', FLOATD_PREVIOUS_RUN: 'none', FLOATD_PREVIOUS_RUN_EPOCH: '', FLOATD_NEWER_EPOCH_SEEN: 'no' };
+    // Fresh nodes (no run record): the first master followed nobody; the second followed the first in epoch 1.
+    const firstFacts = { FLOATD_LAST_MASTER: '', FLOATD_LAST_MASTER_EPOCH: '', FLOATD_MAX_EPOCH: '0' };
+    const secondFacts = { FLOATD_LAST_MASTER: '127.0.0.1', FLOATD_LAST_MASTER_EPOCH: '1', FLOATD_MAX_EPOCH: '1' };
 
     const up1 = await read(withX, 'argv-up-MASTER');
     expect(up1.argv).toEqual(['lo', VIP, 'extra param']);
-    expect(up1.env).toEqual({ ...common, FLOATD_STATE: 'MASTER', FLOATD_PREVIOUS_STATE: 'BACKUP', FLOATD_PHASE: 'up', FLOATD_EPOCH: '1', FLOATD_SRCIP: '127.0.0.1', FLOATD_XPARAM: 'extra param', FLOATD_REASON: up1.env.FLOATD_REASON });
+    expect(up1.env).toEqual({ ...common, ...firstFacts, FLOATD_STATE: 'MASTER', FLOATD_PREVIOUS_STATE: 'BACKUP', FLOATD_PHASE: 'up', FLOATD_EPOCH: '1', FLOATD_SRCIP: '127.0.0.1', FLOATD_XPARAM: 'extra param', FLOATD_REASON: up1.env.FLOATD_REASON });
     expect(up1.env.FLOATD_REASON).toMatch(/^no master heard/);
     const start1 = await read(withX, 'argv-down-BACKUP');
     expect(start1.argv).toEqual(['lo', VIP, 'extra param']);
@@ -82,7 +85,7 @@ describe('hooks', () => {
 
     const up2 = await read(withoutX, 'argv-up-MASTER');
     expect(up2.argv).toEqual(['lo', VIP]);
-    expect(up2.env).toEqual({ ...common, FLOATD_STATE: 'MASTER', FLOATD_PREVIOUS_STATE: 'BACKUP', FLOATD_PHASE: 'up', FLOATD_EPOCH: '2', FLOATD_SRCIP: '127.0.0.2', FLOATD_XPARAM: '', FLOATD_REASON: 'master 127.0.0.1 resigned' });
+    expect(up2.env).toEqual({ ...common, ...secondFacts, FLOATD_STATE: 'MASTER', FLOATD_PREVIOUS_STATE: 'BACKUP', FLOATD_PHASE: 'up', FLOATD_EPOCH: '2', FLOATD_SRCIP: '127.0.0.2', FLOATD_XPARAM: '', FLOATD_REASON: 'master 127.0.0.1 resigned' });
     expect((await read(withoutX, 'argv-down-BACKUP')).argv).toEqual(['lo', VIP]);
   });
 
