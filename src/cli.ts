@@ -13,6 +13,7 @@ import { createLogger } from './log.js';
 import { OPTIONS, attributeOf, flagsOf, type OptionSpec, type RawOptions } from './options.js';
 import { readSecret, SecretError, type Secret } from './secret.js';
 import { printStatus } from './status.js';
+import { startNotifier } from './systemd/notify.js';
 import { TransportError } from './net/transport.js';
 
 const EXIT_USAGE = 1;
@@ -90,8 +91,10 @@ async function startAgent(raw: RawOptions): Promise<number> {
   process.on('warning', (w) => log.warn({ event: 'node-warning', name: w.name }, w.message));
   if (cfg.secret.kind === 'pass' && !cfg.secret.fromEnv) log.warn('--pass puts the secret on the command line, visible to every user in ps: use --passfile or FLOATD_PASSFILE');
   if (secret.trimmed > 0) log.warn({ trimmed: secret.trimmed }, `the shared secret had ${secret.trimmed} space/tab character(s) around it, which are not part of it (docs/operations.md: secrets)`);
+  // Before anything is spawned: hooks must not inherit NOTIFY_SOCKET.
+  const notifier = startNotifier(process.env, log);
   try {
-    return await runAgent(cfg, { log, secret: secret.key });
+    return await runAgent(cfg, { log, secret: secret.key, notifier });
   } catch (err) {
     if (err instanceof TransportError) {
       log.fatal(err.message);
