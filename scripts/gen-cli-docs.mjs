@@ -23,6 +23,7 @@ keeps working; the flags marked \`floatd\` are extensions.
 \`\`\`
 floatd -i eth0 -s 10.0.0.1 -v 10 -o /etc/floatd/key -a 10.0.0.99 -u up -d down -b 1 -k 0 -P -z
 floatd status [--state-file FILE] [--json]
+floatd cleanup [the agent's options]
 floatd demo
 \`\`\`
 
@@ -30,6 +31,11 @@ floatd demo
 - \`floatd status\` prints what the state files of running agents say, one line a vhid, or the state
   file itself with \`--json\`. Without \`--state-file\` it reads every \`/run/floatd/*.json\`; it exits
   1 when there is nothing to show.
+- \`floatd cleanup\` takes the agent's options and does what an agent that died without cleaning up
+  (SIGKILL, OOM, a crash) left undone: it removes the VIP, then runs the down hooks as BACKUP with
+  \`FLOATD_REASON\` starting \`cleanup\`. It does nothing while the agent named by the state file runs
+  (exit 2), nor after a clean exit when systemd says so (\`$SERVICE_RESULT\`); the unit runs it as
+  \`ExecStopPost=\` (docs/operations.md).
 - \`floatd demo\` runs a three-node cluster on loopback (no root, no configuration), kills its master
   and shows the failover.
 

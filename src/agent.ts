@@ -21,6 +21,7 @@ import { RunRecord } from './run-record.js';
 import { installCrashGuard } from './crash-guard.js';
 import { installSignals } from './signals.js';
 import { LABELS, snapshotOf } from './snapshot.js';
+import { NO_NOTIFIER, type Notifier } from './systemd/notify.js';
 
 // The interface state is also read at every election timer (each advert of a master, a backup's
 // master-down deadline), so this background poll only has to catch changes between them.
@@ -32,6 +33,7 @@ export interface AgentDeps {
   log: Logger;
   secret: Buffer;
   handleSignals?: boolean;
+  notifier?: Notifier; // systemd's READY=1, STATUS= and watchdog (src/systemd/notify.ts)
 }
 
 // Runs one vhid until shutdown; resolves with the exit code. Startup failures (bind, join) reject.
@@ -63,12 +65,14 @@ class Agent {
   private halted = false;
   private uninstallSignals: () => void = () => undefined;
   private readonly authAlarm: AuthAlarm;
+  private readonly notifier: Notifier;
 
   constructor(cfg: Config, deps: AgentDeps) {
     this.cfg = cfg;
     this.log = deps.log;
     this.secret = deps.secret;
     this.handleSignals = deps.handleSignals ?? true;
+    this.notifier = deps.notifier ?? NO_NOTIFIER;
     this.settings = {
       self: cfg.srcip,
       vip: cfg.vip,
@@ -119,7 +123,10 @@ class Agent {
     this.installSignals();
     this.link = watchLink(this.cfg.interface, LINK_POLL_MS, (s) => this.onLinkState(s), { up: true, ifindex: this.channel.openedOn });
     this.log.info({ vip: this.cfg.vip, interface: this.cfg.interface, srcip: this.cfg.srcip, advbase: this.cfg.advbaseMs / 1000, advskew: this.cfg.advskew, transport: describeDestination(destination, this.cfg.port) }, 'floatd starting');
+    this.notifier.attach(() => this.snapshot());
     this.dispatch({ type: 'start' });
+    // Joined: the startup down hooks ran and a stale VIP is gone (whatever was queued after them).
+    void this.queue.settled().then(() => this.notifier.ready());
     const code = await done;
     await this.cleanup();
     unguard();
@@ -306,6 +313,7 @@ class Agent {
 
   private persist(): void {
     this.stateWriter.persist();
+    this.notifier.changed();
   }
 
   private async cleanup(): Promise<void> {
@@ -323,6 +331,7 @@ class Agent {
     this.persist();
     await this.stateWriter.flush();
     await this.record?.flush();
+    this.notifier.close();
     this.log.info({ event: 'exit' }, 'floatd stopped');
   }
 }

@@ -6,6 +6,7 @@ import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { runAgent } from './agent.js';
+import { runCleanup } from './cleanup.js';
 import { ConfigError, validate, type Config } from './config.js';
 import { runDemo } from './demo/demo.js';
 import { createLogger } from './log.js';
@@ -13,6 +14,7 @@ import { OPTIONS, attributeOf, flagsOf, type OptionSpec, type RawOptions } from 
 import { readSecret, SecretError, type Secret } from './secret.js';
 import { ownArguments, selfCommand } from './self-command.js';
 import { printStatus } from './status.js';
+import { startNotifier } from './systemd/notify.js';
 import { TransportError } from './net/transport.js';
 
 const EXIT_USAGE = 1;
@@ -30,14 +32,7 @@ function buildProgram(): Command {
     .enablePositionalOptions()
     .showHelpAfterError('(run floatd --help for the flags)')
     .configureOutput({ outputError: (s, write) => write(`floatd: ${s}`) });
-  for (const spec of OPTIONS as readonly OptionSpec[]) {
-    const opt = new Option(flagsOf(spec), spec.description);
-    if (spec.repeatable) opt.argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]);
-    program.addOption(spec.default === undefined ? opt : opt.default(spec.default));
-    for (const alias of spec.aliases ?? []) {
-      program.addOption(new Option(`--${alias} <${spec.arg}>`, `alias of --${spec.long}`).hideHelp());
-    }
-  }
+  addAgentOptions(program);
   program.action(async (opts: Record<string, unknown>) => process.exit(await startAgent(toRaw(opts))));
 
   program
@@ -47,11 +42,30 @@ function buildProgram(): Command {
     .option('--state-file <file>', 'state file to read (default: every /run/floatd/*.json)')
     .action(async (o: { json?: boolean; stateFile?: string }) => process.exit(await printStatus(o)));
 
+  // The same flags as the agent, so a unit passes one $FLOATD_OPTS to both.
+  const cleanup = program
+    .command('cleanup')
+    .description('after an agent died without cleaning up (SIGKILL, OOM, crash): remove its VIP and run its down hooks; does nothing while the agent of this vhid runs (systemd ExecStopPost=)');
+  addAgentOptions(cleanup);
+  cleanup.action(async (opts: Record<string, unknown>) => process.exit(await startCleanup(toRaw(opts))));
+
   program
     .command('demo')
     .description('run a 3-node cluster on loopback (no root, no config), kill its master and show the failover')
     .action(async () => process.exit(await runDemo(selfCommand(import.meta.url))));
   return program;
+}
+
+// Every row of the option table, on the program (the agent) or on a subcommand that takes the agent's flags.
+function addAgentOptions(cmd: Command): void {
+  for (const spec of OPTIONS as readonly OptionSpec[]) {
+    const opt = new Option(flagsOf(spec), spec.description);
+    if (spec.repeatable) opt.argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]);
+    cmd.addOption(spec.default === undefined ? opt : opt.default(spec.default));
+    for (const alias of spec.aliases ?? []) {
+      cmd.addOption(new Option(`--${alias} <${spec.arg}>`, `alias of --${spec.long}`).hideHelp());
+    }
+  }
 }
 
 // Commander keys are camelCase; the option table speaks in long names.
@@ -90,8 +104,10 @@ async function startAgent(raw: RawOptions): Promise<number> {
   process.on('warning', (w) => log.warn({ event: 'node-warning', name: w.name }, w.message));
   if (cfg.secret.kind === 'pass' && !cfg.secret.fromEnv) log.warn('--pass puts the secret on the command line, visible to every user in ps: use --passfile or FLOATD_PASSFILE');
   if (secret.trimmed > 0) log.warn({ trimmed: secret.trimmed }, `the shared secret had ${secret.trimmed} space/tab character(s) around it, which are not part of it (docs/operations.md: secrets)`);
+  // Before anything is spawned: hooks must not inherit NOTIFY_SOCKET.
+  const notifier = startNotifier(process.env, log);
   try {
-    return await runAgent(cfg, { log, secret: secret.key });
+    return await runAgent(cfg, { log, secret: secret.key, notifier });
   } catch (err) {
     if (err instanceof TransportError) {
       log.fatal(err.message);
@@ -100,6 +116,27 @@ async function startAgent(raw: RawOptions): Promise<number> {
     throw err;
   } finally {
     // The last lines ("floatd stopped") get a moment to go out; a stalled log output cannot hold the exit.
+    await sink.flush(LOG_FLUSH_MS);
+  }
+}
+
+// `floatd cleanup`: validated like the agent's flags (a bad one exits 1 the same way), but the secret
+// is not needed and paths are not checked (the interface may be gone: then so is the VIP).
+async function startCleanup(raw: RawOptions): Promise<number> {
+  let cfg: Config;
+  try {
+    cfg = validate(raw, process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const line of err.message.split('\n')) process.stderr.write(`floatd cleanup: ${line}\n`);
+      return EXIT_USAGE;
+    }
+    throw err;
+  }
+  const { log, sink } = await createLogger({ format: cfg.logFormat, debug: cfg.debug, base: { vhid: cfg.vhid, command: 'cleanup' } });
+  try {
+    return await runCleanup(cfg, { log, env: process.env });
+  } finally {
     await sink.flush(LOG_FLUSH_MS);
   }
 }

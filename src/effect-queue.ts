@@ -37,6 +37,9 @@ export class EffectQueue {
   private readonly run: Runner;
   private current: { effect: QueuedEffect; abort: AbortController } | undefined;
   private idle: Promise<void> = Promise.resolve();
+  private pushed = 0;
+  private finished = 0; // run, dropped or cleared
+  private waiters: { upTo: number; resolve: () => void }[] = [];
 
   constructor(run: Runner) {
     this.run = run;
@@ -44,6 +47,7 @@ export class EffectQueue {
 
   push(effects: readonly QueuedEffect[]): void {
     if (effects.length === 0) return;
+    this.pushed += effects.length;
     this.items.push(...effects);
     if (!this.current) this.idle = this.pump();
   }
@@ -57,6 +61,7 @@ export class EffectQueue {
   // Abort whatever runs and forget everything (the process is exiting).
   clear(): void {
     this.current?.abort.abort();
+    this.finish(this.items.length);
     this.items.length = 0;
   }
 
@@ -65,13 +70,28 @@ export class EffectQueue {
     return this.idle;
   }
 
+  // Resolves when every effect pushed so far has run or been dropped, whatever is pushed after this call:
+  // the startup work is done even while a promotion queued behind it still runs.
+  settled(): Promise<void> {
+    if (this.finished >= this.pushed) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ upTo: this.pushed, resolve }));
+  }
+
   get busy(): boolean {
     return this.current !== undefined || this.items.length > 0;
   }
 
   private dropUp(): void {
     const keep = this.items.filter((e) => !isUpWork(e));
+    this.finish(this.items.length - keep.length);
     this.items.splice(0, this.items.length, ...keep);
+  }
+
+  private finish(n: number): void {
+    this.finished += n;
+    const due = this.waiters.filter((w) => w.upTo <= this.finished);
+    this.waiters = this.waiters.filter((w) => w.upTo > this.finished);
+    for (const w of due) w.resolve();
   }
 
   private async pump(): Promise<void> {
@@ -81,6 +101,7 @@ export class EffectQueue {
       // A runner is written not to throw; if it does anyway, the queue must not wedge.
       const carryOn = await this.run(effect, abort.signal).catch(() => false);
       this.current = undefined;
+      this.finish(1);
       if (!carryOn) this.dropUp();
     }
   }

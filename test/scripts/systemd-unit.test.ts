@@ -8,10 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const UNIT = resolve('scripts/systemd/floatd@.service');
 let dir: string;
 
-// verify wants the ExecStart binary to exist: point it at this checkout's build.
+// verify wants the ExecStart and ExecStopPost binary to exist: point both at this checkout's build.
 async function verify(text: string): Promise<{ exitCode: number | undefined; complaints: string }> {
   const path = join(dir, 'floatd@vip10.service');
-  await writeFile(path, text.replace('/usr/local/bin/floatd', `${process.execPath} ${resolve('dist/cli.js')}`));
+  await writeFile(path, text.replaceAll('/usr/local/sbin/floatd', `${process.execPath} ${resolve('dist/cli.js')}`));
   const r = await execa('systemd-analyze', ['verify', path], { reject: false });
   // verify also reports unrelated host units; only lines about this file count.
   const complaints = `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => l.includes('floatd@vip10')).join('\n');
@@ -32,7 +32,7 @@ describe('scripts/systemd/floatd@.service', () => {
   });
 
   it('would be caught if it were broken (the check can fail)', async () => {
-    const broken = (await readFile(UNIT, 'utf8')).replace('Type=simple', 'Type=bogus');
+    const broken = (await readFile(UNIT, 'utf8')).replace('Type=notify', 'Type=bogus');
     const r = await verify(broken);
     expect(r.complaints).toMatch(/Failed to parse service type/);
   });
@@ -47,10 +47,34 @@ describe('scripts/systemd/floatd@.service', () => {
     expect(r.complaints).toMatch(/man floatd-no-such-page\(8\)' failed/);
   });
 
-  it('gives the down hooks longer than the default hook timeout to finish', async () => {
+  it('gives the down hooks longer than the default hook timeout to finish, at start and at stop', async () => {
     const text = await readFile(UNIT, 'utf8');
-    const stop = Number(/^TimeoutStopSec=(\d+)/m.exec(text)?.[1]);
-    expect(stop).toBeGreaterThan(60);
+    for (const key of ['TimeoutStopSec', 'TimeoutStartSec']) expect(Number(new RegExp(`^${key}=(\\d+)$`, 'm').exec(text)?.[1]), key).toBeGreaterThan(60);
     expect(text).not.toMatch(/ExecStart=.*\s-B\b/);
+  });
+
+  it('is Type=notify with a watchdog, restarts always, and accepts the relay\'s notifications', async () => {
+    const text = await readFile(UNIT, 'utf8');
+    const value = (key: string) => new RegExp(`^${key}=(.*)$`, 'm').exec(text)?.[1];
+    expect(value('Type')).toBe('notify');
+    expect(value('NotifyAccess')).toBe('all');
+    expect(Number(value('WatchdogSec'))).toBeGreaterThan(0);
+    expect(value('Restart')).toBe('always');
+  });
+
+  it('runs floatd cleanup after every exit with exactly the agent\'s flags and state file', async () => {
+    const text = await readFile(UNIT, 'utf8');
+    const start = /^ExecStart=(\S+) (.*)$/m.exec(text);
+    const post = /^ExecStopPost=(\S+) cleanup (.*)$/m.exec(text);
+    expect(post?.[1]).toBe(start?.[1]);
+    expect(post?.[2]).toBe(start?.[2]);
+    expect(start?.[2]).toMatch(/\$FLOATD_OPTS$/);
+  });
+
+  it('keeps what the agent and root hooks need: no capability or mount-namespace restriction, no W^X for V8', async () => {
+    const text = await readFile(UNIT, 'utf8');
+    const set = text.split('\n').filter((l) => /^[A-Z]\w+=/.test(l)).map((l) => l.slice(0, l.indexOf('=')));
+    for (const key of ['User', 'CapabilityBoundingSet', 'NoNewPrivileges', 'MemoryDenyWriteExecute', 'ProtectSystem', 'ProtectHome', 'PrivateTmp', 'PrivateDevices', 'ProtectHostname', 'PrivateNetwork']) expect(set, key).not.toContain(key);
+    expect(/^RestrictAddressFamilies=(.*)$/m.exec(text)?.[1]?.split(' ')).toEqual(expect.arrayContaining(['AF_INET', 'AF_NETLINK', 'AF_PACKET', 'AF_UNIX']));
   });
 });
