@@ -171,7 +171,7 @@ class Agent {
     for (const e of effects) {
       switch (e.kind) {
         case 'send':
-          this.send(e.type, e.epoch);
+          this.send(e.type, e.epoch, e.advskew);
           break;
         case 'cancel-up':
           this.queue.cancelUp();
@@ -186,9 +186,10 @@ class Agent {
     this.queue.push(queued);
   }
 
-  private send(type: 'advert' | 'resign', epoch: number): void {
+  // What goes on the wire is what the machine says this node is now (its advskew includes any weight).
+  private send(type: 'advert' | 'resign', epoch: number, advskew: number): void {
     const c = this.cfg;
-    const packet = sign({ type, vhid: c.vhid, advskew: c.advskew, advbaseMs: c.advbaseMs, epoch, seq: this.seq++, sender: c.srcip, vip: c.vip }, this.secret);
+    const packet = sign({ type, vhid: c.vhid, advskew, advbaseMs: c.advbaseMs, epoch, seq: this.seq++, sender: c.srcip, vip: c.vip }, this.secret);
     this.channel?.send(packet);
     if (type === 'resign') this.log.info({ event: 'resign', epoch }, 'resign advert sent: the next node takes over now');
   }
@@ -289,7 +290,7 @@ class Agent {
   // adverts can be sent (never master while they cannot).
   private updateLink(): void {
     const why = this.linkUp ? this.channel?.blocked : 'interface is down';
-    if ((why === undefined) === this.state.linkUp) return;
+    if (why === this.state.bars.link) return;
     this.dispatch(why === undefined ? { type: 'link', up: true } : { type: 'link', up: false, detail: why });
   }
 

@@ -5,9 +5,9 @@ import { nextAdvert } from './adverts.js';
 import { checkBackoffMs } from './takeover-gate.js';
 import { advertIntervalMs, comparePreference, formatMs, masterDownIntervalMs, resignDelayMs, type Candidate } from './timing.js';
 import { enter } from './transitions.js';
-import type { Event, Peer, Settings, State, Step } from './types.js';
+import type { Bar, Event, Peer, Settings, State, Step } from './types.js';
 
-export type { Effect, Event, HookContext, Peer, Role, Settings, State, Step } from './types.js';
+export type { Bar, Effect, Event, HookContext, Peer, Role, Settings, State, Step } from './types.js';
 
 // A fresh node, before 'start'. `maxEpochSeen` comes from the state file so a restarted node never
 // reuses an epoch it already handed out.
@@ -23,7 +23,8 @@ export function initialState(now: number, maxEpochSeen = 0): State {
     burst: { start: now, left: 0 },
     masterDownAt: undefined,
     holdUntil: 0,
-    linkUp: true,
+    bars: {},
+    skewWeight: 0,
     serving: false,
     exitAfterRelease: false,
     checking: undefined,
@@ -32,7 +33,9 @@ export function initialState(now: number, maxEpochSeen = 0): State {
 }
 
 // The single entry point of the election.
-export function step(cfg: Settings, state: State, event: Event, now: number): Step {
+export function step(base: Settings, state: State, event: Event, now: number): Step {
+  // The node's own timing and preference follow what it advertises: --advskew plus the weight.
+  const cfg = effectiveSettings(base, state);
   switch (event.type) {
     case 'start':
       return start(cfg, state, now);
@@ -55,7 +58,13 @@ export function step(cfg: Settings, state: State, event: Event, now: number): St
     case 'checked':
       return onChecked(cfg, state, event, now);
     case 'link':
-      return onLink(cfg, state, event.up, now, event.detail ?? 'interface is down');
+      return event.up ? onUnbar(cfg, state, 'link', now) : onBar(cfg, state, 'link', event.detail ?? 'interface is down', now);
+    case 'bar':
+      return onBar(cfg, state, event.bar, event.detail, now);
+    case 'unbar':
+      return onUnbar(cfg, state, event.bar, now);
+    case 'skew':
+      return same({ ...state, skewWeight: event.weight });
     default:
       return assertNever(event);
   }
@@ -68,7 +77,7 @@ export function nextDeadline(state: State): number | undefined {
     case 'releasing':
       return state.nextAdvertAt;
     case 'backup':
-      if (!state.linkUp || state.masterDownAt === undefined || state.checking) return undefined;
+      if (barred(state) || state.masterDownAt === undefined || state.checking) return undefined;
       return Math.max(state.masterDownAt, state.holdUntil);
     case 'init':
     case 'stopped':
@@ -95,7 +104,7 @@ function tick(cfg: Settings, state: State, now: number): Step {
       if (state.nextAdvertAt === undefined || now < state.nextAdvertAt) return same(state);
       return {
         state: nextAdvert(cfg, state, now),
-        effects: [{ kind: 'send', type: 'advert', epoch: state.epoch }],
+        effects: [{ kind: 'send', type: 'advert', epoch: state.epoch, advskew: cfg.advskew }],
       };
     case 'backup': {
       const due = nextDeadline(state);
@@ -252,19 +261,38 @@ function onDemote(cfg: Settings, state: State, now: number): Step {
   return withoutCheck(held);
 }
 
-function onLink(cfg: Settings, state: State, up: boolean, now: number, why: string): Step {
-  if (up === state.linkUp) return same(state);
-  if (up) {
-    const masterDownAt = state.role === 'backup' ? now + masterDownIntervalMs(cfg, cfg.deadratio) : state.masterDownAt;
-    return same({ ...state, linkUp: true, masterDownAt });
-  }
-  const down = { ...state, linkUp: false };
-  if (state.role === 'master') return enter(cfg, down, { role: 'backup' }, now, why);
-  return withoutCheck(down);
+// A new reason to stay out: a master steps down in order (down hooks, VIP), a backup stops counting down.
+function onBar(cfg: Settings, state: State, bar: Bar, detail: string, now: number): Step {
+  if (state.bars[bar] === detail) return same(state);
+  const next = { ...state, bars: { ...state.bars, [bar]: detail } };
+  if (state.role === 'master') return enter(cfg, next, { role: 'backup' }, now, detail);
+  return withoutCheck(next);
+}
+
+// A reason gone: a backup starts a fresh master-down interval, so it hears the cluster before it promotes.
+function onUnbar(cfg: Settings, state: State, bar: Bar, now: number): Step {
+  if (!(bar in state.bars)) return same(state);
+  const { [bar]: _gone, ...bars } = state.bars;
+  const masterDownAt = state.role === 'backup' ? now + masterDownIntervalMs(cfg, cfg.deadratio) : state.masterDownAt;
+  return same({ ...state, bars, masterDownAt });
+}
+
+function barred(state: State): boolean {
+  return Object.keys(state.bars).length > 0;
+}
+
+// --advskew plus the weight, within the advert's 0–255.
+export function effectiveAdvskew(cfg: Settings, state: State): number {
+  return Math.min(255, Math.max(0, cfg.advskew + state.skewWeight));
+}
+
+function effectiveSettings(cfg: Settings, state: State): Settings {
+  const advskew = effectiveAdvskew(cfg, state);
+  return advskew === cfg.advskew ? cfg : { ...cfg, advskew };
 }
 
 function mayPromote(state: State, now: number): boolean {
-  return state.linkUp && now >= state.holdUntil;
+  return !barred(state) && now >= state.holdUntil;
 }
 
 function same(state: State): Step {

@@ -22,13 +22,13 @@ export function enter(cfg: Settings, state: State, to: Target, now: number, reas
       if (state.role === 'init') return startAsBackup(cfg, state, now, reason);
       if (state.role === 'master') return demote(cfg, state, to.winner, now, reason);
       // Resign only once the VIP is gone, so the next node never finds it still here (VRRP priority-0 advert).
-      if (state.role === 'releasing') return { state: toBackup(cfg, state, now, reason, undefined), effects: [resign(state)] };
+      if (state.role === 'releasing') return { state: toBackup(cfg, state, now, reason, undefined), effects: [resign(cfg, state)] };
       return same(state);
     case 'releasing':
       return state.role === 'master' ? release(cfg, { ...state, exitAfterRelease: to.exitAfter }, now, reason) : same(state);
     case 'stopped': {
       const exit: Effect = { kind: 'exit', code: 0 };
-      return { state: transition(state, 'stopped', now, reason), effects: to.released ? [resign(state), exit] : [exit] };
+      return { state: transition(state, 'stopped', now, reason), effects: to.released ? [resign(cfg, state), exit] : [exit] };
     }
     default:
       return assertNever(to);
@@ -42,8 +42,8 @@ function startAsBackup(cfg: Settings, state: State, now: number, reason: string)
   return { state: toBackup(cfg, state, now, reason, undefined), effects: [...down, { kind: 'vip', op: 'remove', epoch: state.epoch }] };
 }
 
-function resign(state: State): Effect {
-  return { kind: 'send', type: 'resign', epoch: state.epoch };
+function resign(cfg: Settings, state: State): Effect {
+  return { kind: 'send', type: 'resign', epoch: state.epoch, advskew: cfg.advskew };
 }
 
 // BACKUP → MASTER. Entry effects in a fixed order: advert (claim at once), prepare.d (service before address:
@@ -69,7 +69,7 @@ function promote(cfg: Settings, state: State, now: number, reason: string): Step
   return {
     state: next,
     effects: [
-      { kind: 'send', type: 'advert', epoch },
+      { kind: 'send', type: 'advert', epoch, advskew: cfg.advskew },
       { kind: 'hooks', phase: 'prepare', group: 'dir', epoch, context },
       { kind: 'hooks', phase: 'up', group: 'script', epoch, context },
       { kind: 'vip', op: 'add', epoch },

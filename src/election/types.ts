@@ -26,6 +26,10 @@ export interface Settings {
   takeoverCheck: boolean; // --takeover-check given: a backup asks the checks before it promotes
 }
 
+// The reasons a node may be kept from mastership: its link (interface down, adverts cannot be sent), and
+// those later features set (a failing health check, operator standby, fencing, too many failures).
+export type Bar = 'link' | 'health' | 'standby' | 'fence' | 'failures';
+
 // The master this node last heard, or itself when master.
 export interface Peer extends Candidate {
   epoch: number;
@@ -43,7 +47,9 @@ export interface State {
   burst: { start: number; left: number }; // current advert interval: when it began, copies still to send
   masterDownAt: number | undefined; // backup
   holdUntil: number; // no promotion before this (cooldown)
-  linkUp: boolean; // the interface is up and adverts can be sent: a node that cannot advertise must not be master
+  // Why this node may not be master now (bar → detail): any one keeps it out and makes a master step down.
+  bars: Partial<Record<Bar, string>>;
+  skewWeight: number; // added to --advskew in what this node advertises and in its own timing (health checks)
   serving: boolean; // up hooks finished for the current mastership
   exitAfterRelease: boolean;
   checking: Checking | undefined; // backup: the takeover checks run
@@ -63,6 +69,10 @@ export type Event =
   | { type: 'demote' }
   // `detail` says why the node cannot take part when it is not the interface itself: 'cannot send adverts: EPERM'.
   | { type: 'link'; up: boolean; detail?: string }
+  | { type: 'bar'; bar: Bar; detail: string }
+  | { type: 'unbar'; bar: Bar }
+  // A new weight on this node's advskew (a failing health check makes it less preferred).
+  | { type: 'skew'; weight: number }
   | { type: 'checked'; epoch: number; ok: boolean; detail: string };
 
 // What hooks are told about the transition they belong to (FLOATD_STATE, FLOATD_PREVIOUS_STATE, FLOATD_REASON).
@@ -75,7 +85,8 @@ export interface HookContext {
 // Effects are carried out by the driver. 'send', 'cancel-up' and 'exit' act at once; the others run one
 // after another in emission order, and a failed up hook drops the rest of its mastership's up work.
 export type Effect =
-  | { kind: 'send'; type: 'advert' | 'resign'; epoch: number }
+  // advskew: what this node advertises now (--advskew plus the weight), owned by the machine.
+  | { kind: 'send'; type: 'advert' | 'resign'; epoch: number; advskew: number }
   | { kind: 'hooks'; phase: 'prepare' | 'up' | 'down'; group: 'script' | 'dir'; epoch: number; context: HookContext }
   | { kind: 'check'; epoch: number; context: HookContext }
   | { kind: 'vip'; op: 'add' | 'remove'; epoch: number }

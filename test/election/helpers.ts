@@ -98,8 +98,8 @@ export function masterState(cfg: Settings, maxEpochSeen = 0): { state: State; at
 
 // --- expected effect lists, written out in the spec's order ---
 
-export const sendAdvert = (epoch: number): Effect => ({ kind: 'send', type: 'advert', epoch });
-export const sendResign = (epoch: number): Effect => ({ kind: 'send', type: 'resign', epoch });
+export const sendAdvert = (epoch: number, advskew = 0): Effect => ({ kind: 'send', type: 'advert', epoch, advskew });
+export const sendResign = (epoch: number, advskew = 0): Effect => ({ kind: 'send', type: 'resign', epoch, advskew });
 export const exit0: Effect = { kind: 'exit', code: 0 };
 
 function hooks(phase: 'prepare' | 'up' | 'down', group: 'script' | 'dir', epoch: number, context: HookContext): Effect {
@@ -114,10 +114,10 @@ export function startEffects(epoch: number, neutral = false): Effect[] {
 }
 
 // BACKUP → MASTER: advert, up script, VIP add, GARP, up dir, report up-complete.
-export function promotion(epoch: number, reason: string): Effect[] {
+export function promotion(epoch: number, reason: string, advskew = 0): Effect[] {
   const context: HookContext = { state: 'MASTER', previous: 'BACKUP', reason };
   return [
-    sendAdvert(epoch),
+    sendAdvert(epoch, advskew),
     hooks('prepare', 'dir', epoch, context),
     hooks('up', 'script', epoch, context),
     { kind: 'vip', op: 'add', epoch },

@@ -46,7 +46,7 @@ describe('rule 1 — ucarp timing: a master advertises every advbase + advskew/2
       const cfg = settings({ advbaseMs, advskew });
       const b = backupState(cfg);
       expect(nextDeadline(b)).toBe(dead);
-      expect(run(cfg, [[dead, TICK]], b).last).toEqual(promotion(1, reason));
+      expect(run(cfg, [[dead, TICK]], b).last).toEqual(promotion(1, reason, advskew));
     },
   );
 
@@ -61,7 +61,8 @@ describe('rule 1 — ucarp timing: a master advertises every advbase + advskew/2
         [at + interval, TICK],
         [at + 2 * interval, TICK],
       ], state);
-      expect(r.effects).toEqual([[], [sendAdvert(1)], [sendAdvert(1)]]);
+      // The adverts carry the skew: what a peer sees is what the machine times itself by.
+      expect(r.effects).toEqual([[], [sendAdvert(1, advskew)], [sendAdvert(1, advskew)]]);
       expect(nextDeadline(r.state)).toBe(at + 3 * interval);
     },
   );
@@ -133,7 +134,7 @@ describe('rule 3 — a backup promotes after the master-down interval of silence
       [3000, TICK],
     ]);
     expect(r.last).toEqual([
-      { kind: 'send', type: 'advert', epoch: 1 },
+      { kind: 'send', type: 'advert', epoch: 1, advskew: 0 },
       { kind: 'hooks', phase: 'prepare', group: 'dir', epoch: 1, context: { state: 'MASTER', previous: 'BACKUP', reason: SILENT_3S } },
       { kind: 'hooks', phase: 'up', group: 'script', epoch: 1, context: { state: 'MASTER', previous: 'BACKUP', reason: SILENT_3S } },
       { kind: 'vip', op: 'add', epoch: 1 },
@@ -333,7 +334,7 @@ describe('rule 7 — ucarp: a backup treats a master whose advert interval excee
     const b = backupState(cfg);
     expect(run(cfg, [[500, hear(advert({ advbaseMs: 3000, advskew: 10 }))]], b).last).toEqual([]);
     expect(run(cfg, [[500, hear(advert({ advbaseMs: 3000, advskew: 11 }))]], b).last).toEqual(
-      promotion(2, 'master 10.0.0.2 advertises every 3.043 s, beyond our dead interval 3.039 s'),
+      promotion(2, 'master 10.0.0.2 advertises every 3.043 s, beyond our dead interval 3.039 s', 10),
     );
   });
 });
@@ -398,14 +399,14 @@ describe('rule 8 — two masters that hear each other: the higher epoch wins, th
 
     // a freezes (or is partitioned away): b hears nothing after 5000.
     expect(runSegment([b], 5500, 9000)).toEqual([
-      { at: 8039.0625, node: '10.0.0.2', effects: promotion(2, 'master down: no advert from 10.0.0.1 for 3.039 s') },
+      { at: 8039.0625, node: '10.0.0.2', effects: promotion(2, 'master down: no advert from 10.0.0.1 for 3.039 s', 10) },
     ]);
 
     // a comes back: its stale epoch-1 advert changes nothing on b; b's epoch-2 advert makes a step down.
     expect(runSegment([a, b], 9000, 9100)).toEqual([
       { at: 9000, node: '10.0.0.1', effects: [sendAdvert(1)] },
       { at: 9000, node: '10.0.0.2', effects: [] },
-      { at: 9078.125, node: '10.0.0.2', effects: [sendAdvert(2)] },
+      { at: 9078.125, node: '10.0.0.2', effects: [sendAdvert(2, 10)] },
       { at: 9078.125, node: '10.0.0.1', effects: demotion(1, 'newer master 10.0.0.2 (epoch 2 > 1)') },
     ]);
     expect([a.state.role, b.state.role]).toEqual(['backup', 'master']);
@@ -431,7 +432,7 @@ describe('rule 8 — two masters that hear each other: the higher epoch wins, th
 
     // b's next advert: a, now a backup with --preempt and a shorter interval, takes over with epoch 3.
     expect(runSegment([a, b], 9100, 10_200)).toEqual([
-      { at: 10_117.1875, node: '10.0.0.2', effects: [sendAdvert(2)] },
+      { at: 10_117.1875, node: '10.0.0.2', effects: [sendAdvert(2, 10)] },
       { at: 10_117.1875, node: '10.0.0.1', effects: promotion(3, 'preempting 10.0.0.2 (interval 1.0 s < 1.039 s)') },
       { at: 10_117.1875, node: '10.0.0.2', effects: demotion(2, 'newer master 10.0.0.1 (epoch 3 > 2)') },
     ]);
@@ -467,7 +468,7 @@ describe('rule 9 — a resign from the followed master makes a backup promote af
       ],
       backupState(cfg),
     );
-    expect(r.effects.slice(1)).toEqual([[], [], promotion(2, 'master 10.0.0.2 resigned')]);
+    expect(r.effects.slice(1)).toEqual([[], [], promotion(2, 'master 10.0.0.2 resigned', 10)]);
   });
 
   it('a resign from another address is ignored', () => {
@@ -791,7 +792,7 @@ describe('rule 13 — link down (the interface, or adverts that cannot be sent) 
       masterState(cfg).state,
     );
     expect(r.effects).toEqual([demotion(1, 'interface is down'), [], []]);
-    expect(r.state).toMatchObject({ role: 'backup', linkUp: false });
+    expect(r.state).toMatchObject({ role: 'backup', bars: { link: expect.any(String) } });
     expect(nextDeadline(r.state)).toBeUndefined();
   });
 
@@ -853,7 +854,7 @@ describe('rule 13 — link down (the interface, or adverts that cannot be sent) 
       masterState(cfg).state,
     );
     expect(r.effects).toEqual([demotion(1, 'cannot send adverts: EPERM'), []]);
-    expect(r.state).toMatchObject({ role: 'backup', linkUp: false, reason: 'cannot send adverts: EPERM' });
+    expect(r.state).toMatchObject({ role: 'backup', bars: { link: expect.any(String) }, reason: 'cannot send adverts: EPERM' });
     expect(nextDeadline(r.state)).toBeUndefined();
   });
 
@@ -869,7 +870,7 @@ describe('rule 13 — link down (the interface, or adverts that cannot be sent) 
       initialState(0),
     );
     expect(r.effects.slice(1)).toEqual([promotion(1, SILENT_3S), demotion(1, 'cannot send adverts: EACCES')]);
-    expect(r.state).toMatchObject({ role: 'backup', serving: false, linkUp: false });
+    expect(r.state).toMatchObject({ role: 'backup', serving: false, bars: { link: expect.any(String) } });
   });
 
   it('a releasing master that cannot send any more carries on releasing: its down hooks and VIP removal are queued already', () => {
@@ -884,7 +885,7 @@ describe('rule 13 — link down (the interface, or adverts that cannot be sent) 
       masterState(cfg).state,
     );
     expect(r.effects).toEqual([release(1, 'demoted by SIGUSR2 for 10.0 s'), [], [sendResign(1)]]);
-    expect(r.state).toMatchObject({ role: 'backup', linkUp: false });
+    expect(r.state).toMatchObject({ role: 'backup', bars: { link: expect.any(String) } });
   });
 
   it('a link event that changes nothing is ignored', () => {
@@ -1123,6 +1124,51 @@ describe('rule 17 — with --takeover-check a backup asks the checks before it p
 
   it('without --takeover-check nothing changes: the backup promotes at once', () => {
     expect(run(settings(), [[0, START], [3000, TICK]]).last).toEqual(promotion(1, SILENT_3S));
+  });
+});
+
+describe('rule 18 — the machine owns what it advertises and why it may not be master: bars (link, health, standby, fence, failures) and a weight on the advskew', () => {
+  const bar = (b: 'health' | 'standby', detail: string) => ({ type: 'bar' as const, bar: b, detail });
+  const unbar = (b: 'health' | 'standby') => ({ type: 'unbar' as const, bar: b });
+
+  it('a bar on a master makes it step down in order with the bar\'s detail as its reason; the same bar again changes nothing', () => {
+    const cfg = settings();
+    const { state } = masterState(cfg);
+    const r = run(cfg, [[5000, bar('health', 'health check /x failed 3 times')]], state);
+    expect(r.last).toEqual(demotion(1, 'health check /x failed 3 times'));
+    expect(r.state).toMatchObject({ role: 'backup', bars: { health: 'health check /x failed 3 times' } });
+    expect(run(cfg, [[5100, bar('health', 'health check /x failed 3 times')]], r.state).last).toEqual([]);
+  });
+
+  it('a barred backup never promotes; lifting one bar of two keeps it out; lifting the last restarts the master-down interval', () => {
+    const cfg = settings();
+    let r = run(cfg, [[100, bar('health', 'h')], [200, bar('standby', 'operator')]], backupState(cfg));
+    expect(nextDeadline(r.state)).toBeUndefined();
+    r = run(cfg, [[10_000, unbar('health')]], r.state);
+    expect(nextDeadline(r.state)).toBeUndefined();
+    r = run(cfg, [[20_000, unbar('standby')]], r.state);
+    expect(r.state.bars).toEqual({});
+    expect(nextDeadline(r.state)).toBe(23_000);
+    expect(run(cfg, [[23_000, TICK]], r.state).last).toEqual(promotion(1, SILENT_3S));
+  });
+
+  it('a weight is added to --advskew in the adverts and in the node\'s own timing, within 0–255', () => {
+    const cfg = settings({ advskew: 10 });
+    const { state, at } = masterState(cfg);
+    const weighted = run(cfg, [[at + 1, { type: 'skew', weight: 100 }]], state).state;
+    const next = nextDeadline(weighted) ?? 0;
+    expect(run(cfg, [[next, TICK]], weighted).last).toEqual([sendAdvert(1, 110)]);
+    const heavy = run(cfg, [[at + 1, { type: 'skew', weight: 1000 }]], state).state;
+    expect(run(cfg, [[nextDeadline(heavy) ?? 0, TICK]], heavy).last).toEqual([sendAdvert(1, 255)]);
+    // A weighted backup waits longer before it declares the master dead: 3 s + 110/256 s.
+    const b = run(cfg, [[0, { type: 'skew', weight: 100 }], [1000, hear(advert())]], backupState(cfg)).state;
+    expect(nextDeadline(b)).toBe(1000 + 3000 + (110 * 1000) / 256);
+  });
+
+  it('a healthier node with --preempt takes over from a master whose weight made it advertise slower', () => {
+    const cfg = settings({ preempt: true, advskew: 50 });
+    const r = run(cfg, [[500, hear(advert({ advskew: 10 + 100, epoch: 2 }))]], backupState(cfg));
+    expect(r.last).toEqual(promotion(3, 'preempting 10.0.0.2 (interval 1.195 s < 1.430 s)', 50));
   });
 });
 

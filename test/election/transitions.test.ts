@@ -31,8 +31,8 @@ describe('enter()', () => {
     expect(enter(cfg, master, { role: 'releasing', exitAfter: false }, 5000, 'why').effects).toEqual(release(1, 'why'));
     expect(enter(cfg, master, { role: 'releasing', exitAfter: true }, 5000, 'why').effects).toEqual(release(1, 'why', 'STOPPED'));
     const releasing = enter(cfg, master, { role: 'releasing', exitAfter: false }, 5000, 'why').state;
-    expect(enter(cfg, releasing, { role: 'backup' }, 5100, 'why').effects).toEqual([{ kind: 'send', type: 'resign', epoch: 1 }]);
-    expect(enter(cfg, releasing, { role: 'stopped', released: true }, 5100, 'done').effects).toEqual([{ kind: 'send', type: 'resign', epoch: 1 }, { kind: 'exit', code: 0 }]);
+    expect(enter(cfg, releasing, { role: 'backup' }, 5100, 'why').effects).toEqual([{ kind: 'send', type: 'resign', epoch: 1, advskew: 0 }]);
+    expect(enter(cfg, releasing, { role: 'stopped', released: true }, 5100, 'done').effects).toEqual([{ kind: 'send', type: 'resign', epoch: 1, advskew: 0 }, { kind: 'exit', code: 0 }]);
     expect(enter(cfg, master, { role: 'stopped' }, 5100, 'now').effects).toEqual([{ kind: 'exit', code: 0 }]);
   });
 
