@@ -50,12 +50,14 @@ export async function chunkservers(lab: MfsLab): Promise<string> {
   return r.stdout;
 }
 
-// Waits until the standby's metalogger holds the master's newest change (it streams changes as they happen).
+// Waits until the standby's metalogger holds the change the master was at just before (the master is read first:
+// a client that keeps writing moves it on meanwhile).
 export async function waitCaughtUp(lab: MfsLab, standby: MfsHost, master: MfsHost, timeoutMs = 30_000): Promise<number> {
   const version = async (h: MfsHost) => Number((await lab.hook(h, 'metadata-version')).stdout.trim());
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const [s, m] = [await version(standby), await version(master)];
+    const m = await version(master);
+    const s = await version(standby);
     if (s >= m && m > 0) return s;
     if (Date.now() > deadline) throw new Error(`${standby.name}'s metalogger is at change ${s}, ${master.name} at ${m} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 200));
