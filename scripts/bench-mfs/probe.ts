@@ -34,9 +34,9 @@ export class ClientProbe {
     this.runs.push(lab.shell(cl, LOOP(mnt, join(this.dir, 'read.log'), stop, `cat ${mnt}/reads/r$((i % ${readFiles})) >/dev/null`), 600_000));
   }
 
-  // The first operation of a loop that started at or after `t` (ms since the epoch).
-  firstAfter(kind: 'meta' | 'read', t: number): Op | undefined {
-    return this.ops(kind).find((o) => o.start >= t);
+  // The first operation of a loop that started at or after `t` and ended at or after `after` (ms since the epoch).
+  firstAfter(kind: 'meta' | 'read', t: number, after = t): Op | undefined {
+    return this.ops(kind).find((o) => o.start >= t && o.end >= after);
   }
 
   ops(kind: 'meta' | 'read'): Op[] {

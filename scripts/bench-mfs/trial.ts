@@ -49,16 +49,19 @@ function vipFirstHooks(dir: string): string {
 
 // The figures of one takeover from the new master's log (from `since`) and the client probe.
 async function figures(spec: TrialSpec, kind: Figures['kind'], a: AgentProcess, since: number, t0: number, probe: ClientProbe, old?: AgentProcess): Promise<Figures> {
-  const deadline = Date.now() + 40_000;
-  while (Date.now() < deadline && !(probe.firstAfter('meta', t0) && probe.firstAfter('read', t0))) await sleep(100);
   const lines = a.lines.slice(since);
+  const vipAt = Number(lines.find((l) => l.event === 'vip' && l.op === 'add')?.time ?? t0);
+  const deadline = Date.now() + 40_000;
+  while (Date.now() < deadline && !(probe.firstAfter('meta', t0, vipAt) && probe.firstAfter('read', t0, vipAt))) await sleep(100);
   const hooks: string[] = [];
   for (const l of [...(old?.lines.filter((x) => Number(x.time) >= t0) ?? []), ...lines]) {
     if (l.msg === 'hook finished' || /^hook failed/.test(l.msg)) hooks.push(`${l === undefined ? '' : basename(String(l.hook))} ${String(l.durationMs)} ms (done at ${String(at(l, t0))} ms)`);
     else if (typeof l.hook === 'string' && l.msg.startsWith('mfs ')) hooks.push(`  ${l.msg}`);
   }
-  const meta = probe.firstAfter('meta', t0);
-  const read = probe.firstAfter('read', t0);
+  // The first operation the new master answered: the first to end after its VIP appeared (a graceful stop keeps
+  // answering while it writes its metadata, so "the first op after the SIGTERM" would be the old master's).
+  const meta = probe.firstAfter('meta', t0, vipAt);
+  const read = probe.firstAfter('read', t0, vipAt);
   return {
     label: spec.label,
     kind,
