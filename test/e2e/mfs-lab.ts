@@ -87,6 +87,7 @@ export class MfsLab {
   private readonly startedAt = Date.now();
   private readonly loops: string[] = [];
   private torn = false;
+  private readonly cleanups: (() => void)[] = [];
 
   readonly prefix: string;
 
@@ -100,7 +101,8 @@ export class MfsLab {
   }
 
   build(opts: MfsLabOptions): void {
-    must('ip', 'link', 'add', this.bridge, 'type', 'bridge');
+    // No IGMP snooping: floatd's multicast adverts must reach a restarted agent before it re-joins the group.
+    must('ip', 'link', 'add', this.bridge, 'type', 'bridge', 'mcast_snooping', '0');
     must('ip', 'link', 'set', this.bridge, 'arp', 'off', 'up');
     mkdirSync(this.mntDir, { recursive: true });
     must('mount', '--bind', this.mntDir, this.mntDir);
@@ -149,7 +151,9 @@ export class MfsLab {
     const ml = shared ? mfsDir(join(h.dir, 'ml')) : data;
     writeFileSync(join(h.dir, 'exports.cfg'), '* / rw,alldirs,maproot=0\n');
     writeFileSync(join(h.dir, 'topology.cfg'), '');
-    writeFileSync(join(h.dir, 'mfsmaster.cfg'), [`DATA_PATH = ${data}`, `EXPORTS_FILENAME = ${h.dir}/exports.cfg`, `TOPOLOGY_FILENAME = ${h.dir}/topology.cfg`, ''].join('\n'));
+    // On the LUN every change is fsynced (CHANGELOG_SAVE_MODE = 2): with the default 0 a power loss drops the last ones.
+    const save = shared ? ['CHANGELOG_SAVE_MODE = 2'] : [];
+    writeFileSync(join(h.dir, 'mfsmaster.cfg'), [`DATA_PATH = ${data}`, `EXPORTS_FILENAME = ${h.dir}/exports.cfg`, `TOPOLOGY_FILENAME = ${h.dir}/topology.cfg`, ...save, ''].join('\n'));
     writeFileSync(join(h.dir, 'mfsmetalogger.cfg'), [`DATA_PATH = ${ml}`, `MASTER_HOST = ${VIP}`, 'MASTER_RECONNECTION_DELAY = 1', ''].join('\n'));
     const env = ['MFS_SERVICE=direct', `MFS_MASTER_CFG=${h.dir}/mfsmaster.cfg`, `MFS_METALOGGER_CFG=${h.dir}/mfsmetalogger.cfg`, 'MFS_START_TIMEOUT=20', 'MFS_STOP_TIMEOUT=20', 'MFS_ARCHIVE_KEEP=3'];
     if (shared) {
@@ -246,6 +250,17 @@ export class MfsLab {
     must('ip', 'link', 'set', h.port, 'up');
   }
 
+  // A dead host coming back as after a reboot: the VIP it held is gone from its interface, then its link is up.
+  reboot(h: MfsHost): void {
+    for (const prefix of ['32', '24']) sh('ip', ['-n', h.ns, 'addr', 'del', `${VIP}/${prefix}`, 'dev', h.iface]);
+    this.heal(h);
+  }
+
+  // Runs F first thing at teardown (stops watchers that use the lab).
+  onTeardown(f: () => void): void {
+    this.cleanups.push(f);
+  }
+
   // PIDs of every process in the host's network namespace.
   pids(h: MfsHost): number[] {
     return sh('ip', ['netns', 'pids', h.ns]).stdout.split('\n').filter(Boolean).map(Number);
@@ -265,9 +280,9 @@ export class MfsLab {
   }
 
   // Mounts the filesystem on the client through the VIP (direct I/O: reads really reach the chunkserver).
-  mount(): Promise<RunResult> {
+  mount(options: readonly string[] = []): Promise<RunResult> {
     const h = this.host('cl');
-    return this.exec(h, ['mfsmount', join(h.dir, 'mnt'), '-H', VIP, '-o', 'mfscachemode=DIRECT'], { timeoutMs: 20_000 });
+    return this.exec(h, ['mfsmount', join(h.dir, 'mnt'), '-H', VIP, '-o', ['mfscachemode=DIRECT', ...options].join(',')], { timeoutMs: 20_000 });
   }
 
   get mnt(): string {
@@ -281,9 +296,16 @@ export class MfsLab {
     chownSync(to, MFS_UID, MFS_GID);
   }
 
+  // Seeds the shared LUN through host H: a DATA_PATH owned by mfs with the package's empty metadata, then unmounted.
+  seedShared(h: MfsHost): Promise<RunResult> {
+    const lun = join(h.dir, 'lun');
+    return this.shell(h, `mount ${h.loop ?? ''} ${lun} && mkdir ${h.data} && cp /var/lib/mfs/metadata.mfs.empty ${h.data}/metadata.mfs && chown -R mfs:mfs ${h.data} && umount ${lun}`);
+  }
+
   teardown(): string[] {
     if (this.torn) return [];
     this.torn = true;
+    for (const f of this.cleanups) f();
     const left: string[] = [];
     for (const h of this.hosts) this.killAll(h);
     for (const h of this.hosts) {

@@ -1,181 +1,169 @@
-// The metalogger strategy with real MooseFS daemons (issue 7 §1, §3, §4): the pack's hooks run as floatd would
-// run them (FLOATD_* set by hand, no agent), a client mounted through the VIP checks every file by sha256.
-// One lab, steps in order: each test builds on the cluster the previous one left.
-import { readdirSync, readFileSync, truncateSync, copyFileSync, statSync } from 'node:fs';
+// The metalogger strategy driven by real floatd agents (issue 7 §4): m1 (-k 0) and m2 (-k 50) run floatd with the
+// pack as --hooks-dir and hooks/mfs/takeover-check as the gate; a client mounted through the VIP checks every file
+// by sha256 and is never remounted. One lab, steps in order: each test builds on the cluster the previous one left.
+import { readdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checksums, writeDataSet, writeOne } from './mfs-data.js';
+import { performance } from 'node:perf_hooks';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { AddressMonitor, AgentProcess } from '../support/netns.js';
+import { checksums, chunkservers, mountPids, waitCaughtUp, writeDataSet, writeOne } from './mfs-data.js';
+import { becomes, daemons, agentReport, hookStarted, killDaemon, isServing, MasterWatch, packLines, refused, startFloatd, stopAgents, vipAddedOn, watchAddresses, type FloatdSpec } from './mfs-floatd.js';
 import { createMfsLab, unavailable, type MfsHost, type MfsLab } from './mfs-lab.js';
 
-const STARTUP = { FLOATD_PHASE: 'down', FLOATD_STATE: 'BACKUP', FLOATD_PREVIOUS_STATE: 'INIT', FLOATD_REASON: 'starting' };
-const FRESH = { FLOATD_PREVIOUS_RUN: 'none', FLOATD_PREVIOUS_RUN_EPOCH: '', FLOATD_NEWER_EPOCH_SEEN: 'no', FLOATD_MAX_EPOCH: '0', FLOATD_LAST_MASTER: '', FLOATD_LAST_MASTER_EPOCH: '' };
-const promote = (epoch: number) => ({ FLOATD_STATE: 'MASTER', FLOATD_PREVIOUS_STATE: 'BACKUP', FLOATD_EPOCH: String(epoch), FLOATD_MAX_EPOCH: String(epoch) });
+const S1: FloatdSpec = { advbase: 0.3, advskew: 0 };
+const S2: FloatdSpec = { advbase: 0.3, advskew: 50 };
 
-const files = (dir: string) => readdirSync(dir).sort();
-
-describe.skipIf(unavailable !== undefined)(`MooseFS metalogger strategy${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+describe.skipIf(unavailable !== undefined)(`MooseFS metalogger strategy under floatd${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
   let lab: MfsLab;
   let m1: MfsHost;
   let m2: MfsHost;
-  let before = '';
+  let a1: AgentProcess | undefined;
+  let a2: AgentProcess | undefined;
+  let addresses: AddressMonitor;
+  let masters: MasterWatch;
+  let mounted: number[] = [];
 
-  beforeAll(() => {
+  beforeAll(async () => {
     lab = createMfsLab({ masters: 2 });
     m1 = lab.host('m1');
     m2 = lab.host('m2');
+    addresses = await watchAddresses(lab);
+    masters = new MasterWatch(lab);
   });
-  afterAll(() => {
-    const left = lab?.teardown() ?? [];
-    expect(left).toEqual([]);
-  });
-
-  it('a standby whose metalogger holds nothing refuses to promote and says what is missing', async () => {
-    const r = await lab.phase(m2, 'prepare', { ...FRESH, ...promote(1), FLOATD_LAST_MASTER: m1.ip });
-    expect(r.code).not.toBe(0);
-    expect(r.out).toMatch(/FAILED: refusing to promote: the metalogger holds nothing to restore in .*metadata_ml/);
-    expect(lab.pids(m2)).toEqual([]);
-    expect(files(m2.data).filter((f) => !f.startsWith('.'))).toEqual([]); // `mfsmaster test` leaves only its lock
+  beforeEach((ctx) => ctx.onTestFailed(() => console.error(agentReport([a1, a2]))));
+  afterAll(async () => {
+    masters?.stop();
+    await stopAgents([a1, a2]);
+    expect(lab?.teardown() ?? []).toEqual([]);
   });
 
-  it('a freshly seeded cluster starts: startup down hooks keep the seed, prepare starts it, up checks the VIP', async () => {
+  it('a standby whose metalogger holds nothing refuses, stays BACKUP without ever holding the VIP, and says what is missing', async () => {
+    a2 = startFloatd(lab, m2, S2);
+    await a2.waitFor('two refusals', () => a2!.lines.filter(refused).length >= 2, { timeoutMs: 20_000 });
+    expect(a2.lines.find(refused)?.msg).toMatch(/^takeover check refused \(.*takeover-check exited 1\): staying BACKUP, next try in 1\.0 s$/);
+    expect(packLines(a2)).toContainEqual(expect.stringMatching(/FAILED: local metadata cannot give a valid restore: the metalogger holds nothing to restore in .* \(no metadata_ml.mfs.back\* or metadata_ml.tmp\)/));
+    expect(a2.lines.filter(becomes('MASTER'))).toEqual([]);
+    expect(a2.lines.filter(hookStarted('prepare.d'))).toEqual([]);
+    expect(vipAddedOn(addresses)).toEqual([]);
+    expect(daemons(lab, m2)).toEqual(['mfsmetalogger']); // its startup down hooks started it
+  });
+
+  it('a freshly seeded master promotes under floatd; the standby follows it and its metalogger catches up', async () => {
     lab.seed(m1);
-    const down = await lab.phase(m1, 'down', { ...STARTUP, ...FRESH });
-    expect(down.code, down.out).toBe(0);
-    expect(down.out).toMatch(/keep own master files: first run/);
-    const prep = await lab.phase(m1, 'prepare', { ...FRESH, ...promote(1) });
-    expect(prep.code, prep.out).toBe(0);
-    expect(prep.out).toMatch(/seeded metadata.mfs .* nothing to restore/);
-    expect(prep.out).toMatch(/mfsmaster serving on 127.0.0.1 .*: ok \(\d+ ms\)/);
-    await lab.addVip(m1);
-    const up = await lab.phase(m1, 'up', { ...FRESH, ...promote(1) });
-    expect(up.code, up.out).toBe(0);
+    a1 = startFloatd(lab, m1, S1);
+    await a1.waitFor('m1 serving', isServing, { timeoutMs: 30_000 });
+    expect(packLines(a1)).toContainEqual(expect.stringMatching(/keep own master files: first run/));
+    expect(packLines(a1)).toContainEqual(expect.stringMatching(/seeded metadata.mfs .* nothing to restore/));
     expect((await lab.startChunkserver()).code).toBe(0);
-    const m2down = await lab.phase(m2, 'down', { ...STARTUP, ...FRESH, FLOATD_LAST_MASTER: m1.ip, FLOATD_LAST_MASTER_EPOCH: '1', FLOATD_MAX_EPOCH: '1' });
-    expect(m2down.code, m2down.out).toBe(0);
-    expect(m2down.out).toMatch(/start mfsmetalogger .*: ok/);
     const mount = await lab.mount();
     expect(mount.code, mount.out).toBe(0);
-  });
-
-  it('check and metadata-version tell the serving master from the standby', async () => {
+    mounted = mountPids(lab);
     await writeDataSet(lab, true);
-    before = await checksums(lab);
-    expect(before.split('\n').filter((l) => / {2}\.\//.test(l)).length).toBeGreaterThan(190);
-    expect((await lab.hook(m1, 'check')).code).toBe(0);
-    const c2 = await lab.hook(m2, 'check');
-    expect(c2.code).toBe(1);
-    expect(c2.out).toMatch(/mfsmaster is not running/);
-    // The standby's metalogger catches up with the master's changelog (streamed as it is written).
-    let v1 = 0;
-    let v2 = -1;
-    for (let i = 0; i < 100 && v1 !== v2; i++) {
-      await new Promise((r) => setTimeout(r, 200));
-      v1 = Number((await lab.hook(m1, 'metadata-version')).stdout.trim());
-      v2 = Number((await lab.hook(m2, 'metadata-version')).stdout.trim());
-    }
-    expect(v1).toBeGreaterThan(200);
-    expect(v2).toBe(v1);
-  }, 120_000);
+    await waitCaughtUp(lab, m2, m1);
+    expect(a2?.state).toBe('BACKUP');
+    expect(vipAddedOn(addresses)).toEqual(['m1']);
+  }, 180_000);
 
-  it('after a host death the standby refuses a cut changelog, then promotes from its metalogger with every file intact', async () => {
+  it('a host death of the master: m2 promotes from its metalogger, the chunkserver re-registers, the client carries on and every file reads back', async () => {
     await writeOne(lab, 'just-before-crash');
-    await new Promise((r) => setTimeout(r, 500)); // the metalogger streams changes as they happen
-    before = await checksums(lab);
+    await waitCaughtUp(lab, m2, m1);
+    const before = await checksums(lab);
+    const since = a2!.mark();
+    const died = performance.now();
     lab.kill(m1);
-    const facts = { ...FRESH, FLOATD_LAST_MASTER: m1.ip, FLOATD_LAST_MASTER_EPOCH: '1', FLOATD_MAX_EPOCH: '1' };
-    const gate = await lab.hook(m2, 'takeover-check', { ...facts, FLOATD_PHASE: 'takeover-check', FLOATD_STATE: 'BACKUP' });
-    expect(gate.code, gate.out).toBe(0);
-
-    // A changelog cut mid-line: restore would exit 0 on older metadata. Refuse, start nothing.
-    const cl = join(m2.data, 'changelog_ml.0.mfs');
-    const saved = join(m2.dir, 'changelog.saved');
-    const stop = await lab.hook(m2, 'prepare.d/10-stop-metalogger', { ...facts, ...promote(2), FLOATD_PHASE: 'prepare' });
-    expect(stop.code, stop.out).toBe(0);
-    copyFileSync(cl, saved);
-    truncateSync(cl, statSync(cl).size - 7);
-    const cut = await lab.phase(m2, 'prepare', { ...facts, ...promote(2) });
-    expect(cut.code).not.toBe(0);
-    expect(cut.out).toMatch(/changelog .*changelog_ml.0.mfs ends in a cut line/);
-    expect(lab.pids(m2)).toEqual([]);
-    copyFileSync(saved, cl);
-
-    const prep = await lab.phase(m2, 'prepare', { ...facts, ...promote(2) });
-    expect(prep.code, prep.out).toBe(0);
-    expect(prep.out).toMatch(/decision metalogger/);
-    expect(prep.out).toMatch(/restore: metadata reaches change \d+ \(needed \d+\)/);
-    await lab.addVip(m2);
-    const up = await lab.phase(m2, 'up', { ...facts, ...promote(2) });
-    expect(up.code, up.out).toBe(0);
+    await a1!.exited;
+    await a2!.waitFor('m2 serving', isServing, { since, timeoutMs: 30_000 });
+    const steps = packLines(a2!, since);
+    expect(steps).toContainEqual(expect.stringMatching(/no MooseFS master at last master 203\.0\.113\.11:9421/));
+    expect(steps).toContainEqual(expect.stringMatching(/decision metalogger: no own master files/));
+    expect(steps).toContainEqual(expect.stringMatching(/restore: metadata reaches change \d+ \(needed \d+\)/));
+    expect(vipAddedOn(addresses, died)).toEqual(['m2']);
+    expect(await chunkservers(lab)).toContain(lab.host('cs').ip);
     expect(await checksums(lab, 90_000)).toBe(before);
     await writeOne(lab, 'after-failover', 60_000);
+    expect(await checksums(lab)).toMatch(/ {2}\.\/after-failover\n/);
+    expect(mountPids(lab)).toEqual(mounted);
   }, 180_000);
 
-  it('the dead master restarts as a replaced node: its master files go to an archive, it rejoins as metalogger', async () => {
-    const own = files(m1.data).filter((f) => /^(metadata\.mfs|changelog\.\d+\.mfs)/.test(f));
-    expect(own.length).toBeGreaterThan(0);
-    lab.heal(m1);
-    lab.delVip(m1); // the reboot took its address
-    const down = await lab.phase(m1, 'down', { ...STARTUP, FLOATD_PREVIOUS_RUN: 'master', FLOATD_PREVIOUS_RUN_EPOCH: '1', FLOATD_NEWER_EPOCH_SEEN: 'yes', FLOATD_MAX_EPOCH: '2', FLOATD_LAST_MASTER: m2.ip, FLOATD_LAST_MASTER_EPOCH: '2' });
-    expect(down.code, down.out).toBe(0);
-    expect(down.out).toMatch(/archive own master files \(previous run master, newer epoch seen: yes, own change \d+, local metalogger copy 0\)/);
-    const archives = files(m1.data).filter((f) => f.startsWith('floatd-archive-'));
-    expect(archives).toHaveLength(1);
-    const kept = files(join(m1.data, archives[0] ?? ''));
-    for (const f of own) expect(kept).toContain(f); // archiving never deletes
-    expect(readFileSync(join(m1.data, archives[0] ?? '', 'floatd-archive.info'), 'utf8')).toMatch(/reason=replaced/);
-    expect(files(m1.data).filter((f) => /^(metadata\.mfs|changelog\.\d+\.mfs)/.test(f))).toEqual([]);
-    expect(down.out).toMatch(/start mfsmetalogger .*: ok/);
-  }, 60_000);
-
-  it('fails back gracefully: the master demotes (archive "demoted"), the old master restores from its fresh metalogger copy', async () => {
-    let v1 = 0;
-    const v2 = Number((await lab.hook(m2, 'metadata-version')).stdout.trim());
-    for (let i = 0; i < 100 && v1 < v2; i++) {
-      await new Promise((r) => setTimeout(r, 200));
-      v1 = Number((await lab.hook(m1, 'metadata-version')).stdout.trim());
-    }
-    expect(v1).toBeGreaterThanOrEqual(v2);
-    const now = await checksums(lab);
-    const demote = { ...FRESH, FLOATD_PHASE: 'down', FLOATD_STATE: 'BACKUP', FLOATD_PREVIOUS_STATE: 'MASTER', FLOATD_EPOCH: '2', FLOATD_MAX_EPOCH: '2' };
-    const down = await lab.phase(m2, 'down', demote);
-    expect(down.code, down.out).toBe(0);
-    expect(down.out).toMatch(/stop mfsmaster .*: ok \(\d+ ms\)/);
-    expect(down.out).toMatch(/archive master files after mastership \(epoch 2\)/);
-    lab.delVip(m2);
-    const facts = { FLOATD_PREVIOUS_RUN: 'master', FLOATD_PREVIOUS_RUN_EPOCH: '1', FLOATD_NEWER_EPOCH_SEEN: 'yes', FLOATD_LAST_MASTER: m2.ip, FLOATD_LAST_MASTER_EPOCH: '2' };
-    const gate = await lab.hook(m1, 'takeover-check', { ...facts, FLOATD_PHASE: 'takeover-check', FLOATD_STATE: 'BACKUP', FLOATD_MAX_EPOCH: '2' });
-    expect(gate.code, gate.out).toBe(0);
-    const prep = await lab.phase(m1, 'prepare', { ...facts, ...promote(3) });
-    expect(prep.code, prep.out).toBe(0);
-    expect(prep.out).toMatch(/decision metalogger: no own master files/);
-    await lab.addVip(m1);
-    expect((await lab.phase(m1, 'up', { ...facts, ...promote(3) })).code).toBe(0);
-    expect(await checksums(lab, 90_000)).toBe(now);
+  it('fails back: the old master restarts and rejoins as metalogger, a graceful stop of m2 (-z) promotes it again with every file', async () => {
+    lab.reboot(m1);
+    const crashed = readdirSync(m1.data).filter((f) => /^(metadata\.mfs|changelog\.\d+\.mfs)$/.test(f));
+    expect(crashed.length).toBeGreaterThan(0);
+    a1 = startFloatd(lab, m1, S1);
+    await a1.waitFor('m1 BACKUP', becomes('BACKUP'), { timeoutMs: 30_000 });
+    await a1.waitFor('m1 metalogger started', (l) => /start mfsmetalogger .*: ok/.test(l.msg), { timeoutMs: 30_000 });
+    await writeOne(lab, 'before-failback');
+    await waitCaughtUp(lab, m1, m2);
+    const before = await checksums(lab);
+    const since = a1.mark();
+    a2!.kill('SIGTERM');
+    expect((await a2!.exited).code).toBe(0);
+    await a1.waitFor('m1 serving again', isServing, { since, timeoutMs: 30_000 });
+    expect(packLines(a2!)).toEqual(expect.arrayContaining([expect.stringMatching(/stop mfsmaster .*: ok \(\d+ ms\)/), expect.stringMatching(/archive master files after mastership \(epoch 2\)/), expect.stringMatching(/start mfsmetalogger .*: ok/)]));
+    expect(packLines(a1, since)).toContainEqual(expect.stringMatching(/decision metalogger: previous run master, newer epoch seen: yes/));
+    expect(await checksums(lab, 90_000)).toBe(before);
+    // The crashed mastership's files were archived (never deleted) as "replaced" when m1 restored m2's copy.
+    const archives = readdirSync(m1.data).filter((f) => f.startsWith('floatd-archive-')).map((a) => join(m1.data, a));
+    const replaced = archives.find((a) => /reason=replaced/.test(readFileSync(join(a, 'floatd-archive.info'), 'utf8')));
+    expect(replaced && readdirSync(replaced)).toEqual(expect.arrayContaining(crashed));
+    expect(daemons(lab, m2)).toEqual(['mfsmetalogger']);
+    expect(mountPids(lab)).toEqual(mounted);
   }, 180_000);
 
-  it('takeover-check refuses while a master still answers at the last master address (agent-only death)', async () => {
-    const gate = await lab.hook(m2, 'takeover-check', { ...FRESH, FLOATD_PHASE: 'takeover-check', FLOATD_STATE: 'BACKUP', FLOATD_LAST_MASTER: m1.ip, FLOATD_MAX_EPOCH: '3' });
-    expect(gate.code).not.toBe(0);
-    expect(gate.out).toMatch(/still answers ARP for the VIP|still accepts connections at the last master's address/);
-  });
-
-  it('a last master that crashed and restarts alone (the standby refused) keeps and serves its own newer data', async () => {
-    const m2stop = await lab.hook(m2, 'prepare.d/10-stop-metalogger', { FLOATD_PHASE: 'prepare' }); // a standby that cannot follow
-    expect(m2stop.code, m2stop.out).toBe(0);
+  it('a standby whose metalogger died mid-write refuses its cut changelog, never starting on older metadata; the old master restarted alone serves its newer data and the standby rejoins as its metalogger', async () => {
+    a2 = startFloatd(lab, m2, S2);
+    await a2.waitFor('m2 BACKUP', becomes('BACKUP'), { timeoutMs: 30_000 });
     await writeOne(lab, 'only-on-the-last-master');
-    const now = await checksums(lab);
+    await waitCaughtUp(lab, m2, m1);
+    const newest = await checksums(lab);
+    // m2's metalogger dies in the middle of a write (its changelog loses the end of its last line), then m1's host dies.
+    killDaemon(lab, m2, 'mfsmetalogger');
+    const cl = join(m2.data, 'changelog_ml.0.mfs');
+    truncateSync(cl, statSync(cl).size - 7);
+    const since = a2.mark();
+    const died = performance.now();
     lab.kill(m1);
-    lab.delVip(m1);
-    lab.heal(m1);
-    const facts = { FLOATD_PREVIOUS_RUN: 'master', FLOATD_PREVIOUS_RUN_EPOCH: '3', FLOATD_NEWER_EPOCH_SEEN: 'no', FLOATD_LAST_MASTER: '', FLOATD_LAST_MASTER_EPOCH: '' };
-    const down = await lab.phase(m1, 'down', { ...STARTUP, ...facts, FLOATD_MAX_EPOCH: '3' });
-    expect(down.code, down.out).toBe(0);
-    expect(down.out).toMatch(/keep own master files: previous run ended as master \(epoch 3\)/);
-    const prep = await lab.phase(m1, 'prepare', { ...facts, ...promote(4) });
-    expect(prep.code, prep.out).toBe(0);
-    expect(prep.out).toMatch(/decision own:/);
-    await lab.addVip(m1);
-    expect((await lab.phase(m1, 'up', { ...facts, ...promote(4) })).code).toBe(0);
-    expect(await checksums(lab, 90_000)).toBe(now);
+    await a1!.exited;
+    await a2.waitFor('m2 refuses', refused, { since, timeoutMs: 20_000 });
+    expect(packLines(a2, since)).toContainEqual(expect.stringMatching(/FAILED: changelog .*changelog_ml\.0\.mfs ends in a cut line: a restore would skip it/));
+    expect(a2.lines.slice(since).filter(hookStarted('prepare.d'))).toEqual([]);
+    expect(daemons(lab, m2)).toEqual([]);
+
+    lab.reboot(m1);
+    a1 = startFloatd(lab, m1, S1);
+    await a1.waitFor('m1 serving alone', isServing, { timeoutMs: 30_000 });
+    expect(packLines(a1)).toContainEqual(expect.stringMatching(/keep own master files: previous run ended as master \(epoch 3\)/));
+    expect(packLines(a1)).toContainEqual(expect.stringMatching(/decision own: previous run ended as master/));
+    expect(vipAddedOn(addresses, died)).toEqual(['m1']);
+    expect(await checksums(lab, 90_000)).toBe(newest);
+    expect(a2.state).toBe('BACKUP');
+
+    // Its floatd restarted (as after the metalogger's crash), m2 sets the torn copy aside and follows m1 afresh.
+    await stopAgents([a2]);
+    a2 = startFloatd(lab, m2, S2);
+    await a2.waitFor('m2 metalogger started', (l) => /start mfsmetalogger .*: ok/.test(l.msg), { timeoutMs: 30_000 });
+    expect(packLines(a2)).toContainEqual(expect.stringMatching(/metalogger changelog\(s\) changelog_ml\.0\.mfs end in a cut line .*: moved the metalogger's files to .*floatd-archive-/));
+    await writeOne(lab, 'after-the-outage');
+    await waitCaughtUp(lab, m2, m1);
+    expect(mountPids(lab)).toEqual(mounted);
+  }, 180_000);
+
+  it('an agent-only death on the master (floatd SIGKILLed, mfsmaster still serving the VIP): the standby refuses and never starts a second mfsmaster; once the host dies it promotes', async () => {
+    const since = a2!.mark();
+    process.kill(a1!.pid, 'SIGKILL');
+    await a1!.exited;
+    await a2!.waitFor('two refusals', () => a2!.lines.slice(since).filter(refused).length >= 2, { timeoutMs: 20_000 });
+    expect(packLines(a2!, since)).toContainEqual(expect.stringMatching(/still answers ARP for the VIP 203\.0\.113\.100 — the old master still holds it/));
+    expect(a2!.lines.slice(since).filter(hookStarted('prepare.d'))).toEqual([]);
+    expect(daemons(lab, m1)).toContain('mfsmaster');
+    expect(daemons(lab, m2)).toEqual(['mfsmetalogger']);
+    await writeOne(lab, 'during-agent-death');
+    const before = await checksums(lab);
+    lab.kill(m1);
+    await a2!.waitFor('m2 serving', isServing, { since, timeoutMs: 60_000 });
+    expect(await checksums(lab, 90_000)).toBe(before);
+    expect(mountPids(lab)).toEqual(mounted);
+    // Never two mfsmasters at once over the whole run (sampled every 100 ms).
+    expect(masters.most).toBe(1);
   }, 120_000);
 });

@@ -1,49 +1,60 @@
-// The shared strategy with real MooseFS daemons (issue 7 §1, §4): one ext4 image (with "mmp") as the LUN, one
-// loop device per master host, each host with its own mount namespace; hooks run as floatd would run them.
+// The shared strategy driven by real floatd agents (issue 7 §4): one ext4 image as the LUN, one loop device per
+// master host, each host with its own mount namespace; m1 (-k 0) and m2 (-k 50) run floatd with the pack. The
+// LUN-refusal rules (mmp, a device mounted elsewhere) run the hook directly on a second, mmp-formatted LUN.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checksums, writeDataSet, writeOne } from './mfs-data.js';
+import { performance } from 'node:perf_hooks';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { AddressMonitor, AgentProcess } from '../support/netns.js';
+import { checksums, chunkservers, mountPids, writeDataSet, writeOne } from './mfs-data.js';
+import { agentReport, becomes, daemons, isServing, MasterWatch, packLines, startFloatd, stopAgents, vipAddedOn, watchAddresses, type FloatdSpec } from './mfs-floatd.js';
 import { createMfsLab, unavailable, type MfsHost, type MfsLab } from './mfs-lab.js';
 
-const STARTUP = { FLOATD_PHASE: 'down', FLOATD_STATE: 'BACKUP', FLOATD_PREVIOUS_STATE: 'INIT', FLOATD_PREVIOUS_RUN: 'none', FLOATD_NEWER_EPOCH_SEEN: 'no', FLOATD_MAX_EPOCH: '0' };
-const promote = (epoch: number, last = '') => ({ FLOATD_STATE: 'MASTER', FLOATD_PREVIOUS_STATE: 'BACKUP', FLOATD_EPOCH: String(epoch), FLOATD_MAX_EPOCH: String(epoch), FLOATD_LAST_MASTER: last });
+const S1: FloatdSpec = { advbase: 0.3, advskew: 0 };
+const S2: FloatdSpec = { advbase: 0.3, advskew: 50 };
+const promote = (epoch: number, last: string) => ({ FLOATD_PHASE: 'prepare', FLOATD_STATE: 'MASTER', FLOATD_PREVIOUS_STATE: 'BACKUP', FLOATD_EPOCH: String(epoch), FLOATD_MAX_EPOCH: String(epoch), FLOATD_LAST_MASTER: last });
 
-describe.skipIf(unavailable !== undefined)(`MooseFS shared strategy${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+describe.skipIf(unavailable !== undefined)(`MooseFS shared strategy under floatd${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
   let lab: MfsLab;
   let m1: MfsHost;
   let m2: MfsHost;
+  let a1: AgentProcess | undefined;
+  let a2: AgentProcess | undefined;
+  let addresses: AddressMonitor;
+  let masters: MasterWatch;
+  let mounted: number[] = [];
 
   beforeAll(async () => {
     lab = createMfsLab({ masters: 2, shared: true });
     m1 = lab.host('m1');
     m2 = lab.host('m2');
-    // The LUN gets a DATA_PATH owned by mfs and the package's empty metadata, as an operator seeds it.
-    const lun = join(m1.dir, 'lun');
-    const r = await lab.shell(m1, `mount ${m1.loop ?? ''} ${lun} && mkdir ${m1.data} && cp /var/lib/mfs/metadata.mfs.empty ${m1.data}/metadata.mfs && chown -R mfs:mfs ${m1.data} && umount ${lun}`);
+    addresses = await watchAddresses(lab);
+    masters = new MasterWatch(lab);
+    const r = await lab.seedShared(m1);
     expect(r.code, r.out).toBe(0);
   }, 60_000);
-  afterAll(() => {
+  beforeEach((ctx) => ctx.onTestFailed(() => console.error(agentReport([a1, a2]))));
+  afterAll(async () => {
+    masters?.stop();
+    await stopAgents([a1, a2]);
     expect(lab?.teardown() ?? []).toEqual([]);
   });
 
-  it('the first master checks and mounts the LUN, starts mfsmaster and serves on the VIP', async () => {
-    expect((await lab.phase(m1, 'down', STARTUP)).code).toBe(0);
-    const prep = await lab.phase(m1, 'prepare', { ...STARTUP, FLOATD_PHASE: 'prepare', ...promote(1) });
-    expect(prep.code, prep.out).toBe(0);
-    expect(prep.out).toMatch(/fsck -p \/dev\/loop\d+: exit [01] \(\d+ ms\)/);
-    expect(prep.out).toMatch(/mount \/dev\/loop\d+ at .*: ok \(\d+ ms\)/);
-    await lab.addVip(m1);
-    expect((await lab.phase(m1, 'up', promote(1))).code).toBe(0);
+  it('the first master under floatd checks and mounts the LUN, starts mfsmaster and serves on the VIP; the standby joins', async () => {
+    a1 = startFloatd(lab, m1, S1);
+    await a1.waitFor('m1 serving', isServing, { timeoutMs: 30_000 });
+    expect(packLines(a1)).toEqual(expect.arrayContaining([expect.stringMatching(/fsck -p \/dev\/loop\d+: exit [01] \(\d+ ms\)/), expect.stringMatching(/mount \/dev\/loop\d+ at .*: ok \(\d+ ms\)/)]));
     expect((await lab.startChunkserver()).code).toBe(0);
-    const m2down = await lab.phase(m2, 'down', { ...STARTUP, FLOATD_LAST_MASTER: m1.ip });
-    expect(m2down.code, m2down.out).toBe(0);
-    expect((await lab.mount()).code).toBe(0);
-    await writeDataSet(lab, false);
-    expect((await lab.hook(m1, 'check')).code).toBe(0);
-  }, 120_000);
+    a2 = startFloatd(lab, m2, S2);
+    await a2.waitFor('m2 BACKUP', becomes('BACKUP'), { timeoutMs: 30_000 });
+    const mount = await lab.mount();
+    expect(mount.code, mount.out).toBe(0);
+    mounted = mountPids(lab);
+    await writeDataSet(lab, true);
+    expect(daemons(lab, m2)).toEqual(['mfsmetalogger']);
+  }, 180_000);
 
-  it('with ext4 mmp, a standby refuses a LUN that is mounted and active on another host', async () => {
+  it('with ext4 mmp, a standby refuses a LUN that is mounted and active on another host, and one mounted elsewhere on its own host', async () => {
     const img = lab.mmpImage();
     const d1 = lab.loop(img);
     const d2 = lab.loop(img);
@@ -51,47 +62,53 @@ describe.skipIf(unavailable !== undefined)(`MooseFS shared strategy${unavailable
     expect((await lab.shell(m1, `mkdir -p ${at1} && mount ${d1} ${at1}`, 60_000)).code).toBe(0);
     const env = `${m2.env}.mmp`;
     writeFileSync(env, readFileSync(m2.env, 'utf8').replace(/MFS_SHARED_DEVICE=.*/, `MFS_SHARED_DEVICE=${d2}`));
-    const r = await lab.hook(m2, 'prepare.d/20-mount-shared', { FLOATD_PHASE: 'prepare', FLOATD_MFS_CONFIG: env, ...promote(2, m1.ip) }, 60_000);
+    const r = await lab.hook(m2, 'prepare.d/20-mount-shared', { FLOATD_MFS_CONFIG: env, ...promote(2, m1.ip) }, 60_000);
     expect(r.code).not.toBe(0);
     expect(r.out).toMatch(/FAILED: (fsck -p .* exited \d+|mount .* exited \d+)/);
     expect((await lab.exec(m2, ['findmnt', '-rn', '-S', d2])).stdout).toBe('');
-    await lab.shell(m1, `umount ${at1}`);
-  }, 90_000);
+    expect((await lab.shell(m1, `umount ${at1}`)).code).toBe(0);
 
-  it('after a host death the standby fscks, mounts, restores from the LUN and serves every file', async () => {
-    // What reached the LUN before the power loss: flushed here; with CHANGELOG_SAVE_MODE=0 later changes may be lost.
-    expect((await lab.shell(m1, `sync -f ${m1.data}`)).code).toBe(0);
-    const before = await checksums(lab);
-    lab.kill(m1);
-    await lab.shell(m1, `xfs_io -x -c shutdown ${join(m1.dir, 'lun')}; umount -l ${join(m1.dir, 'lun')}`);
-    const facts = { FLOATD_PREVIOUS_RUN: 'none', FLOATD_NEWER_EPOCH_SEEN: 'no', FLOATD_LAST_MASTER_EPOCH: '1' };
-    const gate = await lab.hook(m2, 'takeover-check', { ...facts, FLOATD_PHASE: 'takeover-check', FLOATD_LAST_MASTER: m1.ip, FLOATD_MAX_EPOCH: '1' });
-    expect(gate.code, gate.out).toBe(0);
-    const prep = await lab.phase(m2, 'prepare', { ...facts, ...promote(2, m1.ip) });
-    expect(prep.code, prep.out).toBe(0);
-    expect(prep.out).toMatch(/restore: metadata reaches change \d+/);
-    await lab.addVip(m2);
-    expect((await lab.phase(m2, 'up', promote(2, m1.ip))).code).toBe(0);
-    expect(await checksums(lab, 90_000)).toBe(before);
-    await writeOne(lab, 'after-failover', 60_000);
-  }, 180_000);
-
-  it('the down hooks stop mfsmaster, unmount the LUN and rejoin as metalogger', async () => {
-    const down = await lab.phase(m2, 'down', { FLOATD_PHASE: 'down', FLOATD_STATE: 'BACKUP', FLOATD_PREVIOUS_STATE: 'MASTER', FLOATD_EPOCH: '2' });
-    expect(down.code, down.out).toBe(0);
-    expect(down.out).toMatch(/stop mfsmaster .*: ok/);
-    expect(down.out).toMatch(/unmount .*: ok/);
-    expect(down.out).toMatch(/start mfsmetalogger .*: ok/);
-    expect((await lab.exec(m2, ['findmnt', '-rn', '-S', m2.loop ?? ''])).stdout).toBe('');
-  }, 60_000);
-  it('a node refuses the LUN when it is already mounted at another place on the same host', async () => {
     const other = join(m2.dir, 'elsewhere');
-    const r = await lab.shell(m2, `mkdir -p ${other} && mount ${m2.loop ?? ''} ${other}`);
-    expect(r.code, r.out).toBe(0);
-    const h = await lab.hook(m2, 'prepare.d/20-mount-shared', { FLOATD_PHASE: 'prepare', ...promote(2, m1.ip) });
+    expect((await lab.shell(m2, `mkdir -p ${other} && mount ${d2} ${other}`, 60_000)).code).toBe(0);
+    const h = await lab.hook(m2, 'prepare.d/20-mount-shared', { FLOATD_MFS_CONFIG: env, ...promote(2, m1.ip) });
     await lab.shell(m2, `umount ${other}`);
     expect(h.code).not.toBe(0);
     expect(h.out).toMatch(/is already mounted at ".*elsewhere"/);
-  }, 60_000);
+  }, 120_000);
 
+  it('a host death of the master: m2 fscks, mounts and restores the LUN, the chunkserver re-registers, the client carries on with every file', async () => {
+    await writeOne(lab, 'just-before-crash');
+    const before = await checksums(lab);
+    const since = a2!.mark();
+    const died = performance.now();
+    lab.kill(m1);
+    // The power loss: what the kernel had not written to the LUN is gone (xfs_io shutdown works on ext4).
+    await lab.shell(m1, `xfs_io -x -c shutdown ${join(m1.dir, 'lun')}; umount -l ${join(m1.dir, 'lun')}`);
+    await a1!.exited;
+    await a2!.waitFor('m2 serving', isServing, { since, timeoutMs: 30_000 });
+    const steps = packLines(a2!, since);
+    expect(steps).toEqual(expect.arrayContaining([expect.stringMatching(/fsck -p \/dev\/loop\d+: exit [01]/), expect.stringMatching(/mount \/dev\/loop\d+ at .*: ok/), expect.stringMatching(/restore: metadata reaches change \d+/)]));
+    expect(vipAddedOn(addresses, died)).toEqual(['m2']);
+    expect(await chunkservers(lab)).toContain(lab.host('cs').ip);
+    expect(await checksums(lab, 90_000)).toBe(before);
+    await writeOne(lab, 'after-failover', 60_000);
+    expect(mountPids(lab)).toEqual(mounted);
+  }, 180_000);
+
+  it('fails back: m1 restarts and rejoins as metalogger; a graceful stop of m2 (-z) unmounts the LUN and m1 serves it again with every file', async () => {
+    lab.reboot(m1);
+    a1 = startFloatd(lab, m1, S1);
+    await a1.waitFor('m1 metalogger started', (l) => /start mfsmetalogger .*: ok/.test(l.msg), { timeoutMs: 30_000 });
+    await a1.waitFor('m1 BACKUP', becomes('BACKUP'), { timeoutMs: 10_000 });
+    const before = await checksums(lab);
+    const since = a1.mark();
+    a2!.kill('SIGTERM');
+    expect((await a2!.exited).code).toBe(0);
+    await a1.waitFor('m1 serving again', isServing, { since, timeoutMs: 30_000 });
+    expect(packLines(a2!)).toEqual(expect.arrayContaining([expect.stringMatching(/stop mfsmaster .*: ok/), expect.stringMatching(/unmount .*: ok/), expect.stringMatching(/start mfsmetalogger .*: ok/)]));
+    expect((await lab.exec(m2, ['findmnt', '-rn', '-S', m2.loop ?? ''])).stdout).toBe('');
+    expect(await checksums(lab, 90_000)).toBe(before);
+    expect(mountPids(lab)).toEqual(mounted);
+    expect(masters.most).toBe(1);
+  }, 180_000);
 });

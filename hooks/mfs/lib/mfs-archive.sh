@@ -1,6 +1,6 @@
 # Archives of master-owned files (sourced by mfs-common.sh). MooseFS never scans sub-directories of DATA_PATH,
 # so an archive is a directory DATA_PATH/floatd-archive-<UTC time> holding the moved files and an info file:
-#   reason=demoted|replaced|backup|bad-restore|restored-back   version=<newest change id>   epoch=<floatd epoch>
+#   reason=demoted|replaced|backup|bad-restore|restored-back|torn-metalogger   version=<newest change id>   epoch=<floatd epoch>
 # Nothing is deleted here except by mfs_archive_prune (see its rule).
 
 # Archives in DIR, oldest first (names sort by time).
@@ -14,6 +14,23 @@ mfs_archive_get() { sed -n "s/^$2=//p" "$1/floatd-archive.info" 2>/dev/null | ta
 mfs_archive_master_files() {
   local dir=$1 reason=$2 files a version
   files=$(mfs_master_files "$dir")
+  [ -n "$files" ] || return 0
+  # shellcheck disable=SC2086
+  version=$(mfs_newest_change $files)
+  a="$dir/floatd-archive-$(date -u +%Y%m%dT%H%M%S.%3NZ)"
+  mkdir "$a"
+  # shellcheck disable=SC2086
+  mv $files "$a"/
+  printf 'reason=%s\nversion=%s\nepoch=%s\ntime=%s\nhook=%s\n' "$reason" "$version" "${FLOATD_EPOCH:-}" "$(date -u +%FT%TZ)" "$MFS_HOOK" >"$a/floatd-archive.info"
+  chown --reference="$dir" "$a" "$a/floatd-archive.info" 2>/dev/null || true
+  printf '%s\n' "$a"
+}
+
+# Moves every metalogger file of DIR (metadata_ml*, changelog_ml*) into a new archive with REASON; prints its path.
+# For a metalogger copy that cannot be appended to (a changelog torn by a crash): the metalogger then starts afresh.
+mfs_archive_ml_files() {
+  local dir=$1 reason=$2 files a version
+  files=$(mfs_ml_files "$dir")
   [ -n "$files" ] || return 0
   # shellcheck disable=SC2086
   version=$(mfs_newest_change $files)

@@ -129,6 +129,12 @@ mfs_stop_daemon() {
     [ $n -gt 0 ] || { echo "$bin (pid $pid) still runs after MFS_STOP_TIMEOUT=${MFS_STOP_TIMEOUT}s"; return 1; }
     sleep 0.1
   done
+  # The lock goes a moment before the process: "stopped" means the process is gone, too.
+  while kill -0 "$pid" 2>/dev/null; do
+    n=$((n - 1))
+    [ $n -gt 0 ] || { echo "$bin (pid $pid) released its lock but still runs after MFS_STOP_TIMEOUT=${MFS_STOP_TIMEOUT}s"; return 1; }
+    sleep 0.05
+  done
 }
 
 # Starts daemon BIN with CFG (direct) or its systemd UNIT; EXTRA are added flags for direct mode.

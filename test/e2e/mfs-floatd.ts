@@ -1,0 +1,133 @@
+// Real floatd agents on the MooseFS lab's master hosts (issue 7 §4): each runs in its host's network and mount
+// namespaces with the pack as --hooks-dir, hooks/mfs/takeover-check as its gate and -z, its run record and state
+// file in the lab dir. Also what the floatd-driven tests look at: the kernel's address events (who held the VIP)
+// and which MooseFS daemons run on which host.
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AddressMonitor, AgentProcess, CLI_PATH, type AgentLine, type LabHost } from '../support/netns.js';
+import { PACK, VIP, type MfsHost, type MfsLab } from './mfs-lab.js';
+
+export const VHID = 7;
+
+// How one agent runs: -b, -k and anything appended (e.g. --cooldown).
+export interface FloatdSpec {
+  advbase: number;
+  advskew: number;
+  hooksDir?: string; // default: the pack itself
+  extra?: string[];
+}
+
+// The agent's flags on host H; the run record survives restarts of the agent (it is what a reboot keeps).
+export function floatdArgs(lab: MfsLab, h: MfsHost, spec: FloatdSpec): string[] {
+  const secret = join(lab.dir, 'secret');
+  writeFileSync(secret, `mfs-${lab.prefix}\n`, { mode: 0o600 });
+  return [
+    '-i', h.iface, '-s', h.ip, '-v', String(VHID), '-a', VIP, '-o', secret, '-b', String(spec.advbase), '-k', String(spec.advskew), '-z',
+    '--hooks-dir', spec.hooksDir ?? PACK, '--takeover-check', join(PACK, 'takeover-check'), '--phase-timeout', 'prepare=120', '--phase-timeout', 'down=60',
+    '--state-file', join(h.dir, 'floatd-state.json'), '--run-record', join(h.dir, 'floatd-record.json'), '--log-format', 'json', ...(spec.extra ?? []),
+  ];
+}
+
+// Starts floatd on host H (nsenter execs, so the child's pid is the agent's; it leads its own process group).
+export function startFloatd(lab: MfsLab, h: MfsHost, spec: FloatdSpec): AgentProcess {
+  const argv = [`--net=/run/netns/${h.ns}`, `--mount=${h.mntns}`, '--', process.execPath, CLI_PATH, ...floatdArgs(lab, h, spec)];
+  const child = spawn('nsenter', argv, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FLOATD_MFS_CONFIG: h.env } });
+  const host: LabHost = { name: h.name, ns: h.ns, iface: h.iface, ip: h.ip, mac: '' };
+  return new AgentProcess(host, child);
+}
+
+// Matchers over an agent's log.
+export const becomes = (state: string) => (l: AgentLine) => l.event === 'transition' && l.state === state;
+export const isServing = (l: AgentLine) => l.event === 'serving';
+export const refused = (l: AgentLine) => l.event === 'takeover-refused';
+export const hookStarted = (dir: string) => (l: AgentLine) => l.msg === 'hook started' && String(l.hook).includes(`/${dir}/`);
+
+// The lines a hook of the pack printed (its "mfs NAME: …" steps), in the agent's log from `since` on.
+export function packLines(a: AgentProcess, since = 0): string[] {
+  return a.lines.slice(since).filter((l) => typeof l.hook === 'string' && l.msg.startsWith('mfs ')).map((l) => l.msg);
+}
+
+// Names of the MooseFS daemons running in host H right now, sorted (from /proc/PID/comm of its namespace's pids).
+export function daemons(lab: MfsLab, h: MfsHost): string[] {
+  const names: string[] = [];
+  for (const pid of lab.pids(h)) {
+    try {
+      const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      if (/^mfs(master|metalogger|chunkserver)$/.test(comm)) names.push(comm);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return names.sort();
+}
+
+// Samples every master candidate's daemons every 100 ms: the most mfsmasters seen at once, and on which hosts.
+export class MasterWatch {
+  readonly seen = new Set<string>();
+  most = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(lab: MfsLab) {
+    const sample = () => {
+      const running = lab.hosts.filter((h) => h.role === 'master' && daemons(lab, h).includes('mfsmaster'));
+      for (const h of running) this.seen.add(h.name);
+      this.most = Math.max(this.most, running.length);
+    };
+    sample();
+    this.timer = setInterval(sample, 100);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+// The kernel's address events of every lab host (one `ip monitor all-nsid`), stopped by the lab's teardown.
+export async function watchAddresses(lab: MfsLab): Promise<AddressMonitor> {
+  const ids = () => JSON.parse(spawnSync('ip', ['-j', 'netns', 'list-id'], { encoding: 'utf8' }).stdout || '[]') as { nsid: number; name?: string }[];
+  for (const h of lab.hosts) if (!ids().some((e) => e.name === h.ns)) spawnSync('ip', ['netns', 'set', h.ns, 'auto']);
+  const names = new Map<number, string>();
+  for (const e of ids()) {
+    const h = lab.hosts.find((x) => x.ns === e.name);
+    if (h) names.set(e.nsid, h.name);
+  }
+  const monitor = new AddressMonitor();
+  lab.onTeardown(() => monitor.stop());
+  await monitor.start(names, lab.hosts[0]?.ns ?? '');
+  return monitor;
+}
+
+// Hosts that ever had the VIP added, from the address events after `since` (performance.now()).
+export function vipAddedOn(monitor: AddressMonitor, since = -Infinity): string[] {
+  return [...new Set(monitor.events.filter((e) => e.address === VIP && e.op === 'add' && e.at >= since).map((e) => e.host))].sort();
+}
+
+// Ends agents: SIGKILL to each agent's process group, then waits for them (daemons stay until the lab's teardown).
+export async function stopAgents(agents: readonly (AgentProcess | undefined)[]): Promise<void> {
+  for (const a of agents) {
+    if (!a || a.exit) continue;
+    try {
+      process.kill(-a.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  await Promise.all(agents.map((a) => a?.exited));
+}
+
+// What a failed test prints: each agent's last 80 log lines (transitions, hook steps, refusals).
+export function agentReport(agents: readonly (AgentProcess | undefined)[]): string {
+  return agents.filter((a) => a !== undefined).map((a) => `--- floatd on ${a.host.name} (${a.state})\n${a.lines.slice(-80).map((l) => `  ${l.msg}`).join('\n')}`).join('\n');
+}
+
+// SIGKILLs one MooseFS daemon on host H (a crash of that daemon alone).
+export function killDaemon(lab: MfsLab, h: MfsHost, name: 'mfsmaster' | 'mfsmetalogger'): void {
+  for (const pid of lab.pids(h)) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === name) process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
