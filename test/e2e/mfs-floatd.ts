@@ -48,13 +48,19 @@ export function packLines(a: AgentProcess, since = 0): string[] {
   return a.lines.slice(since).filter((l) => typeof l.hook === 'string' && l.msg.startsWith('mfs ')).map((l) => l.msg);
 }
 
-// Names of the MooseFS daemons running in host H right now, sorted (from /proc/PID/comm of its namespace's pids).
+// Actions after which an mfsmaster/mfsmetalogger process is a short-lived command (the hooks' `test`, `stop`,
+// `-x restore`), not a daemon that serves: counting those would see "two masters" that never were.
+const COMMANDS = new Set(['test', 'stop', 'kill', 'restore', 'reload', 'info']);
+
+// Names of the MooseFS daemons running in host H right now, sorted (from /proc/PID/comm and cmdline of its
+// namespace's pids).
 export function daemons(lab: MfsLab, h: MfsHost): string[] {
   const names: string[] = [];
   for (const pid of lab.pids(h)) {
     try {
       const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-      if (/^mfs(master|metalogger|chunkserver)$/.test(comm)) names.push(comm);
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (/^mfs(master|metalogger|chunkserver)$/.test(comm) && !args.some((a) => COMMANDS.has(a))) names.push(comm);
     } catch {
       // gone meanwhile
     }

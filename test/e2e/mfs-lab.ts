@@ -52,12 +52,17 @@ function must(cmd: string, ...args: string[]): string {
   return r.stdout;
 }
 
-const MFS_UID = Number(must('id', '-u', 'mfs').trim());
-const MFS_GID = Number(must('id', '-g', 'mfs').trim());
+// The packages' `mfs` user, looked up when first needed: importing this file must not fail where the
+// suite is skipped (no MooseFS installed).
+let mfsIds: [number, number] | undefined;
+function mfsUser(): [number, number] {
+  mfsIds ??= [Number(must('id', '-u', 'mfs').trim()), Number(must('id', '-g', 'mfs').trim())];
+  return mfsIds;
+}
 
 function mfsDir(path: string): string {
   mkdirSync(path, { recursive: true });
-  chownSync(path, MFS_UID, MFS_GID);
+  chownSync(path, ...mfsUser());
   return path;
 }
 
@@ -293,7 +298,7 @@ export class MfsLab {
   seed(h: MfsHost): void {
     const to = join(h.data, 'metadata.mfs');
     copyFileSync('/var/lib/mfs/metadata.mfs.empty', to);
-    chownSync(to, MFS_UID, MFS_GID);
+    chownSync(to, ...mfsUser());
   }
 
   // Seeds the shared LUN through host H: a DATA_PATH owned by mfs with the package's empty metadata, then unmounted.
