@@ -124,6 +124,23 @@ export class MfsLab {
     for (const [name, role, n] of roles) this.hosts.push(this.addHost(name, role, `${MFS_NET}.${n}`, opts.shared ?? false));
   }
 
+  // A mount namespace of the host's own (with its sysfs), kept by binding it onto MNTNS. The bind fails with
+  // EINVAL when the mount under MNTNS is not private; seen once in a while inside scripts/ci-fresh-check.sh's
+  // own namespace while other suites ran, so it is made private again and retried before giving up.
+  private persistMountNamespace(mntns: string, ns: string): void {
+    const args = [`--mount=${mntns}`, '--propagation', 'private', 'nsenter', `--net=/run/netns/${ns}`, 'sh', '-c', 'umount -l /sys && mount -t sysfs none /sys'];
+    let last: RunResult | undefined;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      last = sh('unshare', args);
+      if (last.code === 0) return;
+      sh('umount', [mntns]);
+      sh('mount', ['--make-private', this.mntDir]);
+      spawnSync('sleep', ['0.2']);
+    }
+    const propagation = sh('findmnt', ['-o', 'TARGET,PROPAGATION', '-T', this.mntDir]).out.trim();
+    throw new Error(`unshare ${args.join(' ')} failed 5 times: ${last?.out.trim() ?? ''}\n${propagation}`);
+  }
+
   private addHost(name: string, role: Role, ip: string, shared: boolean): MfsHost {
     const ns = `${this.prefix}${name}`;
     const iface = 'eth0';
@@ -141,7 +158,7 @@ export class MfsLab {
     must('ip', '-n', ns, 'link', 'set', 'lo', 'up');
     const mntns = join(this.mntDir, name);
     writeFileSync(mntns, '');
-    must('unshare', `--mount=${mntns}`, '--propagation', 'private', 'nsenter', `--net=/run/netns/${ns}`, 'sh', '-c', 'umount -l /sys && mount -t sysfs none /sys');
+    this.persistMountNamespace(mntns, ns);
     const host: MfsHost = { name, role, ns, mntns, iface, port, ip, dir, data: join(dir, 'data'), env: join(dir, 'mfs.env') };
     if (role === 'master') this.masterFiles(host, shared);
     if (role === 'chunkserver') this.chunkserverFiles(host);
