@@ -9,38 +9,32 @@ mfs_archives() { ls -1d "$1"/floatd-archive-* 2>/dev/null | sort || true; }
 # A key of an archive's info file.
 mfs_archive_get() { sed -n "s/^$2=//p" "$1/floatd-archive.info" 2>/dev/null | tail -n 1; }
 
-# Moves every master-owned file of DIR into a new archive with REASON; prints the archive's path (nothing when
-# there was nothing to move). The files keep their names, owner and times (mv within one filesystem).
-mfs_archive_master_files() {
-  local dir=$1 reason=$2 files a version
-  files=$(mfs_master_files "$dir")
-  [ -n "$files" ] || return 0
-  # shellcheck disable=SC2086
-  version=$(mfs_newest_change $files)
+# Moves FILES... of DIR into a new archive with REASON and an info file; prints the archive's path (nothing when
+# there is nothing to move). The files keep their names, owner and times (mv within one filesystem).
+mfs_archive_files() {
+  local dir=$1 reason=$2 a version
+  shift 2
+  [ $# -gt 0 ] || return 0
+  version=$(mfs_newest_change "$@")
   a="$dir/floatd-archive-$(date -u +%Y%m%dT%H%M%S.%3NZ)"
   mkdir "$a"
-  # shellcheck disable=SC2086
-  mv $files "$a"/
+  mv "$@" "$a"/
   printf 'reason=%s\nversion=%s\nepoch=%s\ntime=%s\nhook=%s\n' "$reason" "$version" "${FLOATD_EPOCH:-}" "$(date -u +%FT%TZ)" "$MFS_HOOK" >"$a/floatd-archive.info"
   chown --reference="$dir" "$a" "$a/floatd-archive.info" 2>/dev/null || true
   printf '%s\n' "$a"
 }
 
+# Moves every master-owned file of DIR (metadata.mfs*, changelog.N.mfs, metadata.crc) into a new archive.
+mfs_archive_master_files() {
+  # shellcheck disable=SC2046
+  mfs_archive_files "$1" "$2" $(mfs_master_files "$1")
+}
+
 # Moves every metalogger file of DIR (metadata_ml*, changelog_ml*) into a new archive with REASON; prints its path.
 # For a metalogger copy that cannot be appended to (a changelog torn by a crash): the metalogger then starts afresh.
 mfs_archive_ml_files() {
-  local dir=$1 reason=$2 files a version
-  files=$(mfs_ml_files "$dir")
-  [ -n "$files" ] || return 0
-  # shellcheck disable=SC2086
-  version=$(mfs_newest_change $files)
-  a="$dir/floatd-archive-$(date -u +%Y%m%dT%H%M%S.%3NZ)"
-  mkdir "$a"
-  # shellcheck disable=SC2086
-  mv $files "$a"/
-  printf 'reason=%s\nversion=%s\nepoch=%s\ntime=%s\nhook=%s\n' "$reason" "$version" "${FLOATD_EPOCH:-}" "$(date -u +%FT%TZ)" "$MFS_HOOK" >"$a/floatd-archive.info"
-  chown --reference="$dir" "$a" "$a/floatd-archive.info" 2>/dev/null || true
-  printf '%s\n' "$a"
+  # shellcheck disable=SC2046
+  mfs_archive_files "$1" "$2" $(mfs_ml_files "$1")
 }
 
 # Moves an archive's files back into DIR (used when this node's own last mastership is the newest data).
