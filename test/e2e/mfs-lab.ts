@@ -91,6 +91,7 @@ export class MfsLab {
   private readonly mntDir: string;
   private readonly startedAt = Date.now();
   private readonly loops: string[] = [];
+  private readonly holders = new Set<number>(); // pids keeping a host's mount namespace when the bind failed
   private torn = false;
   private readonly cleanups: (() => void)[] = [];
 
@@ -124,21 +125,27 @@ export class MfsLab {
     for (const [name, role, n] of roles) this.hosts.push(this.addHost(name, role, `${MFS_NET}.${n}`, opts.shared ?? false));
   }
 
-  // A mount namespace of the host's own (with its sysfs), kept by binding it onto MNTNS. The bind fails with
-  // EINVAL when the mount under MNTNS is not private; seen once in a while inside scripts/ci-fresh-check.sh's
-  // own namespace while other suites ran, so it is made private again and retried before giving up.
-  private persistMountNamespace(mntns: string, ns: string): void {
-    const args = [`--mount=${mntns}`, '--propagation', 'private', 'nsenter', `--net=/run/netns/${ns}`, 'sh', '-c', 'umount -l /sys && mount -t sysfs none /sys'];
-    let last: RunResult | undefined;
-    for (let attempt = 0; attempt < 5; attempt++) {
-      last = sh('unshare', args);
-      if (last.code === 0) return;
-      sh('umount', [mntns]);
-      sh('mount', ['--make-private', this.mntDir]);
-      spawnSync('sleep', ['0.2']);
+  // A mount namespace of the host's own (with its sysfs), kept by binding it onto MNTNS; returns the path for
+  // `nsenter --mount=`. Inside scripts/ci-fresh-check.sh's own namespace that bind failed now and then with
+  // EINVAL for the later hosts of a lab even on a private mount point (never in the root namespace); then a
+  // sleeping holder process keeps the namespace instead, and its /proc path is used (host deaths spare it).
+  // FLOATD_TEST_FORCE_HOLDER=1 takes that path on purpose, to exercise it.
+  private persistMountNamespace(mntns: string, ns: string): string {
+    const setup = 'umount -l /sys && mount -t sysfs none /sys';
+    const bound = process.env.FLOATD_TEST_FORCE_HOLDER ? { code: 1, out: 'forced', stdout: '' } : sh('unshare', [`--mount=${mntns}`, '--propagation', 'private', 'nsenter', `--net=/run/netns/${ns}`, 'sh', '-c', setup]);
+    if (bound.code === 0) return mntns;
+    const holder = spawn('unshare', ['--mount', '--propagation', 'private', 'nsenter', `--net=/run/netns/${ns}`, 'sh', '-c', `${setup} && exec sleep 2147483647`], { detached: true, stdio: 'ignore' });
+    holder.unref();
+    const pid = holder.pid ?? 0;
+    this.holders.add(pid);
+    const path = `/proc/${pid}/ns/mnt`;
+    const ours = sh('readlink', ['/proc/self/ns/mnt']).stdout.trim();
+    for (let i = 0; i < 100; i++) {
+      const theirs = sh('readlink', [path]).stdout.trim();
+      if (theirs !== '' && theirs !== ours && sh('nsenter', [`--mount=${path}`, 'test', '-e', '/sys/class/net/eth0']).code === 0) return path;
+      spawnSync('sleep', ['0.05']);
     }
-    const propagation = sh('findmnt', ['-o', 'TARGET,PROPAGATION', '-T', this.mntDir]).out.trim();
-    throw new Error(`unshare ${args.join(' ')} failed 5 times: ${last?.out.trim() ?? ''}\n${propagation}`);
+    throw new Error(`cannot keep a mount namespace for ${ns}: the bind failed (${bound.out.trim()}) and holder ${pid} never got ready`);
   }
 
   private addHost(name: string, role: Role, ip: string, shared: boolean): MfsHost {
@@ -149,21 +156,29 @@ export class MfsLab {
     mkdirSync(dir, { recursive: true });
     chmodSync(dir, 0o755);
     must('ip', 'netns', 'add', ns);
-    must('ip', 'link', 'add', port, 'type', 'veth', 'peer', 'name', `${port}x`);
-    must('ip', 'link', 'set', `${port}x`, 'netns', ns);
-    must('ip', '-n', ns, 'link', 'set', `${port}x`, 'name', iface);
-    must('ip', 'link', 'set', port, 'master', this.bridge, 'up');
-    must('ip', '-n', ns, 'addr', 'add', `${ip}/24`, 'dev', iface);
-    must('ip', '-n', ns, 'link', 'set', iface, 'up');
-    must('ip', '-n', ns, 'link', 'set', 'lo', 'up');
-    const mntns = join(this.mntDir, name);
-    writeFileSync(mntns, '');
-    this.persistMountNamespace(mntns, ns);
-    const host: MfsHost = { name, role, ns, mntns, iface, port, ip, dir, data: join(dir, 'data'), env: join(dir, 'mfs.env') };
-    if (role === 'master') this.masterFiles(host, shared);
-    if (role === 'chunkserver') this.chunkserverFiles(host);
-    if (role === 'client') mkdirSync(join(dir, 'mnt'));
-    return host;
+    // A host that fails half-way is not in this.hosts yet: undo its namespace and link here.
+    try {
+      must('ip', 'link', 'add', port, 'type', 'veth', 'peer', 'name', `${port}x`);
+      must('ip', 'link', 'set', `${port}x`, 'netns', ns);
+      must('ip', '-n', ns, 'link', 'set', `${port}x`, 'name', iface);
+      must('ip', 'link', 'set', port, 'master', this.bridge, 'up');
+      must('ip', '-n', ns, 'addr', 'add', `${ip}/24`, 'dev', iface);
+      must('ip', '-n', ns, 'link', 'set', iface, 'up');
+      must('ip', '-n', ns, 'link', 'set', 'lo', 'up');
+      const mntns = join(this.mntDir, name);
+      writeFileSync(mntns, '');
+      const host: MfsHost = { name, role, ns, mntns: this.persistMountNamespace(mntns, ns), iface, port, ip, dir, data: join(dir, 'data'), env: join(dir, 'mfs.env') };
+      if (role === 'master') this.masterFiles(host, shared);
+      if (role === 'chunkserver') this.chunkserverFiles(host);
+      if (role === 'client') mkdirSync(join(dir, 'mnt'));
+      return host;
+    } catch (err) {
+      for (const pid of this.holders) try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+      sh('umount', [join(this.mntDir, name)]);
+      sh('ip', ['netns', 'del', ns]);
+      sh('ip', ['link', 'del', port]);
+      throw err;
+    }
   }
 
   private masterFiles(h: MfsHost, shared: boolean): void {
@@ -288,9 +303,11 @@ export class MfsLab {
     return sh('ip', ['netns', 'pids', h.ns]).stdout.split('\n').filter(Boolean).map(Number);
   }
 
+  // Kills every process of the host but a mount-namespace holder (a host death keeps its disks and mounts).
   killAll(h: MfsHost): void {
-    for (let i = 0; i < 20 && this.pids(h).length > 0; i++) {
-      for (const pid of this.pids(h)) try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    const victims = () => this.pids(h).filter((pid) => !this.holders.has(pid));
+    for (let i = 0; i < 20 && victims().length > 0; i++) {
+      for (const pid of victims()) try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
       spawnSync('sleep', ['0.1']);
     }
   }
@@ -335,6 +352,8 @@ export class MfsLab {
       const mounts = sh('nsenter', [`--mount=${h.mntns}`, 'findmnt', '-rn', '-o', 'TARGET']).stdout.split('\n').filter((t) => t.startsWith(this.dir));
       for (const t of mounts.reverse()) sh('nsenter', [`--mount=${h.mntns}`, 'umount', '-l', t], 10_000);
       sh('umount', [h.mntns]);
+      for (const pid of this.pids(h).filter((p) => this.holders.has(p))) try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+      spawnSync('sleep', ['0.1']);
       sh('ip', ['netns', 'del', h.ns]);
       sh('ip', ['link', 'del', h.port]);
       if (this.pids(h).length > 0) left.push(`processes in ${h.ns}`);
