@@ -1,6 +1,5 @@
 // The built command (dist/cli.js) as a real process: what an operator sees on stdout, stderr and $?.
 // Run `npm run build` first.
-import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OPTIONS, flagsOf, type OptionSpec } from '../src/options.js';
+import { freePort } from './support/udp.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const TABLE = OPTIONS as readonly OptionSpec[];
@@ -23,15 +23,6 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
 // Runs floatd to completion; a floatd that should have refused to start but did is stopped by the timeout.
 function floatd(args: string[], extraEnv: Record<string, string> = {}) {
   return execa('node', [CLI, ...args], { env: env(extraEnv), extendEnv: false, reject: false, timeout: 10_000 });
-}
-
-// A UDP port nobody uses right now, for agents that really start.
-async function freePort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
-  const { port } = s.address();
-  await new Promise<void>((resolve) => s.close(resolve));
-  return port;
 }
 
 let dir = '';

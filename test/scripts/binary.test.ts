@@ -3,7 +3,6 @@
 // status, a loopback election that fails over on SIGKILL, both log formats, -B and the demo (the last two
 // start floatd again, which inside the binary means the binary itself, not node and a script).
 import { execFile, spawn } from 'node:child_process';
-import dgram from 'node:dgram';
 import { existsSync, readlinkSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flagsOf, OPTIONS, type OptionSpec } from '../../src/options.js';
 import { CLI, clusterPerTest, sleep } from '../support/cluster.js';
+import { freePort } from '../support/udp.js';
 
 const BUILD = resolve('scripts/build-binary.mjs');
 let dir: string;
@@ -49,15 +49,6 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(50);
   }
-}
-
-// A UDP port nobody holds on loopback now (the lone agents below need one that is not privileged).
-async function freePort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((done) => s.bind(0, '127.0.0.1', done));
-  const { port } = s.address();
-  await new Promise<void>((done) => s.close(() => done()));
-  return port;
 }
 
 async function readState(file: string): Promise<{ pid: number; state: string } | undefined> {

@@ -2,7 +2,6 @@
 // fake NOTIFY_SOCKET: READY=1 only once the agent joined, STATUS= following its role, WATCHDOG=1 pings
 // when WATCHDOG_USEC asks for them — and nothing at all without NOTIFY_SOCKET. Run `npm run build` first.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NotifyListener } from './notify-listener.js';
+import { freePort } from '../support/udp.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const SLOW_DOWN = fileURLToPath(new URL('../fixtures/systemd/slow-down.sh', import.meta.url));
@@ -24,14 +24,6 @@ interface Agent {
   out: string; // its -x directory, where the down hook writes
   lines: { msg: string; event?: string }[];
   exited: Promise<number | null>;
-}
-
-async function freePort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
-  const { port } = s.address();
-  await new Promise<void>((resolve) => s.close(resolve));
-  return port;
 }
 
 // One agent alone on loopback (its --peer listens nowhere), so it promotes after 3 × 0.2 s. Its down.d
