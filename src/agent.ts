@@ -3,12 +3,12 @@
 import { performance } from 'node:perf_hooks';
 import type { Config } from './config.js';
 import { EffectQueue, type QueuedEffect } from './effect-queue.js';
+import { EffectRunner } from './effect-runner.js';
+import { logStep } from './election-log.js';
 import { driversFor } from './effects/drivers.js';
 import type { Announcer } from './effects/garp.js';
-import { runHookGroup, runTakeoverChecks, type CheckEffect, type HooksEffect } from './effects/hook-groups.js';
 import type { VipDriver } from './effects/vip.js';
 import { initialState, nextDeadline, step, type Effect, type Event, type Settings, type State } from './election/machine.js';
-import { formatMs } from './election/timing.js';
 import type { Logger } from './log.js';
 import { sign, Verifier } from './protocol/auth.js';
 import { AdvertChannel } from './net/advert-channel.js';
@@ -20,6 +20,7 @@ import { StateWriter } from './state-writer.js';
 import { RunRecord } from './run-record.js';
 import { installCrashGuard } from './crash-guard.js';
 import { installSignals } from './signals.js';
+import { settingsOf } from './settings.js';
 import { LABELS, snapshotOf } from './snapshot.js';
 import { NO_NOTIFIER, type Notifier } from './systemd/notify.js';
 
@@ -73,22 +74,22 @@ class Agent {
     this.secret = deps.secret;
     this.handleSignals = deps.handleSignals ?? true;
     this.notifier = deps.notifier ?? NO_NOTIFIER;
-    this.settings = {
-      self: cfg.srcip,
-      vip: cfg.vip,
-      vhid: cfg.vhid,
-      advbaseMs: cfg.advbaseMs,
-      advskew: cfg.advskew,
-      deadratio: cfg.deadratio,
-      preempt: cfg.preempt,
-      neutral: cfg.neutral,
-      shutdownHooks: cfg.shutdownHooks,
-      cooldownMs: cfg.cooldownMs,
-      advertsPerInterval: cfg.advertCopies,
-      takeoverCheck: cfg.takeoverChecks.length > 0,
-    };
+    this.settings = settingsOf(cfg);
     ({ vip: this.vip, announcer: this.announcer } = driversFor(cfg, this.log));
-    this.queue = new EffectQueue((e, signal) => this.runQueued(e, signal));
+    const runner = new EffectRunner({
+      cfg,
+      log: this.log,
+      vip: this.vip,
+      announcer: this.announcer,
+      record: () => this.record,
+      onVip: (held) => {
+        this.vipHeld = held;
+        this.persist();
+      },
+      onHookStart: (path) => this.setHooks([...this.hooksInProgress, path]),
+      onHookEnd: (path) => this.setHooks(this.hooksInProgress.filter((p) => p !== path)),
+    });
+    this.queue = new EffectQueue((e, signal) => runner.run(e, signal), (event) => this.dispatch(event));
     this.stateWriter = new StateWriter(cfg.stateFile, this.log, () => this.snapshot());
     this.authAlarm = new AuthAlarm({ log: this.log, role: () => LABELS[this.state.role], onChange: () => this.persist() });
   }
@@ -151,8 +152,7 @@ class Agent {
     const { state, effects } = step(this.settings, before, event, this.now());
     this.state = state;
     this.record?.observe(before, state, event.type === 'advert' ? event.advert.epoch : undefined, this.cfg.srcip);
-    if (state.role !== before.role) this.logTransition(before, state);
-    if (state.serving && !before.serving) this.log.info({ event: 'serving', epoch: state.epoch }, `MASTER ready: up hooks done ${formatMs(this.now() - state.since)} after promotion`);
+    logStep(this.log, before, state, event, this.now());
     if (state.role !== before.role || state.serving !== before.serving || state.epoch !== before.epoch) this.persist();
     this.carryOut(effects, before);
     this.schedule();
@@ -205,71 +205,6 @@ class Agent {
     }, Math.max(0, Math.ceil(due - this.now())));
   }
 
-  // Resolves false when the rest of this mastership's up work must be dropped.
-  private async runQueued(e: QueuedEffect, signal: AbortSignal): Promise<boolean> {
-    switch (e.kind) {
-      case 'check':
-        return this.runCheck(e, signal);
-      case 'hooks':
-        // The service and the VIP never come before the record that says this node holds them.
-        if (e.phase !== 'down') await this.record?.flush();
-        return this.runHookGroup(e, signal);
-      case 'vip': {
-        if (e.op === 'remove') this.announcer.stop();
-        else await this.record?.flush();
-        const r = e.op === 'add' ? await this.vip.add() : await this.vip.remove();
-        if (r.ok) {
-          this.vipHeld = e.op === 'add';
-          if (e.op === 'remove' && e.endsMastership) this.record?.holds(false, this.state.epoch);
-          this.log.info({ event: 'vip', op: e.op, changed: r.changed, vip: this.cfg.vip }, e.op === 'add' ? 'VIP added' : 'VIP removed');
-          this.persist();
-          return true;
-        }
-        this.log.error({ event: 'vip', op: e.op, err: r.error }, `cannot ${e.op} the VIP: ${r.error}`);
-        if (e.op === 'add') this.dispatch({ type: 'up-failed', epoch: e.epoch, detail: `cannot add VIP: ${r.error}` });
-        return e.op === 'remove';
-      }
-      case 'garp':
-        this.announcer.announce();
-        return true;
-      case 'report':
-        this.dispatch(e.event);
-        return true;
-      default:
-        return true;
-    }
-  }
-
-  // The takeover gate's verdict goes back to the election; a refusal is an error line every time.
-  private async runCheck(e: CheckEffect, signal: AbortSignal): Promise<boolean> {
-    const r = await runTakeoverChecks(e, this.hookOptions(signal));
-    if (signal.aborted) return true;
-    this.dispatch({ type: 'checked', epoch: e.epoch, ok: r.ok, detail: r.ok ? 'passed' : r.detail });
-    if (!r.ok) this.log.error({ event: 'takeover-refused', detail: r.detail, epoch: e.epoch }, this.state.reason);
-    return true;
-  }
-
-  private hookOptions(signal: AbortSignal) {
-    return {
-      cfg: this.cfg,
-      log: this.log,
-      signal,
-      onStart: (path: string) => this.setHooks([...this.hooksInProgress, path]),
-      onEnd: (path: string) => this.setHooks(this.hooksInProgress.filter((p) => p !== path)),
-    };
-  }
-
-  private async runHookGroup(e: HooksEffect, signal: AbortSignal): Promise<boolean> {
-    const r = await runHookGroup(e, this.hookOptions(signal));
-    if (r.ok) return true;
-    if (e.phase === 'down') {
-      this.log.error({ event: 'hook-failed', phase: 'down', detail: r.detail }, `down hook failed (${r.detail}); carrying on with the release`);
-      return true;
-    }
-    this.dispatch({ type: 'up-failed', epoch: e.epoch, detail: r.detail });
-    return false;
-  }
-
   private setHooks(paths: string[]): void {
     this.hooksInProgress = paths;
     this.persist();
@@ -301,11 +236,6 @@ class Agent {
       dump: () => this.log.info({ event: 'dump', ...this.snapshot(), blocked: this.channel?.blocked ?? null, drops: Object.fromEntries(this.channel?.drops() ?? []) }, `state ${LABELS[this.state.role]}`),
       demote: () => this.dispatch({ type: 'demote' }),
     });
-  }
-
-  private logTransition(before: State, after: State): void {
-    const fields = { event: 'transition', state: LABELS[after.role], previous: LABELS[before.role], reason: after.reason, epoch: after.epoch, master: after.master?.address ?? null };
-    this.log.info(fields, `${LABELS[before.role]} -> ${LABELS[after.role]}: ${after.reason}`);
   }
 
   private snapshot(): StateFile {

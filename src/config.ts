@@ -38,6 +38,12 @@ export interface Config {
   peers: Peer[];
   hooksDir: string | undefined;
   takeoverChecks: string[];
+  fence: string | undefined;
+  preemptDelayMs: number;
+  minDwellMs: number;
+  failureThreshold: number;
+  failureWindowMs: number;
+  failureTimeoutMs: number;
   hookTimeoutMs: number;
   phaseTimeoutsMs: Partial<Record<HookPhaseName, number>>;
   cooldownMs: number;
@@ -48,7 +54,7 @@ export interface Config {
 }
 
 // The phases a hook can run in, in the order of a promotion (down is the reverse).
-export const HOOK_PHASES = ['takeover-check', 'prepare', 'up', 'down'] as const;
+export const HOOK_PHASES = ['takeover-check', 'fence', 'prepare', 'up', 'down'] as const;
 export type HookPhaseName = (typeof HOOK_PHASES)[number];
 
 export class ConfigError extends Error {
@@ -106,6 +112,12 @@ export function validate(raw: RawOptions, env: Readonly<Record<string, string | 
     peers,
     hooksDir: v.optional('hooks-dir'),
     takeoverChecks: v.list('takeover-check'),
+    fence: v.optional('fence'),
+    preemptDelayMs: Math.round(v.number('preempt-delay', 0, 86400) * 1000),
+    minDwellMs: Math.round(v.number('min-dwell', 0, 86400) * 1000),
+    failureThreshold: v.int('failure-threshold', 0, 1000),
+    failureWindowMs: Math.round(v.number('failure-window', 1, 86400 * 30) * 1000),
+    failureTimeoutMs: Math.round(v.number('failure-timeout', 0, 86400 * 30) * 1000),
     hookTimeoutMs: Math.round(v.number('hook-timeout', 0.001, 86400) * 1000),
     phaseTimeoutsMs: phaseTimeouts(v.list('phase-timeout'), problems),
     cooldownMs: Math.round(v.number('cooldown', 0, 86400) * 1000),

@@ -1,6 +1,6 @@
 // Runs the ordered effects (hooks, VIP, GARP, reports) strictly one after another, apart from the advert
 // path. Up work can be cancelled as a whole: a running up hook is aborted and queued up items are dropped.
-import type { Effect } from './election/machine.js';
+import type { Effect, Event } from './election/machine.js';
 import type { HookFacts } from './run-record.js';
 
 // Hooks and checks carry the facts of the moment they were emitted (the driver adds them).
@@ -28,21 +28,32 @@ export function isUpWork(e: QueuedEffect): boolean {
   }
 }
 
-// `run` carries out one effect; it resolves false when the rest of the up work must be dropped.
-export type Runner = (effect: QueuedEffect, signal: AbortSignal) => Promise<boolean>;
+// What came of one effect: carryOn false drops the rest of the up work; an event goes back to the election.
+export interface RunOutcome {
+  carryOn: boolean;
+  event?: Event;
+}
+
+// `run` carries out one effect and says what came of it; it never calls into the election itself.
+export type Runner = (effect: QueuedEffect, signal: AbortSignal) => Promise<RunOutcome>;
+
+// Where the outcomes' events go (the driver's dispatch).
+export type Deliver = (event: Event) => void;
 
 // The serial lane of the agent's effects.
 export class EffectQueue {
   private readonly items: QueuedEffect[] = [];
   private readonly run: Runner;
+  private readonly deliver: Deliver;
   private current: { effect: QueuedEffect; abort: AbortController } | undefined;
   private idle: Promise<void> = Promise.resolve();
   private pushed = 0;
   private finished = 0; // run, dropped or cleared
   private waiters: { upTo: number; resolve: () => void }[] = [];
 
-  constructor(run: Runner) {
+  constructor(run: Runner, deliver: Deliver = () => undefined) {
     this.run = run;
+    this.deliver = deliver;
   }
 
   push(effects: readonly QueuedEffect[]): void {
@@ -99,10 +110,13 @@ export class EffectQueue {
       const abort = new AbortController();
       this.current = { effect, abort };
       // A runner is written not to throw; if it does anyway, the queue must not wedge.
-      const carryOn = await this.run(effect, abort.signal).catch(() => false);
+      const outcome = await this.run(effect, abort.signal).catch((): RunOutcome => ({ carryOn: false }));
+      // Delivered while this item still counts as running, so the work the event queues lines up behind
+      // the pump already going (and a cancel it causes finds the up work still queued).
+      if (outcome.event) this.deliver(outcome.event);
       this.current = undefined;
       this.finish(1);
-      if (!carryOn) this.dropUp();
+      if (!outcome.carryOn) this.dropUp();
     }
   }
 }

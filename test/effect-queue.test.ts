@@ -8,7 +8,7 @@ const vip = (op: 'add' | 'remove', epoch: number): QueuedEffect => ({ kind: 'vip
 function gated() {
   const pending: { e: QueuedEffect; done: (ok: boolean) => void }[] = [];
   const ran: string[] = [];
-  const queue = new EffectQueue((e) => new Promise<boolean>((done) => pending.push({ e, done: (ok) => (ran.push(`${e.kind}:${'op' in e ? e.op : ''}:${e.kind === 'vip' ? e.epoch : ''}`), done(ok)) })));
+  const queue = new EffectQueue((e) => new Promise<{ carryOn: boolean }>((done) => pending.push({ e, done: (ok) => (ran.push(`${e.kind}:${'op' in e ? e.op : ''}:${e.kind === 'vip' ? e.epoch : ''}`), done({ carryOn: ok })) })));
   const next = async (ok = true) => {
     await new Promise((r) => setImmediate(r));
     const p = pending.shift();

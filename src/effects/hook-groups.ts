@@ -25,19 +25,16 @@ export async function runHookGroup(e: HooksEffect, o: HookGroupOptions): Promise
   return runGroup(paths, e.phase, e, o);
 }
 
-// Every --takeover-check in order, all of which must pass: ok, or the first that refused and why.
-export async function runTakeoverChecks(e: CheckEffect, o: HookGroupOptions): Promise<{ ok: true } | { ok: false; detail: string }> {
-  return runGroup(o.cfg.takeoverChecks, 'takeover-check', e, o);
-}
-
-async function runGroup(paths: readonly string[], phase: HookPhaseName, e: { epoch: number; context: HookContext; facts?: HookFacts }, o: HookGroupOptions): Promise<{ ok: true } | { ok: false; detail: string }> {
+// Files run in order as one phase (the takeover checks, the fence…), with hooks' arguments and environment
+// plus `extraEnv`: ok, or the first that failed and why.
+export async function runGroup(paths: readonly string[], phase: HookPhaseName, e: { epoch: number; context: HookContext; facts?: HookFacts }, o: HookGroupOptions, extraEnv: Record<string, string> = {}): Promise<{ ok: true } | { ok: false; detail: string }> {
   const c = o.cfg;
   if (paths.length === 0 || o.signal.aborted) return { ok: true };
   const timeoutMs = c.phaseTimeoutsMs[phase] ?? c.hookTimeoutMs;
   const result = await runHooks(paths, {
     // ucarp's spawn.c passes interface, VIP and, only when -x is given, xparam.
     args: c.xparam === undefined ? [c.interface, c.vip] : [c.interface, c.vip, c.xparam],
-    env: hookEnv({ ...e, phase }, c, timeoutMs),
+    env: { ...hookEnv({ ...e, phase }, c, timeoutMs), ...extraEnv },
     timeoutMs,
     signal: o.signal,
     stopOnFailure: phase !== 'down',

@@ -2,10 +2,13 @@
 // monotonic milliseconds supplied by the driver, which also carries out the effects in order.
 import type { Advert } from '../protocol/advert.js';
 import { nextAdvert } from './adverts.js';
-import { checkBackoffMs } from './takeover-gate.js';
+import { barred, onBar, onClear, onUnbar } from './bars.js';
+import { heardSince, preemptHeldBack } from './damping.js';
+import { failuresExpired, recordFailure } from './failures.js';
+import { claim, onChecked, withoutCheck } from './takeover-gate.js';
 import { advertIntervalMs, comparePreference, formatMs, masterDownIntervalMs, resignDelayMs, type Candidate } from './timing.js';
-import { enter } from './transitions.js';
-import type { Bar, Event, Peer, Settings, State, Step } from './types.js';
+import { enter, same } from './transitions.js';
+import type { Event, Peer, Settings, State, Step } from './types.js';
 
 export type { Bar, Effect, Event, HookContext, Peer, Role, Settings, State, Step } from './types.js';
 
@@ -29,6 +32,10 @@ export function initialState(now: number, maxEpochSeen = 0): State {
     exitAfterRelease: false,
     checking: undefined,
     checkFailures: 0,
+    failures: [],
+    failuresClearAt: undefined,
+    eligibleSince: now,
+    masterHeardSince: undefined,
   };
 }
 
@@ -46,9 +53,11 @@ export function step(base: Settings, state: State, event: Event, now: number): S
     case 'up-complete':
       return state.role === 'master' && state.epoch === event.epoch ? same({ ...state, serving: true }) : same(state);
     case 'up-failed':
-      // Already releasing: the down work is queued; a second release would run it twice.
-      if (state.role !== 'master' || state.epoch !== event.epoch) return same(state);
-      return enter(cfg, { ...state, holdUntil: now + cfg.cooldownMs }, { role: 'releasing', exitAfter: false }, now, `up hook failed: ${event.detail}`);
+      return mastershipFailed(cfg, state, event.epoch, `up hook failed: ${event.detail}`, now);
+    case 'service-failed':
+      return mastershipFailed(cfg, state, event.epoch, `service check failed: ${event.detail}`, now);
+    case 'clear':
+      return onClear(cfg, state, now);
     case 'released':
       return onReleased(cfg, state, event.epoch, now);
     case 'shutdown':
@@ -72,6 +81,13 @@ export function step(base: Settings, state: State, event: Event, now: number): S
 
 // When the driver must next deliver a 'tick'; undefined means only other events can change anything.
 export function nextDeadline(state: State): number | undefined {
+  const role = roleDeadline(state);
+  const clears = state.role === 'stopped' ? undefined : state.failuresClearAt;
+  if (clears === undefined) return role;
+  return role === undefined ? clears : Math.min(role, clears);
+}
+
+function roleDeadline(state: State): number | undefined {
   switch (state.role) {
     case 'master':
     case 'releasing':
@@ -87,6 +103,15 @@ export function nextDeadline(state: State): number | undefined {
   }
 }
 
+// A failed up hook, VIP or service check ends the mastership in order (down hooks, VIP removal, resign),
+// keeps the node out for the cooldown and counts towards --failure-threshold. Already releasing: the down
+// work is queued; a second release would run it twice.
+function mastershipFailed(cfg: Settings, state: State, epoch: number, reason: string, now: number): Step {
+  if (state.role !== 'master' || state.epoch !== epoch) return same(state);
+  const counted = recordFailure(cfg, { ...state, holdUntil: now + cfg.cooldownMs }, now, reason);
+  return enter(cfg, counted, { role: 'releasing', exitAfter: false }, now, reason);
+}
+
 // This node as a candidate, for preference comparisons.
 export function selfCandidate(cfg: Settings): Candidate {
   return { advbaseMs: cfg.advbaseMs, advskew: cfg.advskew, address: cfg.self };
@@ -97,7 +122,14 @@ function start(cfg: Settings, state: State, now: number): Step {
   return enter(cfg, state, { role: 'backup' }, now, 'started');
 }
 
-function tick(cfg: Settings, state: State, now: number): Step {
+function tick(cfg: Settings, base: State, now: number): Step {
+  // --failure-timeout ran out: the node may take part again, from a fresh master-down interval.
+  if (!failuresExpired(base, now)) return roleTick(cfg, base, now);
+  const lifted = onClear(cfg, base, now).state;
+  return roleTick(cfg, lifted.role === 'backup' ? { ...lifted, reason: 'failure timeout over: taking part again' } : lifted, now);
+}
+
+function roleTick(cfg: Settings, state: State, now: number): Step {
   switch (state.role) {
     case 'master':
     case 'releasing':
@@ -109,7 +141,7 @@ function tick(cfg: Settings, state: State, now: number): Step {
     case 'backup': {
       const due = nextDeadline(state);
       if (due === undefined || now < due) return same(state);
-      return claim(cfg, state, now, masterDownReason(cfg, state));
+      return claim(cfg, state, now, masterDownReason(cfg, state), state.master?.resigned ? 'handover' : 'failure');
     }
     case 'init':
     case 'stopped':
@@ -157,7 +189,7 @@ function backupHearsResign(cfg: Settings, state: State, them: Peer, now: number)
 // ucarp carp.c BACKUP: any advert from a master restarts the master-down timer; a takeover check under
 // way is moot then and is cancelled.
 function backupFollows(cfg: Settings, state: State, them: Peer, now: number): Step {
-  return withoutCheck({ ...state, master: them, masterDownAt: now + masterDownIntervalMs(cfg, cfg.deadratio) });
+  return withoutCheck({ ...state, master: them, masterHeardSince: heardSince(state, them, now), masterDownAt: now + masterDownIntervalMs(cfg, cfg.deadratio) });
 }
 
 function backupHearsAdvert(cfg: Settings, state: State, them: Peer, now: number): Step {
@@ -169,42 +201,16 @@ function backupHearsAdvert(cfg: Settings, state: State, them: Peer, now: number)
   const theirs = advertIntervalMs(them);
   // ucarp carp.c BACKUP: with preempt, a master that advertises strictly slower than us is treated as down.
   if (cfg.preempt && mine < theirs) {
-    return after(followed, claim(cfg, next, now, `preempting ${them.address} (interval ${formatMs(mine)} < ${formatMs(theirs)})`));
+    const held = preemptHeldBack(cfg, next, now);
+    if (held !== undefined) return { ...followed, state: { ...next, reason: `not preempting ${them.address} yet (${held})` } };
+    return after(followed, claim(cfg, next, now, `preempting ${them.address} (interval ${formatMs(mine)} < ${formatMs(theirs)})`, 'handover'));
   }
   // ucarp carp.c BACKUP: a master advertising slower than our dead interval is bound to time out; take over now.
   const dead = masterDownIntervalMs(cfg, cfg.deadratio);
   if (theirs > dead) {
-    return after(followed, claim(cfg, next, now, `master ${them.address} advertises every ${formatMs(theirs)}, beyond our dead interval ${formatMs(dead)}`));
+    return after(followed, claim(cfg, next, now, `master ${them.address} advertises every ${formatMs(theirs)}, beyond our dead interval ${formatMs(dead)}`, 'handover'));
   }
   return followed;
-}
-
-// BACKUP → MASTER goes through the takeover gate when there is one: ask the checks first.
-function claim(cfg: Settings, state: State, now: number, reason: string): Step {
-  if (!cfg.takeoverCheck) return enter(cfg, state, { role: 'master' }, now, reason);
-  if (state.checking) return same(state);
-  const epoch = state.maxEpochSeen + 1;
-  return {
-    state: { ...state, checking: { epoch, reason } },
-    effects: [{ kind: 'check', epoch, context: { state: 'MASTER', previous: 'BACKUP', reason } }],
-  };
-}
-
-// The checks' verdict: promote, or stay BACKUP for the backoff. A verdict for a check that was cancelled
-// (a master was heard) or overtaken is ignored.
-function onChecked(cfg: Settings, state: State, e: Extract<Event, { type: 'checked' }>, now: number): Step {
-  const c = state.checking;
-  if (state.role !== 'backup' || c === undefined || c.epoch !== e.epoch) return same(state);
-  const cleared = { ...state, checking: undefined };
-  if (e.ok) return enter(cfg, { ...cleared, checkFailures: 0 }, { role: 'master' }, now, c.reason);
-  const failures = state.checkFailures + 1;
-  const wait = checkBackoffMs(failures);
-  return same({ ...cleared, checkFailures: failures, holdUntil: Math.max(state.holdUntil, now + wait), reason: `takeover check refused (${e.detail}): staying BACKUP, next try in ${formatMs(wait)}` });
-}
-
-function withoutCheck(state: State): Step {
-  if (!state.checking) return same(state);
-  return { state: { ...state, checking: undefined }, effects: [{ kind: 'cancel-up' }] };
 }
 
 // The effects of two steps in order, the state of the second.
@@ -261,26 +267,6 @@ function onDemote(cfg: Settings, state: State, now: number): Step {
   return withoutCheck(held);
 }
 
-// A new reason to stay out: a master steps down in order (down hooks, VIP), a backup stops counting down.
-function onBar(cfg: Settings, state: State, bar: Bar, detail: string, now: number): Step {
-  if (state.bars[bar] === detail) return same(state);
-  const next = { ...state, bars: { ...state.bars, [bar]: detail } };
-  if (state.role === 'master') return enter(cfg, next, { role: 'backup' }, now, detail);
-  return withoutCheck(next);
-}
-
-// A reason gone: a backup starts a fresh master-down interval, so it hears the cluster before it promotes.
-function onUnbar(cfg: Settings, state: State, bar: Bar, now: number): Step {
-  if (!(bar in state.bars)) return same(state);
-  const { [bar]: _gone, ...bars } = state.bars;
-  const masterDownAt = state.role === 'backup' ? now + masterDownIntervalMs(cfg, cfg.deadratio) : state.masterDownAt;
-  return same({ ...state, bars, masterDownAt });
-}
-
-function barred(state: State): boolean {
-  return Object.keys(state.bars).length > 0;
-}
-
 // --advskew plus the weight, within the advert's 0–255.
 export function effectiveAdvskew(cfg: Settings, state: State): number {
   return Math.min(255, Math.max(0, cfg.advskew + state.skewWeight));
@@ -293,10 +279,6 @@ function effectiveSettings(cfg: Settings, state: State): Settings {
 
 function mayPromote(state: State, now: number): boolean {
   return !barred(state) && now >= state.holdUntil;
-}
-
-function same(state: State): Step {
-  return { state, effects: [] };
 }
 
 function assertNever(x: never): never {

@@ -1,6 +1,10 @@
-// The takeover gate (--takeover-check): a backup that would promote first asks the checks, while it is
-// still BACKUP and sends nothing, so a refusing node never advertises, never adds the VIP and never runs a
-// hook. A refusal keeps it out for a growing backoff; hearing a master cancels a check under way. Pure.
+// The takeover gate (--takeover-check, --fence): a backup that would promote first asks the checks and, after
+// a master failure, fences the master it lost, while it is still BACKUP and sends nothing, so a refusing
+// node never advertises, never adds the VIP and never runs a hook. A refusal keeps it out for a growing
+// backoff; hearing a master cancels a check under way. Pure.
+import { enter, same } from './transitions.js';
+import { formatMs } from './timing.js';
+import type { Event, Settings, State, Step } from './types.js';
 
 // What a backup is waiting for while its checks run: the epoch it would claim and why it would promote.
 export interface Checking {
@@ -8,7 +12,43 @@ export interface Checking {
   reason: string;
 }
 
+// Why a backup claims mastership: the master failed (silent: it may still hold the VIP, so fence it), or it
+// hands over (a resign, or a live master that yields to a preemption once it hears the newer epoch).
+export type ClaimKind = 'failure' | 'handover';
+
 // 1 s, 2 s, 4 s … 60 s: retried for as long as no master is heard, each refusal logged (never silent).
 export function checkBackoffMs(failures: number): number {
   return Math.min(60_000, 1000 * 2 ** Math.max(0, failures - 1));
+}
+
+// BACKUP → MASTER goes through the gate when there is one: the checks, and fencing after a failure only
+// (a resigned master gave the VIP up itself; fencing it would only cost a power cycle).
+export function claim(cfg: Settings, state: State, now: number, reason: string, kind: ClaimKind): Step {
+  const fence = cfg.fence && kind === 'failure' ? { target: state.master?.address } : undefined;
+  if (!cfg.takeoverCheck && fence === undefined) return enter(cfg, state, { role: 'master' }, now, reason);
+  if (state.checking) return same(state);
+  const epoch = state.maxEpochSeen + 1;
+  const context = { state: 'MASTER', previous: 'BACKUP', reason } as const;
+  return {
+    state: { ...state, checking: { epoch, reason } },
+    effects: [fence === undefined ? { kind: 'check', epoch, context } : { kind: 'check', epoch, context, fence }],
+  };
+}
+
+// The gate's verdict: promote, or stay BACKUP for the backoff. A verdict for a check that was cancelled
+// (a master was heard) or overtaken is ignored.
+export function onChecked(cfg: Settings, state: State, e: Extract<Event, { type: 'checked' }>, now: number): Step {
+  const c = state.checking;
+  if (state.role !== 'backup' || c === undefined || c.epoch !== e.epoch) return same(state);
+  const cleared = { ...state, checking: undefined };
+  if (e.ok) return enter(cfg, { ...cleared, checkFailures: 0 }, { role: 'master' }, now, c.reason);
+  const failures = state.checkFailures + 1;
+  const wait = checkBackoffMs(failures);
+  return same({ ...cleared, checkFailures: failures, holdUntil: Math.max(state.holdUntil, now + wait), reason: `takeover check refused (${e.detail}): staying BACKUP, next try in ${formatMs(wait)}` });
+}
+
+// A check under way is moot (a master was heard, the node was barred): cancel it.
+export function withoutCheck(state: State): Step {
+  if (!state.checking) return same(state);
+  return { state: { ...state, checking: undefined }, effects: [{ kind: 'cancel-up' }] };
 }

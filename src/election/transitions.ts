@@ -117,6 +117,8 @@ function toBackup(cfg: Settings, state: State, now: number, reason: string, mast
     master,
     nextAdvertAt: undefined,
     masterDownAt: now + masterDownIntervalMs(cfg, cfg.deadratio),
+    masterHeardSince: master === undefined ? undefined : now,
+    eligibleSince: now,
     serving: false,
     exitAfterRelease: false,
   };
@@ -126,7 +128,8 @@ function transition(state: State, role: Role, now: number, reason: string): Stat
   return { ...state, role, since: now, reason };
 }
 
-function same(state: State): Step {
+// A step that changes nothing but the state.
+export function same(state: State): Step {
   return { state, effects: [] };
 }
 

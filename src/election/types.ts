@@ -24,11 +24,19 @@ export interface Settings {
   // rate; the election timing is the same either way.
   advertsPerInterval: number;
   takeoverCheck: boolean; // --takeover-check given: a backup asks the checks before it promotes
+  fence: boolean; // --fence given: a backup fences the master it lost before it promotes after a failure
+  preemptDelayMs: number; // keepalived preempt_delay: a -P node waits this long after it could first take part
+  minDwellMs: number; // a -P node preempts a master only once it has heard that master hold for this long
+  // Pacemaker migration-threshold / failure-timeout: this many failed masterships within the window
+  // keep the node out (bar 'failures') for the timeout (0: until `floatd clear`); a threshold of 0 never does.
+  failureThreshold: number;
+  failureWindowMs: number;
+  failureTimeoutMs: number;
 }
 
-// The reasons a node may be kept from mastership: its link (interface down, adverts cannot be sent), and
-// those later features set (a failing health check, operator standby, fencing, too many failures).
-export type Bar = 'link' | 'health' | 'standby' | 'fence' | 'failures';
+// The reasons a node may be kept from mastership: its link (interface down, adverts cannot be sent), a
+// failing health check (--check, fault mode), operator standby (`floatd standby`), too many failed masterships.
+export type Bar = 'link' | 'health' | 'standby' | 'failures';
 
 // The master this node last heard, or itself when master.
 export interface Peer extends Candidate {
@@ -54,6 +62,10 @@ export interface State {
   exitAfterRelease: boolean;
   checking: Checking | undefined; // backup: the takeover checks run
   checkFailures: number; // refusals in a row, for the backoff
+  failures: number[]; // when this node's recent masterships failed (up hook, VIP, service check), oldest first
+  failuresClearAt: number | undefined; // when the 'failures' bar lifts by itself (--failure-timeout)
+  eligibleSince: number; // when this node last became a backup free to take part (for --preempt-delay)
+  masterHeardSince: number | undefined; // backup: when it first heard its master in that master's epoch (--min-dwell)
 }
 
 export type Event =
@@ -64,6 +76,10 @@ export type Event =
   | { type: 'advert'; advert: Advert; behind?: boolean }
   | { type: 'up-complete'; epoch: number }
   | { type: 'up-failed'; epoch: number; detail: string }
+  // The master's own service check failed (--check on=master): give the VIP up in order, like a failed up hook.
+  | { type: 'service-failed'; epoch: number; detail: string }
+  // `floatd clear`: forget the failed masterships and lift the 'failures' bar.
+  | { type: 'clear' }
   | { type: 'released'; epoch: number }
   | { type: 'shutdown' }
   | { type: 'demote' }
@@ -88,7 +104,9 @@ export type Effect =
   // advskew: what this node advertises now (--advskew plus the weight), owned by the machine.
   | { kind: 'send'; type: 'advert' | 'resign'; epoch: number; advskew: number }
   | { kind: 'hooks'; phase: 'prepare' | 'up' | 'down'; group: 'script' | 'dir'; epoch: number; context: HookContext }
-  | { kind: 'check'; epoch: number; context: HookContext }
+  // The takeover gate: the checks, then (fence set) fencing of the master this node lost; target is that
+  // master's address when this node heard it, else the driver looks it up in the run record.
+  | { kind: 'check'; epoch: number; context: HookContext; fence?: { target: string | undefined } }
   | { kind: 'vip'; op: 'add' | 'remove'; epoch: number }
   | { kind: 'garp'; epoch: number }
   | { kind: 'report'; event: Event }

@@ -22,6 +22,12 @@ export function settings(over: Partial<Settings> = {}): Settings {
     cooldownMs: 10_000,
     advertsPerInterval: 1,
     takeoverCheck: false,
+    fence: false,
+    preemptDelayMs: 0,
+    minDwellMs: 0,
+    failureThreshold: 0, // rule tests that count failures set it
+    failureWindowMs: 600_000,
+    failureTimeoutMs: 600_000,
     ...over,
   };
 }

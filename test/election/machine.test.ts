@@ -1127,17 +1127,31 @@ describe('rule 17 — with --takeover-check a backup asks the checks before it p
   });
 });
 
-describe('rule 18 — the machine owns what it advertises and why it may not be master: bars (link, health, standby, fence, failures) and a weight on the advskew', () => {
+describe('rule 18 — the machine owns what it advertises and why it may not be master: bars (link, health, standby, failures) and a weight on the advskew', () => {
   const bar = (b: 'health' | 'standby', detail: string) => ({ type: 'bar' as const, bar: b, detail });
   const unbar = (b: 'health' | 'standby') => ({ type: 'unbar' as const, bar: b });
 
-  it('a bar on a master makes it step down in order with the bar\'s detail as its reason; the same bar again changes nothing', () => {
+  it('a bar other than the link on a master makes it hand over in order (down hooks, VIP removal, then resign) with the bar\'s detail as its reason; the same bar again changes nothing', () => {
     const cfg = settings();
     const { state } = masterState(cfg);
     const r = run(cfg, [[5000, bar('health', 'health check /x failed 3 times')]], state);
-    expect(r.last).toEqual(demotion(1, 'health check /x failed 3 times'));
-    expect(r.state).toMatchObject({ role: 'backup', bars: { health: 'health check /x failed 3 times' } });
+    expect(r.last).toEqual(release(1, 'health check /x failed 3 times'));
+    expect(r.state).toMatchObject({ role: 'releasing', bars: { health: 'health check /x failed 3 times' } });
     expect(run(cfg, [[5100, bar('health', 'health check /x failed 3 times')]], r.state).last).toEqual([]);
+    const done = run(cfg, [[5200, released(1)]], r.state);
+    expect(done.last).toEqual([sendResign(1)]);
+    expect(done.state).toMatchObject({ role: 'backup', bars: { health: 'health check /x failed 3 times' } });
+    expect(nextDeadline(done.state)).toBeUndefined();
+  });
+
+  it('standby on a master is a graceful handover too, and the node stays backup until resume', () => {
+    const cfg = settings();
+    const { state } = masterState(cfg);
+    const r = run(cfg, [[5000, bar('standby', 'operator standby')], [5200, released(1)], [60_000, TICK]], state);
+    expect(r.effects[0]).toEqual(release(1, 'operator standby'));
+    expect(r.state.role).toBe('backup');
+    const resumed = run(cfg, [[61_000, unbar('standby')], [64_000, TICK]], r.state);
+    expect(resumed.effects[1]).toEqual(promotion(2, SILENT_3S));
   });
 
   it('a barred backup never promotes; lifting one bar of two keeps it out; lifting the last restarts the master-down interval', () => {
