@@ -17,8 +17,8 @@ export const skipNote = unavailable ? ` (skipped: ${unavailable})` : '';
 
 // Hook fixtures in test/fixtures/faults: mark.sh records each run, slow.sh takes 2 s, fail.sh exits 1,
 // facts.sh records the FLOATD_PREVIOUS_RUN… facts, fail-if-flagged.sh fails while $3/fail-PHASE exists,
-// gate.sh (a takeover check) passes only while $3/allow exists.
-export type Fixture = 'mark' | 'slow' | 'fail' | 'facts' | 'fail-if-flagged' | 'gate';
+// gate.sh (a takeover check) passes only while $3/allow exists, fence.sh (a --fence) only while $3/fence-ok does.
+export type Fixture = 'mark' | 'slow' | 'fail' | 'facts' | 'fail-if-flagged' | 'gate' | 'fence';
 
 // How one agent runs; everything else comes from lab.agentArgs.
 export interface AgentSpec {
@@ -34,6 +34,7 @@ export interface AgentSpec {
   down?: Fixture[];
   prepare?: Fixture[];
   takeoverCheck?: Fixture; // --takeover-check
+  fence?: Fixture; // --fence
   extra?: string[]; // appended last
 }
 
@@ -72,7 +73,8 @@ export function agentArgs(lab: Lab, host: LabHost, spec: AgentSpec): string[] {
     });
   }
   const gate = spec.takeoverCheck ? ['--takeover-check', join(FIXTURES, `${spec.takeoverCheck}.sh`)] : [];
-  return [...args, '--hooks-dir', hooks, '-x', out, ...gate, ...(spec.extra ?? [])];
+  const fence = spec.fence ? ['--fence', join(FIXTURES, `${spec.fence}.sh`)] : [];
+  return [...args, '--hooks-dir', hooks, '-x', out, ...gate, ...fence, ...(spec.extra ?? [])];
 }
 
 // Lines a fixture wrote into the host's output directory for this vhid (facts, checks), oldest first.
