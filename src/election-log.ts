@@ -10,6 +10,8 @@ export function logStep(log: Logger, before: State, after: State, event: Event, 
     const fields = { event: 'transition', state: LABELS[after.role], previous: LABELS[before.role], reason: after.reason, epoch: after.epoch, master: after.master?.address ?? null };
     log.info(fields, `${LABELS[before.role]} -> ${LABELS[after.role]}: ${after.reason}`);
   }
+  if (after.role === 'master' && before.role === 'master' && before.handover && !after.handover) log.info({ event: 'handover', from: before.handover.from, epoch: after.epoch }, `${after.reason}: starting the service`);
+  if (after.role === 'master' && after.handover && !before.handover) log.info({ event: 'handover-wait', from: after.handover.from, epoch: after.epoch }, `waiting for ${after.handover.from} to hand over before starting the service`);
   if (after.serving && !before.serving) log.info({ event: 'serving', epoch: after.epoch }, `MASTER ready: up hooks done ${formatMs(now - after.since)} after promotion`);
   // Every refusal is an error line, with the backoff the machine chose (never silent).
   if (event.type === 'checked' && !event.ok && before.checking?.epoch === event.epoch) log.error({ event: 'takeover-refused', detail: event.detail, epoch: event.epoch }, after.reason);

@@ -5,6 +5,7 @@ import { nextAdvert } from './adverts.js';
 import { barred, onBar, onClear, onUnbar } from './bars.js';
 import { heardSince, preemptHeldBack } from './damping.js';
 import { failuresExpired, recordFailure } from './failures.js';
+import { handoverHeard, handoverTimedOut } from './handover.js';
 import { claim, onChecked, withoutCheck } from './takeover-gate.js';
 import { advertIntervalMs, comparePreference, formatMs, masterDownIntervalMs, resignDelayMs, type Candidate } from './timing.js';
 import { enter, same } from './transitions.js';
@@ -36,6 +37,7 @@ export function initialState(now: number, maxEpochSeen = 0): State {
     failuresClearAt: undefined,
     eligibleSince: now,
     masterHeardSince: undefined,
+    handover: undefined,
   };
 }
 
@@ -90,6 +92,7 @@ export function nextDeadline(state: State): number | undefined {
 function roleDeadline(state: State): number | undefined {
   switch (state.role) {
     case 'master':
+      return state.handover === undefined || state.nextAdvertAt === undefined ? state.nextAdvertAt : Math.min(state.nextAdvertAt, state.handover.until);
     case 'releasing':
       return state.nextAdvertAt;
     case 'backup':
@@ -131,13 +134,12 @@ function tick(cfg: Settings, base: State, now: number): Step {
 
 function roleTick(cfg: Settings, state: State, now: number): Step {
   switch (state.role) {
-    case 'master':
+    case 'master': {
+      const handedOver = handoverTimedOut(state, now);
+      return handedOver ? after(handedOver, advertTick(cfg, handedOver.state, now)) : advertTick(cfg, state, now);
+    }
     case 'releasing':
-      if (state.nextAdvertAt === undefined || now < state.nextAdvertAt) return same(state);
-      return {
-        state: nextAdvert(cfg, state, now),
-        effects: [{ kind: 'send', type: 'advert', epoch: state.epoch, advskew: cfg.advskew }],
-      };
+      return advertTick(cfg, state, now);
     case 'backup': {
       const due = nextDeadline(state);
       if (due === undefined || now < due) return same(state);
@@ -149,6 +151,11 @@ function roleTick(cfg: Settings, state: State, now: number): Step {
     default:
       return assertNever(state.role);
   }
+}
+
+function advertTick(cfg: Settings, state: State, now: number): Step {
+  if (state.nextAdvertAt === undefined || now < state.nextAdvertAt) return same(state);
+  return { state: nextAdvert(cfg, state, now), effects: [{ kind: 'send', type: 'advert', epoch: state.epoch, advskew: cfg.advskew }] };
 }
 
 function masterDownReason(cfg: Settings, state: State): string {
@@ -167,7 +174,12 @@ function onAdvert(cfg: Settings, state: State, a: Advert, behind: boolean, now: 
       if (behind) return a.type === 'resign' ? same(state) : backupFollows(cfg, state, them, now);
       return a.type === 'resign' ? backupHearsResign(cfg, state, them, now) : backupHearsAdvert(cfg, state, them, now);
     case 'master':
-      // Behind or not, another master's advert can only make this one step down.
+      // Behind or not, another master's advert can only make this one step down (or, from the master it
+      // preempted, tell how far its handover is).
+      if (!behind) {
+        const h = handoverHeard(cfg, state, them, a.type, now);
+        if (h) return h;
+      }
       return a.type === 'resign' ? same(state) : masterHearsAdvert(cfg, state, them, now);
     case 'init':
     case 'releasing':
@@ -221,8 +233,9 @@ function after(first: Step, second: Step): Step {
 function masterHearsAdvert(cfg: Settings, state: State, them: Peer, now: number): Step {
   // Two masters: the more recent promotion (higher epoch) holds the newer data and wins; preference only
   // breaks equal epochs. A frozen or partitioned master that comes back therefore steps down.
+  // It steps down in order and resigns at the end, so a master that preempted it can start the service.
   if (them.epoch > state.epoch) {
-    return enter(cfg, state, { role: 'backup', winner: them }, now, `newer master ${them.address} (epoch ${them.epoch} > ${state.epoch})`);
+    return enter(cfg, state, { role: 'releasing', exitAfter: false }, now, `newer master ${them.address} (epoch ${them.epoch} > ${state.epoch})`);
   }
   if (them.epoch === state.epoch && comparePreference(them, selfCandidate(cfg)) < 0) {
     const [theirs, mine] = [advertIntervalMs(them), advertIntervalMs(cfg)];
@@ -230,7 +243,7 @@ function masterHearsAdvert(cfg: Settings, state: State, them: Peer, now: number)
       theirs === mine ? 'equal interval, higher address'
       : them.advbaseMs === cfg.advbaseMs ? `advskew ${them.advskew} < ${cfg.advskew}`
       : `interval ${formatMs(theirs)} < ${formatMs(mine)}`;
-    return enter(cfg, state, { role: 'backup', winner: them }, now, `preempted by ${them.address} (${why})`);
+    return enter(cfg, state, { role: 'releasing', exitAfter: false }, now, `preempted by ${them.address} (${why})`);
   }
   return same(state);
 }

@@ -4,12 +4,13 @@
 // backoff; hearing a master cancels a check under way. Pure.
 import { enter, same } from './transitions.js';
 import { formatMs } from './timing.js';
-import type { Event, Settings, State, Step } from './types.js';
+import type { Event, Peer, Settings, State, Step } from './types.js';
 
 // What a backup is waiting for while its checks run: the epoch it would claim and why it would promote.
 export interface Checking {
   epoch: number;
   reason: string;
+  from?: Peer; // a live master this claim preempts: it must hand over first
 }
 
 // Why a backup claims mastership: the master failed (silent: it may still hold the VIP, so fence it), or it
@@ -25,12 +26,14 @@ export function checkBackoffMs(failures: number): number {
 // (a resigned master gave the VIP up itself; fencing it would only cost a power cycle).
 export function claim(cfg: Settings, state: State, now: number, reason: string, kind: ClaimKind): Step {
   const fence = cfg.fence && kind === 'failure' ? { target: state.master?.address } : undefined;
-  if (!cfg.takeoverCheck && fence === undefined) return enter(cfg, state, { role: 'master' }, now, reason);
+  // A live master (not one that resigned) is preempted: it hands over before this node starts the service.
+  const from = kind === 'handover' && state.master !== undefined && !state.master.resigned ? state.master : undefined;
+  if (!cfg.takeoverCheck && fence === undefined) return enter(cfg, state, { role: 'master', from }, now, reason);
   if (state.checking) return same(state);
   const epoch = state.maxEpochSeen + 1;
   const context = { state: 'MASTER', previous: 'BACKUP', reason } as const;
   return {
-    state: { ...state, checking: { epoch, reason } },
+    state: { ...state, checking: from === undefined ? { epoch, reason } : { epoch, reason, from } },
     effects: [fence === undefined ? { kind: 'check', epoch, context } : { kind: 'check', epoch, context, fence }],
   };
 }
@@ -41,7 +44,7 @@ export function onChecked(cfg: Settings, state: State, e: Extract<Event, { type:
   const c = state.checking;
   if (state.role !== 'backup' || c === undefined || c.epoch !== e.epoch) return same(state);
   const cleared = { ...state, checking: undefined };
-  if (e.ok) return enter(cfg, { ...cleared, checkFailures: 0 }, { role: 'master' }, now, c.reason);
+  if (e.ok) return enter(cfg, { ...cleared, checkFailures: 0 }, { role: 'master', from: c.from }, now, c.reason);
   const failures = state.checkFailures + 1;
   const wait = checkBackoffMs(failures);
   return same({ ...cleared, checkFailures: failures, holdUntil: Math.max(state.holdUntil, now + wait), reason: `takeover check refused (${e.detail}): staying BACKUP, next try in ${formatMs(wait)}` });

@@ -8,7 +8,7 @@ import type { Effect, HookContext, Peer, Role, Settings, State, Step } from './t
 // Where a node goes, with what that transition needs to know.
 export type Target =
   | { role: 'backup'; winner?: Peer } // from INIT (start), MASTER (stepped down), RELEASING (release done)
-  | { role: 'master' } // from BACKUP
+  | { role: 'master'; from?: Peer } // from BACKUP; from: the live master it preempts, which hands over first
   | { role: 'releasing'; exitAfter: boolean } // from MASTER: give the VIP up in order, then BACKUP or STOPPED
   | { role: 'stopped'; released?: boolean }; // from anywhere; released: the VIP went in order, resign first
 
@@ -17,7 +17,7 @@ export function enter(cfg: Settings, state: State, to: Target, now: number, reas
   if (to.role === state.role) return same(state);
   switch (to.role) {
     case 'master':
-      return state.role === 'backup' ? promote(cfg, state, now, reason) : same(state);
+      return state.role === 'backup' ? promote(cfg, state, to.from, now, reason) : same(state);
     case 'backup':
       if (state.role === 'init') return startAsBackup(cfg, state, now, reason);
       if (state.role === 'master') return demote(cfg, state, to.winner, now, reason);
@@ -46,12 +46,10 @@ function resign(cfg: Settings, state: State): Effect {
   return { kind: 'send', type: 'resign', epoch: state.epoch, advskew: cfg.advskew };
 }
 
-// BACKUP → MASTER. Entry effects in a fixed order: advert (claim at once), prepare.d (service before address:
-// the RHEL NFS-HA order), ucarp -u script, VIP, GARP, up.d, then the completion report (keepalived
-// vrrp_state_become_master order: VIPs → GARP → notify). A failure before the VIP rolls back without it.
-function promote(cfg: Settings, state: State, now: number, reason: string): Step {
+// BACKUP → MASTER. Entry effects in a fixed order: advert (claim at once), then the service (below). When
+// it preempts a live master the service waits for that master's handover (handover.ts): stop before start.
+function promote(cfg: Settings, state: State, from: Peer | undefined, now: number, reason: string): Step {
   const epoch = state.maxEpochSeen + 1;
-  const context: HookContext = { state: 'MASTER', previous: 'BACKUP', reason };
   // The claim below is the first advert of the first interval.
   const next = nextAdvert(
     cfg,
@@ -63,21 +61,27 @@ function promote(cfg: Settings, state: State, now: number, reason: string): Step
       masterDownAt: undefined,
       burst: { start: now, left: 0 },
       serving: false,
+      handover: from === undefined ? undefined : { from: from.address, until: now + masterDownIntervalMs(from, cfg.deadratio), reason },
     },
     now,
   );
-  return {
-    state: next,
-    effects: [
-      { kind: 'send', type: 'advert', epoch, advskew: cfg.advskew },
-      { kind: 'hooks', phase: 'prepare', group: 'dir', epoch, context },
-      { kind: 'hooks', phase: 'up', group: 'script', epoch, context },
-      { kind: 'vip', op: 'add', epoch },
-      { kind: 'garp', epoch },
-      { kind: 'hooks', phase: 'up', group: 'dir', epoch, context },
-      { kind: 'report', event: { type: 'up-complete', epoch } },
-    ],
-  };
+  const claimAdvert: Effect = { kind: 'send', type: 'advert', epoch, advskew: cfg.advskew };
+  return { state: next, effects: from === undefined ? [claimAdvert, ...serviceEffects(epoch, reason)] : [claimAdvert] };
+}
+
+// A new master's service: prepare.d (service before address: the RHEL NFS-HA order), ucarp -u script, VIP,
+// GARP, up.d, then the completion report (keepalived vrrp_state_become_master order: VIPs → GARP →
+// notify). A failure before the VIP rolls back without it.
+export function serviceEffects(epoch: number, reason: string): Effect[] {
+  const context: HookContext = { state: 'MASTER', previous: 'BACKUP', reason };
+  return [
+    { kind: 'hooks', phase: 'prepare', group: 'dir', epoch, context },
+    { kind: 'hooks', phase: 'up', group: 'script', epoch, context },
+    { kind: 'vip', op: 'add', epoch },
+    { kind: 'garp', epoch },
+    { kind: 'hooks', phase: 'up', group: 'dir', epoch, context },
+    { kind: 'report', event: { type: 'up-complete', epoch } },
+  ];
 }
 
 // MASTER → BACKUP because another master wins: stop advertising at once, then undo in reverse order.
@@ -93,7 +97,7 @@ function demote(cfg: Settings, state: State, winner: Peer | undefined, now: numb
 function release(cfg: Settings, state: State, now: number, reason: string): Step {
   const target = state.exitAfterRelease ? 'STOPPED' : 'BACKUP';
   return {
-    state: { ...transition(state, 'releasing', now, reason), serving: false },
+    state: { ...transition(state, 'releasing', now, reason), serving: false, handover: undefined },
     effects: [
       { kind: 'cancel-up' },
       ...downHooks(state.epoch, { state: target, previous: 'MASTER', reason }),
@@ -119,6 +123,7 @@ function toBackup(cfg: Settings, state: State, now: number, reason: string, mast
     masterDownAt: now + masterDownIntervalMs(cfg, cfg.deadratio),
     masterHeardSince: master === undefined ? undefined : now,
     eligibleSince: now,
+    handover: undefined,
     serving: false,
     exitAfterRelease: false,
   };

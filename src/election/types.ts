@@ -66,6 +66,15 @@ export interface State {
   failuresClearAt: number | undefined; // when the 'failures' bar lifts by itself (--failure-timeout)
   eligibleSince: number; // when this node last became a backup free to take part (for --preempt-delay)
   masterHeardSince: number | undefined; // backup: when it first heard its master in that master's epoch (--min-dwell)
+  handover: Handover | undefined; // master: waiting for the master it preempted to let go
+}
+
+// A preempting master holds its service back (prepare, VIP, up hooks) until the master it preempted has
+// let go: its resign, or its silence for a master-down interval (it died half-way).
+export interface Handover {
+  from: string;
+  until: number; // silence deadline, moved on by each advert of the old master
+  reason: string;
 }
 
 export type Event =

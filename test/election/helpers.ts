@@ -119,11 +119,16 @@ export function startEffects(epoch: number, neutral = false): Effect[] {
   return [...down, { kind: 'vip', op: 'remove', epoch }];
 }
 
-// BACKUP → MASTER: advert, up script, VIP add, GARP, up dir, report up-complete.
+// BACKUP → MASTER: advert, then the service (serviceOf).
 export function promotion(epoch: number, reason: string, advskew = 0): Effect[] {
+  return [sendAdvert(epoch, advskew), ...serviceOf(epoch, reason)];
+}
+
+// A new master's service: prepare dir, up script, VIP add, GARP, up dir, report up-complete. After a
+// preemption it comes only once the old master handed over.
+export function serviceOf(epoch: number, reason: string): Effect[] {
   const context: HookContext = { state: 'MASTER', previous: 'BACKUP', reason };
   return [
-    sendAdvert(epoch, advskew),
     hooks('prepare', 'dir', epoch, context),
     hooks('up', 'script', epoch, context),
     { kind: 'vip', op: 'add', epoch },
@@ -210,7 +215,8 @@ export interface Logged {
 
 // Runs the nodes on one lossless segment from `from` to `until`: ticks whichever node's nextDeadline
 // comes first (never earlier than the clock: a frozen node resumes late) and hands every advert it
-// sends to the others at the same instant. A node left out of `nodes` is frozen or partitioned.
+// sends to the others at the same instant. Hooks take no time: a node's 'report' effects come back to
+// it at once, as the driver's queue would deliver them. A node left out of `nodes` is frozen or partitioned.
 export function runSegment(nodes: readonly Node[], from: number, until: number): Logged[] {
   const log: Logged[] = [];
   let clock = from;
@@ -232,6 +238,12 @@ export function runSegment(nodes: readonly Node[], from: number, until: number):
 }
 
 function broadcast(nodes: readonly Node[], from: Node, effects: readonly Effect[], at: number, log: Logged[]): void {
+  for (const e of effects) {
+    if (e.kind !== 'report') continue;
+    const reply = from.on(e.event, at);
+    if (reply.length > 0) log.push({ at, node: from.cfg.self, effects: reply });
+    broadcast(nodes, from, reply, at, log);
+  }
   for (const a of from.wire(effects)) {
     for (const to of nodes) {
       if (to === from) continue;

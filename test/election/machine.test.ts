@@ -23,6 +23,7 @@ import {
   resignFrom,
   run,
   runSegment,
+  serviceOf,
   sendAdvert,
   sendResign,
   settings,
@@ -251,15 +252,15 @@ describe('rule 5 — the shorter interval is preferred; equal intervals go to th
     const cfg = settings({ self });
     const { state } = masterState(cfg);
     const r = run(cfg, [[3100, hear(advert({ sender: other, epoch: 1 }))]], state);
-    expect(r.last).toEqual(stepsDown ? demotion(1, `preempted by ${other} (equal interval, higher address)`) : []);
-    expect(r.state.role).toBe(stepsDown ? 'backup' : 'master');
+    expect(r.last).toEqual(stepsDown ? release(1, `preempted by ${other} (equal interval, higher address)`) : []);
+    expect(r.state.role).toBe(stepsDown ? 'releasing' : 'master');
   });
 
   it('a shorter interval wins over a higher address', () => {
     const cfg = settings({ self: '10.0.0.200', advskew: 10 });
     const { state } = masterState(cfg);
     const r = run(cfg, [[3100, hear(advert({ sender: '10.0.0.2', advskew: 0, epoch: 1 }))]], state);
-    expect(r.last).toEqual(demotion(1, 'preempted by 10.0.0.2 (advskew 0 < 10)'));
+    expect(r.last).toEqual(release(1, 'preempted by 10.0.0.2 (advskew 0 < 10)'));
   });
 
   it('a shorter advbase wins over a lower advskew', () => {
@@ -267,23 +268,24 @@ describe('rule 5 — the shorter interval is preferred; equal intervals go to th
     const { state } = masterState(cfg);
     const r = run(cfg, [[3100, hear(advert({ sender: '10.0.0.2', advbaseMs: 500, advskew: 100, epoch: 1 }))]], state);
     // The reason wording is not pinned here (see the report): only that it names the winner.
-    expect(r.last).toEqual(demotion(1, expect.stringContaining('preempted by 10.0.0.2 (')));
-    expect(r.state.role).toBe('backup');
+    expect(r.last).toEqual(release(1, expect.stringContaining('preempted by 10.0.0.2 (')));
+    expect(r.state.role).toBe('releasing');
   });
 });
 
-describe('rule 6 — with --preempt a backup takes over at once from a strictly slower master; without it, or at equal intervals, it does not', () => {
-  it('a backup with --preempt takes over at once from a slower master', () => {
+describe('rule 6 — with --preempt a backup takes over at once from a strictly slower master (its claim at once, its service once the old master handed over); without it, or at equal intervals, it does not', () => {
+  it('a backup with --preempt claims at once from a slower master and waits for it to hand over', () => {
     const cfg = settings({ preempt: true });
     const r = run(cfg, [[500, hear(advert({ advskew: 10, epoch: 3 }))]], backupState(cfg));
-    expect(r.last).toEqual(promotion(4, 'preempting 10.0.0.2 (interval 1.0 s < 1.039 s)'));
-    expect(r.state).toMatchObject({ role: 'master', epoch: 4, nextAdvertAt: 1500, masterDownAt: undefined });
+    expect(r.last).toEqual([sendAdvert(4)]);
+    expect(r.state).toMatchObject({ role: 'master', epoch: 4, nextAdvertAt: 1500, masterDownAt: undefined, handover: { from: '10.0.0.2', reason: 'preempting 10.0.0.2 (interval 1.0 s < 1.039 s)' } });
   });
 
   it('a backup with --preempt takes over from a master with a longer advbase', () => {
     const cfg = settings({ preempt: true, advbaseMs: 500 });
     const r = run(cfg, [[500, hear(advert({ advbaseMs: 1000 }))]], backupState(cfg));
-    expect(r.last).toEqual(promotion(2, 'preempting 10.0.0.2 (interval 500 ms < 1.0 s)'));
+    expect(r.last).toEqual([sendAdvert(2)]);
+    expect(r.state.handover?.reason).toBe('preempting 10.0.0.2 (interval 500 ms < 1.0 s)');
   });
 
   it('a backup without --preempt follows a slower master', () => {
@@ -313,13 +315,15 @@ describe('rule 7 — ucarp: a backup treats a master whose advert interval excee
   it('a backup takes over at once from a master advertising every 4 s when its own dead interval is 3 s', () => {
     const cfg = settings();
     const r = run(cfg, [[500, hear(advert({ advbaseMs: 4000 }))]], backupState(cfg));
-    expect(r.last).toEqual(promotion(2, 'master 10.0.0.2 advertises every 4.0 s, beyond our dead interval 3.0 s'));
+    expect(r.last).toEqual([sendAdvert(2)]);
+    expect(r.state.handover?.reason).toBe('master 10.0.0.2 advertises every 4.0 s, beyond our dead interval 3.0 s');
   });
 
   it('with a sub-second advbase a backup takes over at once from a master advertising every second', () => {
     const cfg = settings({ advbaseMs: 100 });
     const r = run(cfg, [[50, hear(advert({ advbaseMs: 1000 }))]], backupState(cfg));
-    expect(r.last).toEqual(promotion(2, 'master 10.0.0.2 advertises every 1.0 s, beyond our dead interval 300 ms'));
+    expect(r.last).toEqual([sendAdvert(2)]);
+    expect(r.state.handover?.reason).toBe('master 10.0.0.2 advertises every 1.0 s, beyond our dead interval 300 ms');
   });
 
   it('a master advertising exactly at the dead interval is followed, not overtaken', () => {
@@ -333,14 +337,14 @@ describe('rule 7 — ucarp: a backup treats a master whose advert interval excee
     const cfg = settings({ advskew: 10 });
     const b = backupState(cfg);
     expect(run(cfg, [[500, hear(advert({ advbaseMs: 3000, advskew: 10 }))]], b).last).toEqual([]);
-    expect(run(cfg, [[500, hear(advert({ advbaseMs: 3000, advskew: 11 }))]], b).last).toEqual(
-      promotion(2, 'master 10.0.0.2 advertises every 3.043 s, beyond our dead interval 3.039 s', 10),
-    );
+    const over = run(cfg, [[500, hear(advert({ advbaseMs: 3000, advskew: 11 }))]], b);
+    expect(over.last).toEqual([sendAdvert(2, 10)]);
+    expect(over.state.handover?.reason).toBe('master 10.0.0.2 advertises every 3.043 s, beyond our dead interval 3.039 s');
   });
 });
 
 describe('rule 8 — two masters that hear each other: the higher epoch wins, then preference; the winner emits nothing', () => {
-  it('a master that hears a higher epoch steps down: cancel-up, down hooks dir, down hooks script, VIP remove, no resign', () => {
+  it('a master that hears a higher epoch releases in order: cancel-up, down hooks dir, down hooks script, VIP remove, then the resign that lets a preempting master start', () => {
     const cfg = settings();
     const { state } = masterState(cfg);
     const r = run(cfg, [[3500, hear(advert({ epoch: 2, advskew: 200 }))]], state);
@@ -350,10 +354,13 @@ describe('rule 8 — two masters that hear each other: the higher epoch wins, th
       { kind: 'hooks', phase: 'down', group: 'dir', epoch: 1, context },
       { kind: 'hooks', phase: 'down', group: 'script', epoch: 1, context },
       { kind: 'vip', op: 'remove', epoch: 1 },
+      { kind: 'report', event: { type: 'released', epoch: 1 } },
     ]);
-    expect(r.state).toMatchObject({ role: 'backup', epoch: 1, maxEpochSeen: 2, serving: false, nextAdvertAt: undefined });
-    expect(r.state.master).toEqual({ advbaseMs: 1000, advskew: 200, address: '10.0.0.2', epoch: 2, resigned: false });
-    expect(nextDeadline(r.state)).toBe(6500);
+    expect(r.state).toMatchObject({ role: 'releasing', epoch: 1, maxEpochSeen: 2, serving: false });
+    const done = run(cfg, [[3700, released(1)]], r.state);
+    expect(done.last).toEqual([sendResign(1)]);
+    expect(done.state).toMatchObject({ role: 'backup', nextAdvertAt: undefined });
+    expect(nextDeadline(done.state)).toBe(6700);
   });
 
   it('a master that hears a lower epoch emits nothing, even from a preferred node', () => {
@@ -370,7 +377,7 @@ describe('rule 8 — two masters that hear each other: the higher epoch wins, th
     const cfg = settings({ advskew: 10 });
     const { state } = masterState(cfg);
     const r = run(cfg, [[3500, hear(advert({ epoch: 1, advskew: 0 }))]], state);
-    expect(r.last).toEqual(demotion(1, 'preempted by 10.0.0.2 (advskew 0 < 10)'));
+    expect(r.last).toEqual(release(1, 'preempted by 10.0.0.2 (advskew 0 < 10)'));
   });
 
   it('at equal epochs the preferred master emits nothing on hearing the other', () => {
@@ -403,11 +410,14 @@ describe('rule 8 — two masters that hear each other: the higher epoch wins, th
     ]);
 
     // a comes back: its stale epoch-1 advert changes nothing on b; b's epoch-2 advert makes a step down.
+    // a releases in order (hooks take no time here) and resigns; b, serving already, ignores the resign.
     expect(runSegment([a, b], 9000, 9100)).toEqual([
       { at: 9000, node: '10.0.0.1', effects: [sendAdvert(1)] },
       { at: 9000, node: '10.0.0.2', effects: [] },
       { at: 9078.125, node: '10.0.0.2', effects: [sendAdvert(2, 10)] },
-      { at: 9078.125, node: '10.0.0.1', effects: demotion(1, 'newer master 10.0.0.2 (epoch 2 > 1)') },
+      { at: 9078.125, node: '10.0.0.1', effects: release(1, 'newer master 10.0.0.2 (epoch 2 > 1)') },
+      { at: 9078.125, node: '10.0.0.1', effects: [sendResign(1)] },
+      { at: 9078.125, node: '10.0.0.2', effects: [] },
     ]);
     expect([a.state.role, b.state.role]).toEqual(['backup', 'master']);
 
@@ -424,17 +434,18 @@ describe('rule 8 — two masters that hear each other: the higher epoch wins, th
     b.on(START, 0);
     runSegment([a, b], 0, 5500);
     runSegment([b], 5500, 9000); // a frozen; b promotes to epoch 2 at 8039.0625
-    expect(runSegment([a, b], 9000, 9100).at(-1)).toEqual({
-      at: 9078.125,
-      node: '10.0.0.1',
-      effects: demotion(1, 'newer master 10.0.0.2 (epoch 2 > 1)'),
-    });
+    expect(runSegment([a, b], 9000, 9100).map((l) => l.effects)).toContainEqual(release(1, 'newer master 10.0.0.2 (epoch 2 > 1)'));
+    expect(a.state.role).toBe('backup');
 
-    // b's next advert: a, now a backup with --preempt and a shorter interval, takes over with epoch 3.
+    // b's next advert: a, now a backup with --preempt and a shorter interval, claims epoch 3; b releases in
+    // order and resigns, and only then does a start its service.
+    const handed = 'preempting 10.0.0.2 (interval 1.0 s < 1.039 s); 10.0.0.2 handed over';
     expect(runSegment([a, b], 9100, 10_200)).toEqual([
       { at: 10_117.1875, node: '10.0.0.2', effects: [sendAdvert(2, 10)] },
-      { at: 10_117.1875, node: '10.0.0.1', effects: promotion(3, 'preempting 10.0.0.2 (interval 1.0 s < 1.039 s)') },
-      { at: 10_117.1875, node: '10.0.0.2', effects: demotion(2, 'newer master 10.0.0.1 (epoch 3 > 2)') },
+      { at: 10_117.1875, node: '10.0.0.1', effects: [sendAdvert(3)] },
+      { at: 10_117.1875, node: '10.0.0.2', effects: release(2, 'newer master 10.0.0.1 (epoch 3 > 2)') },
+      { at: 10_117.1875, node: '10.0.0.2', effects: [sendResign(2, 10)] },
+      { at: 10_117.1875, node: '10.0.0.1', effects: serviceOf(3, handed) },
     ]);
     expect([a.state.role, a.state.epoch, b.state.role]).toEqual(['master', 3, 'backup']);
   });
@@ -603,7 +614,7 @@ describe("rule 10 — up-failed for the current epoch releases the VIP; 'release
       ],
       masterState(pcfg).state,
     );
-    expect(r.effects.slice(2)).toEqual([[], promotion(3, 'preempting 10.0.0.2 (interval 1.0 s < 1.195 s)')]);
+    expect(r.effects.slice(2)).toEqual([[], [sendAdvert(3)]]);
   });
 
   it('up-failed with a stale epoch is ignored', () => {
@@ -775,7 +786,7 @@ describe("rule 12 — 'demote' (SIGUSR2): a master releases with a cooldown; a b
       ],
       backupState(cfg),
     );
-    expect(r.effects).toEqual([[], [], promotion(2, 'preempting 10.0.0.2 (interval 1.0 s < 1.039 s)')]);
+    expect(r.effects).toEqual([[], [], [sendAdvert(2)]]);
   });
 });
 
@@ -920,7 +931,7 @@ describe('rule 14 — up-complete sets serving only for the current epoch', () =
       ],
       masterState(cfg).state,
     );
-    expect(r.effects).toEqual([demotion(1, 'newer master 10.0.0.2 (epoch 2 > 1)'), []]);
+    expect(r.effects).toEqual([release(1, 'newer master 10.0.0.2 (epoch 2 > 1)'), []]);
     expect(r.state.serving).toBe(false);
   });
 
@@ -930,6 +941,8 @@ describe('rule 14 — up-complete sets serving only for the current epoch', () =
       [
         [3100, upComplete(1)],
         [3200, hear(advert({ epoch: 2 }))],
+        [3300, released(1)],
+        [3400, hear(advert({ epoch: 2 }))],
         [7000, TICK],
       ],
       masterState(cfg).state,
@@ -952,7 +965,7 @@ describe('rule 15 — two backups promoting at once (both epoch 1) resolve to ex
     expect(fromB).toEqual(promotion(1, SILENT_3S));
     return { a, b, fromA, fromB };
   };
-  const LOSER_STEPS_DOWN = demotion(1, 'preempted by 10.0.0.2 (equal interval, higher address)');
+  const LOSER_STEPS_DOWN = release(1, 'preempted by 10.0.0.2 (equal interval, higher address)');
 
   it.each(['a hears b first', 'b hears a first'])(
     'the adverts sent on promotion cross (%s): the lower address steps down, the higher emits nothing',
@@ -967,7 +980,7 @@ describe('rule 15 — two backups promoting at once (both epoch 1) resolve to ex
         toB();
         toA();
       }
-      expect([a.state.role, b.state.role]).toEqual(['backup', 'master']);
+      expect([a.state.role, b.state.role]).toEqual(['releasing', 'master']);
     },
   );
 
@@ -978,6 +991,10 @@ describe('rule 15 — two backups promoting at once (both epoch 1) resolve to ex
     expect([nextA, nextB]).toEqual([[sendAdvert(1)], [sendAdvert(1)]]);
     expect(deliver(b, a.wire(nextA), 4000)).toEqual([[]]);
     expect(deliver(a, b.wire(nextB), 4000)).toEqual([LOSER_STEPS_DOWN]);
+    // Its down work done, a resigns; b, the master, ignores it.
+    const resign = a.on(released(1), 4000);
+    expect(resign).toEqual([sendResign(1)]);
+    expect(deliver(b, a.wire(resign), 4000)).toEqual([[]]);
 
     const log = runSegment([a, b], 4000, 20_000);
     const expected = [];
@@ -1033,8 +1050,8 @@ describe('rule 16 — an advert behind its sender\'s replay mark (clock set back
   it('a master steps down for a behind advert that wins (higher epoch, or equal epoch and preferred), as for any advert', () => {
     const cfg = settings({ self: '10.0.0.1' });
     const { state } = masterState(cfg);
-    expect(run(cfg, [[5000, behind(advert({ epoch: 2 }))]], state).last).toEqual(demotion(1, 'newer master 10.0.0.2 (epoch 2 > 1)'));
-    expect(run(cfg, [[5000, behind(advert({ epoch: 1 }))]], state).last).toEqual(demotion(1, 'preempted by 10.0.0.2 (equal interval, higher address)'));
+    expect(run(cfg, [[5000, behind(advert({ epoch: 2 }))]], state).last).toEqual(release(1, 'newer master 10.0.0.2 (epoch 2 > 1)'));
+    expect(run(cfg, [[5000, behind(advert({ epoch: 1 }))]], state).last).toEqual(release(1, 'preempted by 10.0.0.2 (equal interval, higher address)'));
     expect(run(cfg, [[5000, behind(advert({ epoch: 1, sender: '10.0.0.0' }))]], state).last).toEqual([]);
   });
 
@@ -1047,9 +1064,9 @@ describe('rule 16 — an advert behind its sender\'s replay mark (clock set back
     const fromA = a.on(TICK, 3000);
     const fromB = b.on(TICK, 3000);
     const [advertB] = b.wire(fromB);
-    expect(a.on({ type: 'advert', advert: advertB!, behind: true }, 3001)).toEqual(demotion(1, 'preempted by 10.0.0.2 (equal interval, higher address)'));
+    expect(a.on({ type: 'advert', advert: advertB!, behind: true }, 3001)).toEqual(release(1, 'preempted by 10.0.0.2 (equal interval, higher address)'));
     expect(deliver(b, a.wire(fromA), 3001)).toEqual([[]]);
-    expect([a.state.role, b.state.role]).toEqual(['backup', 'master']);
+    expect([a.state.role, b.state.role]).toEqual(['releasing', 'master']);
   });
 });
 
@@ -1182,7 +1199,7 @@ describe('rule 18 — the machine owns what it advertises and why it may not be 
   it('a healthier node with --preempt takes over from a master whose weight made it advertise slower', () => {
     const cfg = settings({ preempt: true, advskew: 50 });
     const r = run(cfg, [[500, hear(advert({ advskew: 10 + 100, epoch: 2 }))]], backupState(cfg));
-    expect(r.last).toEqual(promotion(3, 'preempting 10.0.0.2 (interval 1.195 s < 1.430 s)', 50));
+    expect(r.last).toEqual([sendAdvert(3, 50)]);
   });
 });
 

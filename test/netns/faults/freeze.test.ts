@@ -57,14 +57,15 @@ describe.skipIf(unavailable !== undefined)(`fault: the master is frozen past the
     const since = first.mark();
     continuedAt = performance.now();
     first.kill('SIGCONT');
-    const stepped = await first.waitFor('h1 BACKUP', becomes('BACKUP'), { since, timeoutMs: 5000 });
+    // It steps down in order: RELEASING (down hooks, VIP removal), then BACKUP with a resign h2 ignores.
+    const stepped = await first.waitFor('h1 RELEASING', becomes('RELEASING'), { since, timeoutMs: 5000 });
     expect(stepped.reason).toBe('newer master 198.51.100.12 (epoch 2 > 1)');
     expect(stepped.at - continuedAt, 'ms from SIGCONT to one master').toBeLessThan(advertIntervalMs(S2) + MARGIN_MS);
     await first.waitFor('h1 VIP removed', (l) => l.event === 'vip' && l.op === 'remove', { since });
     expect(markers(lab, h1, VHID).at(-1)).toBe('down BACKUP previous=MASTER epoch=1 newer master 198.51.100.12 (epoch 2 > 1)');
 
     await sleep(3 * masterDownMs(S1));
-    expect(transitions(first, since).map((l) => l.state)).toEqual(['BACKUP']);
+    expect(transitions(first, since).map((l) => l.state)).toEqual(['RELEASING', 'BACKUP']);
     expect(transitions(second, promotedMark)).toEqual([]);
     expect([first.state, second.state]).toEqual(['BACKUP', 'MASTER']);
     expect(await lab.vipHolders(VIP)).toEqual(['h2']);

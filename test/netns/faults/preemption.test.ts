@@ -56,8 +56,9 @@ describe.skipIf(unavailable !== undefined)(`fault: preemption and who wins${skip
     expect(lab.leftovers()).toEqual([]);
   });
 
-  it('a preferred node with -P started after a less preferred master takes over; the old master runs its down hooks', async () => {
-    const [slow, fast] = [spec(36, 100), spec(36, 0, { preempt: true })];
+  it('a preferred node with -P started after a less preferred master takes over once the old master has stopped its service and resigned: never both', async () => {
+    // The old master's service takes 2 s to stop (slow.sh): the preferred node must not start before it has.
+    const [slow, fast] = [spec(36, 100, { down: ['slow', 'mark'] }), spec(36, 0, { preempt: true })];
     const old = start(h3, slow);
     await old.waitFor('h3 serving', isServing);
     const since = old.mark();
@@ -69,12 +70,15 @@ describe.skipIf(unavailable !== undefined)(`fault: preemption and who wins${skip
     await old.waitFor('h3 VIP removed', (l) => l.event === 'vip' && l.op === 'remove', { since });
     expect(markers(lab, h3, slow.vhid).at(-1)).toBe(`down BACKUP previous=MASTER epoch=1 ${stepped.reason}`);
     await preferred.waitFor('h1 serving', isServing);
+    // Stop before start: h1 waited for h3's resign, so the VIP was never on both.
+    expect(preferred.lines.find((l) => l.event === 'handover')?.msg).toBe(`${promoted.reason}; 198.51.100.13 handed over: starting the service`);
+    expect(lab.addresses.overlaps(slow.vip)).toEqual([]);
 
     const marks = [old.mark(), preferred.mark()];
     await sleep(3 * masterDownMs(slow));
     expect([transitions(old, marks[0]), transitions(preferred, marks[1])]).toEqual([[], []]);
     expect(await lab.vipHolders(slow.vip)).toEqual(['h1']);
-    overlapsWithinOneInterval(slow.vip, [fast]);
+    expect(lab.addresses.overlaps(slow.vip)).toEqual([]);
   });
 
   it('without -P the preferred node stays backup behind a slower master', async () => {
@@ -102,7 +106,8 @@ describe.skipIf(unavailable !== undefined)(`fault: preemption and who wins${skip
     const marks = [low.mark(), high.mark()];
     const healAt = performance.now();
     await heal(lab, h1);
-    const stepped = await low.waitFor('h1 steps down', becomes('BACKUP'), { since: marks[0] });
+    // It steps down in order: RELEASING (down hooks, VIP removal), then BACKUP with a resign.
+    const stepped = await low.waitFor('h1 steps down', becomes('RELEASING'), { since: marks[0] });
     expect(stepped.reason).toBe('preempted by 198.51.100.12 (equal interval, higher address)');
     expect(stepped.at - healAt).toBeLessThan(advertIntervalMs(same) + MARGIN_MS);
     await low.waitFor('h1 VIP removed', (l) => l.event === 'vip' && l.op === 'remove', { since: marks[0] });
@@ -110,7 +115,7 @@ describe.skipIf(unavailable !== undefined)(`fault: preemption and who wins${skip
 
     await sleep(3 * masterDownMs(same));
     expect(transitions(high, marks[1])).toEqual([]);
-    expect(transitions(low, marks[0]).map((l) => l.state)).toEqual(['BACKUP']);
+    expect(transitions(low, marks[0]).map((l) => l.state)).toEqual(['RELEASING', 'BACKUP']);
     expect(await lab.vipHolders(same.vip)).toEqual(['h2']);
     // On both only while split, until h1 read h2's first advert after the heal.
     const overlaps = lab.addresses.overlaps(same.vip);
