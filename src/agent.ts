@@ -153,7 +153,8 @@ class Agent {
     this.state = state;
     this.record?.observe(before, state, event.type === 'advert' ? event.advert.epoch : undefined, this.cfg.srcip);
     logStep(this.log, before, state, event, this.now());
-    if (state.role !== before.role || state.serving !== before.serving || state.epoch !== before.epoch) this.persist();
+    // The state file and status follow what an operator asks about: role, service, epoch, whom a backup follows, why it is kept out.
+    if (state.role !== before.role || state.serving !== before.serving || state.epoch !== before.epoch || state.master?.address !== before.master?.address || state.bars !== before.bars) this.persist();
     this.carryOut(effects, before);
     this.schedule();
   }

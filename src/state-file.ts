@@ -20,6 +20,7 @@ export interface StateFile {
   hooksInProgress: string[];
   seqFloor: string; // decimal u64: the next start sends sequence numbers above this
   authFailures?: { from: string; count: number; since: string; lastAt: string }[]; // peers whose adverts fail HMAC now
+  keptOut?: Partial<Record<string, string>>; // why this node may not be master now: link, health, standby, failures → detail
   updatedAt: string;
 }
 

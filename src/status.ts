@@ -33,10 +33,11 @@ export function describe(d: StateFile & { outOfDate?: { lastWritten: string; fai
   const role = d.state === 'MASTER' ? `MASTER${d.serving ? ', serving' : ', up hooks running'}` : d.state;
   const master = d.master && d.state !== 'MASTER' ? `, master ${d.master}` : '';
   const hooks = d.hooksInProgress.length > 0 ? `, hooks running: ${d.hooksInProgress.join(' ')}` : '';
+  const out = Object.entries(d.keptOut ?? {}).map(([bar, why]) => `\n  kept out of mastership (${bar}): ${why}`);
   const line = `${old}vhid ${d.vhid} VIP ${d.vip} on ${d.interface} (${d.srcip}): ${role} since ${d.since}${master}, epoch ${d.epoch}${hooks} — ${d.reason}${alive}`;
   // Both nodes may be master while a peer's adverts cannot be verified: said on its own line, never folded away.
   const auth = (d.authFailures ?? []).map((f) => `\n  WARNING: adverts from ${f.from} fail HMAC verification (${f.count} since ${f.since}, last ${f.lastAt}): check the secret, vhid and VIP on both nodes`);
-  return line + auth.join('');
+  return line + out.join('') + auth.join('');
 }
 
 async function listStateFiles(): Promise<string[]> {

@@ -4,8 +4,9 @@ import type { Settings, State } from './types.js';
 
 const COPY_GAP_MS = 20;
 
-// Adverts go out as a burst of copies at the start of each interval, COPY_GAP_MS apart: a crash is still
-// detected from the interval's first advert (as ucarp's single one), and one lost packet costs nothing.
+// Adverts go out as a burst of copies at the start of each interval, COPY_GAP_MS apart: each copy restarts
+// a backup's master-down timer, so a crash is detected at most (copies − 1) × COPY_GAP_MS later than from
+// ucarp's single advert, and one lost packet costs nothing.
 export function nextAdvert(cfg: Settings, state: State, now: number): State {
   const interval = advertIntervalMs(cfg);
   const copies = Math.max(1, cfg.advertsPerInterval);

@@ -1,7 +1,7 @@
 // Failure accounting (issue 8 §3, Pacemaker's migration-threshold): a preferred node whose up hook keeps
 // failing hands over each time, and after --failure-threshold failures it stays out — it no longer
 // preempts, and not even the death of the serving node brings it back — until its failure timeout is over.
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLab, sleep, type AgentProcess, type Lab, type LabHost, watchLab } from '../../support/netns.js';
@@ -46,6 +46,9 @@ describe.skipIf(unavailable !== undefined)(`failed masterships are counted${skip
     const releases = a1.lines.filter(becomes('RELEASING'));
     expect(releases.length).toBe(2);
     await follows(a1, h2);
+    // The state file (and so `floatd status`) says why it is out.
+    const doc = JSON.parse(readFileSync(join(lab.dir, `h1-vhid${VHID}.json`), 'utf8')) as { keptOut?: Record<string, string> };
+    expect(doc.keptOut?.failures).toMatch(/^2 failed masterships within 60\.0 s/);
     // Well past its cooldown, h1 hears the slower h2 and leaves it in place.
     const since = a1.mark();
     await sleep(3000);
