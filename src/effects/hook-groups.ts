@@ -4,7 +4,7 @@ import type { Config, HookPhaseName } from '../config.js';
 import type { Effect, HookContext } from '../election/machine.js';
 import type { Logger } from '../log.js';
 import type { HookFacts } from '../run-record.js';
-import { listHookDir, runHooks } from './hooks.js';
+import { listHookDir, runHooks, type HookResult } from './hooks.js';
 
 export type HooksEffect = Extract<Effect, { kind: 'hooks' }> & { facts?: HookFacts };
 export type CheckEffect = Extract<Effect, { kind: 'check' }> & { facts?: HookFacts };
@@ -15,6 +15,7 @@ export interface HookGroupOptions {
   signal: AbortSignal;
   onStart(path: string): void;
   onEnd(path: string): void;
+  onResult?(phase: HookPhaseName, result: HookResult): void; // every finished hook, for `floatd status`
 }
 
 // ok, or the first failing hook and why ("…/20-start exited 1"); a cancelled run counts as ok.
@@ -40,7 +41,10 @@ export async function runGroup(paths: readonly string[], phase: HookPhaseName, e
     stopOnFailure: phase !== 'down',
     log: o.log,
     onHookStart: o.onStart,
-    onHookEnd: (r) => o.onEnd(r.path),
+    onHookEnd: (r) => {
+      o.onEnd(r.path);
+      o.onResult?.(phase, r);
+    },
   });
   if (result.ok || result.cancelled) return { ok: true };
   const failed = result.results.find((r) => !r.ok);
