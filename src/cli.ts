@@ -13,7 +13,9 @@ import { createLogger } from './log.js';
 import { OPTIONS, attributeOf, flagsOf, type OptionSpec, type RawOptions } from './options.js';
 import { readSecret, SecretError, type Secret } from './secret.js';
 import { ownArguments, selfCommand } from './self-command.js';
-import { printStatus } from './status.js';
+import { controlCommand, statusCommand, type ControlFlags } from './control/commands.js';
+import type { Command as ControlCommand } from './control/protocol.js';
+import { ControlSocketBusy } from './control/server.js';
 import { startNotifier } from './systemd/notify.js';
 import { TransportError } from './net/transport.js';
 
@@ -37,10 +39,26 @@ function buildProgram(): Command {
 
   program
     .command('status')
-    .description('print the state written by a running floatd')
-    .option('--json', 'print the state file as JSON')
-    .option('--state-file <file>', 'state file to read (default: every /run/floatd/*.json)')
-    .action(async (o: { json?: boolean; stateFile?: string }) => process.exit(await printStatus(o)));
+    .description('print the state of the running agents: asked over their control sockets, else read from their state files')
+    .option('--json', 'print the status as JSON')
+    .option('--vhid <id>', 'only this vhid (its socket /run/floatd/<vhid>.sock, else its state file)')
+    .option('--control-socket <file>', 'ask the agent on this socket only')
+    .option('--state-file <file>', 'read this state file only, without asking any agent (default: every /run/floatd/*.json when no agent answers)')
+    .action(async (o: ControlFlags) => process.exit(await statusCommand(o)));
+
+  const control: [Exclude<ControlCommand, 'status'>, string][] = [
+    ['standby', 'hand over gracefully (down hooks, VIP removal, resign) if master, and stay BACKUP until resume: maintenance'],
+    ['resume', 'end a standby: take part in the election again'],
+    ['clear', 'forget the failed masterships counted against this node and lift the bar they set'],
+  ];
+  for (const [name, description] of control) {
+    program
+      .command(name)
+      .description(`${description} (asks the running agent over its control socket)`)
+      .option('--vhid <id>', 'the agent of this vhid (needed when several run)')
+      .option('--control-socket <file>', "the agent on this socket (its --control-socket)")
+      .action(async (o: ControlFlags) => process.exit(await controlCommand(name, o)));
+  }
 
   // The same flags as the agent, so a unit passes one $FLOATD_OPTS to both.
   const cleanup = program
@@ -109,7 +127,7 @@ async function startAgent(raw: RawOptions): Promise<number> {
   try {
     return await runAgent(cfg, { log, secret: secret.key, notifier });
   } catch (err) {
-    if (err instanceof TransportError) {
+    if (err instanceof TransportError || err instanceof ControlSocketBusy) {
       log.fatal(err.message);
       return EXIT_USAGE;
     }

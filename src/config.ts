@@ -48,6 +48,8 @@ export interface Config {
   phaseTimeoutsMs: Partial<Record<HookPhaseName, number>>;
   cooldownMs: number;
   stateFile: string;
+  controlSocket: string;
+  garpRefreshMs: number; // 0 = off
   runRecord: string;
   logFormat: 'json' | 'pretty' | 'auto';
   vipDriver: 'ip' | 'record';
@@ -122,6 +124,8 @@ export function validate(raw: RawOptions, env: Readonly<Record<string, string | 
     phaseTimeoutsMs: phaseTimeouts(v.list('phase-timeout'), problems),
     cooldownMs: Math.round(v.number('cooldown', 0, 86400) * 1000),
     stateFile: (v.optional('state-file') ?? defaultOf('state-file')).replace('<vhid>', String(vhid)),
+    controlSocket: controlSocketPath(v.optional('control-socket') ?? defaultControlSocket(vhid), problems),
+    garpRefreshMs: garpRefresh(v.number('garp-refresh', 0, 86400), raw['garp-refresh'], problems),
     runRecord: (v.optional('run-record') ?? defaultOf('run-record')).replace('<vhid>', String(vhid)),
     logFormat: v.oneOf('log-format', ['json', 'pretty', 'auto'] as const),
     vipDriver: v.oneOf('vip-driver', ['ip', 'record'] as const),
@@ -162,6 +166,27 @@ function phaseTimeouts(items: string[], problems: string[]): Partial<Record<Hook
     }
   }
   return out;
+}
+
+// The control socket of a vhid when --control-socket is not given (also where `floatd standby --vhid N` looks).
+export function defaultControlSocket(vhid: number): string {
+  return defaultOf('control-socket').replace('<vhid>', String(vhid));
+}
+
+// A unix socket path holds at most 107 bytes (sun_path), and the socket is first bound in a private
+// directory beside it (src/control/server.ts), whose name takes 10 bytes more than the file's own.
+const SUN_PATH_MAX = 107;
+function controlSocketPath(path: string, problems: string[]): string {
+  const dirBytes = Buffer.byteLength(path) - Buffer.byteLength(path.slice(path.lastIndexOf('/') + 1));
+  if (!path.startsWith('/')) problems.push(`--control-socket must be an absolute path, got "${path}"`);
+  else if (Buffer.byteLength(path) > SUN_PATH_MAX || dirBytes + 10 > SUN_PATH_MAX) problems.push(`--control-socket must be at most ${SUN_PATH_MAX} bytes long in a directory of at most ${SUN_PATH_MAX - 11} (a unix socket path limit), got "${path}"`);
+  return path;
+}
+
+// Seconds to ms; a refresh more often than once a second would overlap arping's own 3 announcements.
+function garpRefresh(seconds: number, raw: unknown, problems: string[]): number {
+  if (seconds > 0 && seconds < 1) problems.push(`--garp-refresh must be 0 (off) or at least 1 second, got "${String(raw)}"`);
+  return Math.round(seconds * 1000);
 }
 
 // A peer without :port listens on our own --port.

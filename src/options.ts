@@ -49,6 +49,8 @@ export const OPTIONS = [
   { long: 'phase-timeout', arg: 'phase=seconds', repeatable: true, origin: 'floatd', description: 'a hook timeout for one phase only: takeover-check, fence, prepare, up or down (e.g. prepare=900 for a large metadata restore)' },
   { long: 'cooldown', arg: 'seconds', default: '10', origin: 'floatd', description: 'stay out of the election this long after a failed up hook or SIGUSR2' },
   { long: 'state-file', arg: 'file', default: '/run/floatd/vhid-<vhid>.json', origin: 'floatd', description: 'JSON state written atomically at every transition' },
+  { long: 'control-socket', arg: 'file', default: '/run/floatd/<vhid>.sock', origin: 'floatd', description: 'unix socket (mode 0600, root only) for floatd status, standby, resume and clear; another agent answering on it stops this one from starting' },
+  { long: 'garp-refresh', arg: 'seconds', default: '0', origin: 'floatd', description: "send gratuitous ARP for the VIP again every SECONDS while master and serving (keepalived's garp_master_refresh); 0 = off" },
   { long: 'run-record', arg: 'file', default: '/var/lib/floatd/vhid-<vhid>.json', origin: 'floatd', description: 'where this node records, across reboots, whether it holds mastership and the epochs and master it heard (FLOATD_PREVIOUS_RUN… for hooks)' },
   { long: 'log-format', arg: 'format', default: 'auto', origin: 'floatd', description: 'json | pretty | auto (pretty on a terminal, else json)' },
   { long: 'vip-driver', arg: 'driver', default: 'ip', origin: 'floatd', description: 'ip: manage the VIP with ip(8) and arping(8); record: only log and record it (demo, tests)' },

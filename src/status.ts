@@ -3,19 +3,15 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { outOfDateSince, readStateFile, type StateFile } from './state-file.js';
 
-const STATE_DIR = '/run/floatd';
+// Where agents keep their state files and control sockets by default.
+export const STATE_DIR = '/run/floatd';
+
+// A state file as `floatd status` shows it: marked when its running agent could not keep it current.
+export type StatusDoc = StateFile & { outOfDate?: { lastWritten: string; failedAt: string } };
 
 // Prints every known vhid's state; exit code 1 when there is nothing to show.
 export async function printStatus(o: { json?: boolean; stateFile?: string }): Promise<number> {
-  const paths = o.stateFile ? [o.stateFile] : await listStateFiles();
-  const docs: (StateFile & { outOfDate?: { lastWritten: string; failedAt: string } })[] = [];
-  for (const p of paths) {
-    const doc = await readStateFile(p);
-    // Only a running agent can have failed to write; a dead one's file is already called stale below.
-    const failedAt = doc && isAlive(doc.pid) ? await outOfDateSince(p, doc).catch(() => undefined) : undefined;
-    if (doc) docs.push(failedAt ? { ...doc, outOfDate: { lastWritten: doc.updatedAt, failedAt: failedAt.toISOString() } } : doc);
-    else if (o.stateFile) process.stderr.write(`floatd: --state-file "${p}" is missing or not a floatd state file\n`);
-  }
+  const docs = await loadStateDocs(o.stateFile ? [o.stateFile] : await listStateFiles(), o.stateFile !== undefined);
   if (docs.length === 0) {
     if (!o.stateFile) process.stderr.write(`floatd: no state files in ${STATE_DIR} (is floatd running? pass --state-file)\n`);
     return 1;
@@ -26,7 +22,7 @@ export async function printStatus(o: { json?: boolean; stateFile?: string }): Pr
 }
 
 // One line a vhid, e.g. "vhid 10 VIP 10.0.0.99 on eth0: MASTER since … — reason", and warnings below it.
-export function describe(d: StateFile & { outOfDate?: { lastWritten: string; failedAt: string } }): string {
+export function describe(d: StatusDoc): string {
   const alive = isAlive(d.pid) ? '' : ` (stale: pid ${d.pid} is not running)`;
   // Said first: everything after it is what the agent last managed to write, not what it is now.
   const old = d.outOfDate ? `OUT OF DATE: the agent could not update this file since ${d.outOfDate.lastWritten} (last failed attempt ${d.outOfDate.failedAt}; is /run full?), it last wrote: ` : '';
@@ -40,7 +36,21 @@ export function describe(d: StateFile & { outOfDate?: { lastWritten: string; fai
   return line + out.join('') + auth.join('');
 }
 
-async function listStateFiles(): Promise<string[]> {
+// The documents at `paths` that are floatd state files; with `loud`, each one that is not is said on stderr.
+export async function loadStateDocs(paths: readonly string[], loud: boolean): Promise<StatusDoc[]> {
+  const docs: StatusDoc[] = [];
+  for (const p of paths) {
+    const doc = await readStateFile(p);
+    // Only a running agent can have failed to write; a dead one's file is already called stale below.
+    const failedAt = doc && isAlive(doc.pid) ? await outOfDateSince(p, doc).catch(() => undefined) : undefined;
+    if (doc) docs.push(failedAt ? { ...doc, outOfDate: { lastWritten: doc.updatedAt, failedAt: failedAt.toISOString() } } : doc);
+    else if (loud) process.stderr.write(`floatd: --state-file "${p}" is missing or not a floatd state file\n`);
+  }
+  return docs;
+}
+
+// Every *.json in STATE_DIR, sorted.
+export async function listStateFiles(): Promise<string[]> {
   const names = await readdir(STATE_DIR).catch(() => [] as string[]);
   return names.filter((n) => n.endsWith('.json')).sort().map((n) => join(STATE_DIR, n));
 }

@@ -1,0 +1,108 @@
+// The operator's commands: `floatd status` asks the agents' control sockets first and falls back to their
+// state files; `floatd standby|resume|clear` need an agent that answers. Each returns its exit code.
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { defaultControlSocket } from '../config.js';
+import { describe, listStateFiles, loadStateDocs, printStatus, STATE_DIR, type StatusDoc } from '../status.js';
+import { ask, type Asked } from './client.js';
+import { describeControl } from './format.js';
+import type { Command, ControlStatus } from './protocol.js';
+
+export interface ControlFlags {
+  json?: boolean;
+  vhid?: string;
+  controlSocket?: string;
+  stateFile?: string;
+}
+
+const EXIT_FAILED = 1;
+
+// `floatd status`: live agents over their sockets, then the state file of every vhid that did not answer.
+export async function statusCommand(o: ControlFlags): Promise<number> {
+  if (o.stateFile !== undefined) return printStatus(o);
+  const target = chosen(o);
+  if (typeof target === 'number') return target;
+  const paths = target ? [target] : await listSockets();
+  const answers = await askAll(paths, 'status');
+  const live = answers.flatMap((a) => (a.asked.kind === 'answer' && a.asked.response.ok ? [a.asked.response.status] : []));
+  if (live.length === 0) {
+    for (const a of answers) if (target || a.asked.kind === 'answer') note(`no status from ${a.path}: ${reason(a.asked)}`);
+    if (o.controlSocket === undefined && o.vhid !== undefined) return printStatus({ json: o.json, stateFile: join(STATE_DIR, `vhid-${o.vhid}.json`) });
+    if (o.controlSocket !== undefined) return EXIT_FAILED;
+    return printStatus(o);
+  }
+  // Only when no vhid was chosen: the state files of agents whose socket is missing or does not answer.
+  const answered = new Set(live.map((s) => s.vhid));
+  const rest = target ? [] : (await loadStateDocs(await listStateFiles(), false)).filter((d) => !answered.has(d.vhid));
+  const docs: (ControlStatus | StatusDoc)[] = [...live, ...rest].sort((a, b) => a.vhid - b.vhid);
+  if (o.json) process.stdout.write(`${JSON.stringify(docs.length === 1 ? docs[0] : docs, null, 2)}\n`);
+  else process.stdout.write(`${docs.map((d) => ('peers' in d ? describeControl(d as ControlStatus) : `${describe(d)}\n  (from the state file: no agent answered on a control socket for vhid ${d.vhid})`)).join('\n\n')}\n`);
+  return 0;
+}
+
+// `floatd standby|resume|clear`: to the one agent running, or the one --vhid / --control-socket names.
+export async function controlCommand(cmd: Exclude<Command, 'status'>, o: ControlFlags): Promise<number> {
+  const target = chosen(o);
+  if (typeof target === 'number') return target;
+  let path = target;
+  if (path === undefined) {
+    const sockets = await listSockets();
+    const live = (await askAll(sockets, 'status')).flatMap((a) => (a.asked.kind === 'answer' && a.asked.response.ok ? [{ path: a.path, vhid: a.asked.response.status.vhid }] : []));
+    if (live.length === 0) {
+      note(`no floatd answers on a control socket in ${STATE_DIR} (is floatd running? pass --vhid or --control-socket)`);
+      return EXIT_FAILED;
+    }
+    if (live.length > 1) {
+      note(`several agents are running (vhid ${live.map((l) => l.vhid).sort((a, b) => a - b).join(', ')}): pass --vhid to choose one`);
+      return EXIT_FAILED;
+    }
+    path = live[0]?.path as string;
+  }
+  const asked = await ask(path, cmd);
+  if (asked.kind === 'unreachable') {
+    note(`no agent answers on ${path} (${asked.reason})`);
+    return EXIT_FAILED;
+  }
+  if (!asked.response.ok) {
+    note(`the agent at ${path} refused ${cmd}: ${asked.response.error}`);
+    return EXIT_FAILED;
+  }
+  process.stdout.write(`${asked.response.message}\n${describe(asked.response.status)}\n`);
+  return 0;
+}
+
+// The socket --control-socket or --vhid names, undefined for "every socket", or an exit code after an error.
+function chosen(o: ControlFlags): string | undefined | number {
+  if (o.vhid !== undefined && o.controlSocket !== undefined) {
+    note('give --vhid or --control-socket, not both');
+    return EXIT_FAILED;
+  }
+  if (o.controlSocket !== undefined) return o.controlSocket;
+  if (o.vhid === undefined) return undefined;
+  const n = /^\d+$/.test(o.vhid) ? Number(o.vhid) : NaN;
+  if (!(n >= 1 && n <= 255)) {
+    note(`--vhid must be an integer from 1 to 255, got "${o.vhid}"`);
+    return EXIT_FAILED;
+  }
+  o.vhid = String(n);
+  return defaultControlSocket(n);
+}
+
+// The control sockets in the default place: /run/floatd/<vhid>.sock.
+async function listSockets(): Promise<string[]> {
+  const names = await readdir(STATE_DIR).catch(() => [] as string[]);
+  return names.filter((n) => /^\d{1,3}\.sock$/.test(n)).sort((a, b) => parseInt(a) - parseInt(b)).map((n) => join(STATE_DIR, n));
+}
+
+function askAll(paths: readonly string[], cmd: Command): Promise<{ path: string; asked: Asked }[]> {
+  return Promise.all(paths.map(async (path) => ({ path, asked: await ask(path, cmd) })));
+}
+
+function reason(a: Asked): string {
+  if (a.kind === 'unreachable') return a.reason;
+  return a.response.ok ? 'ok' : a.response.error;
+}
+
+function note(text: string): void {
+  process.stderr.write(`floatd: ${text}\n`);
+}
