@@ -22,15 +22,22 @@ keeps working; the flags marked \`floatd\` are extensions.
 
 \`\`\`
 floatd -i eth0 -s 10.0.0.1 -v 10 -o /etc/floatd/key -a 10.0.0.99 -u up -d down -b 1 -k 0 -P -z
-floatd status [--state-file FILE] [--json]
+floatd status [--json] [--vhid N | --control-socket FILE | --state-file FILE]
+floatd standby|resume|clear [--vhid N | --control-socket FILE]
 floatd cleanup [the agent's options]
 floatd demo
 \`\`\`
 
 - \`floatd [options]\` runs the agent for one virtual IP until it is told to stop.
-- \`floatd status\` prints what the state files of running agents say, one line a vhid, or the state
-  file itself with \`--json\`. Without \`--state-file\` it reads every \`/run/floatd/*.json\`; it exits
-  1 when there is nothing to show.
+- \`floatd status\` asks each running agent over its control socket (\`/run/floatd/<vhid>.sock\`) and
+  prints one block a vhid: role, epoch, master, the peers it hears, checks, the takeover gate and the
+  last hooks (JSON with \`--json\`). A vhid whose agent does not answer is shown from its state file;
+  with \`--state-file\` only that file is read. It exits 1 when there is nothing to show.
+- \`floatd standby\` makes the agent hand over gracefully if it is master (down hooks, VIP removal,
+  resign) and stay BACKUP until \`floatd resume\` (maintenance); \`floatd clear\` forgets the failed
+  masterships counted against it (\`--failure-threshold\`). With one agent running no \`--vhid\` is
+  needed; each prints what it did and the resulting state, and exits 1 when no agent answers
+  (docs/operations.md: control socket).
 - \`floatd cleanup\` takes the agent's options and does what an agent that died without cleaning up
   (SIGKILL, OOM, a crash) left undone: it removes the VIP, then runs the down hooks as BACKUP with
   \`FLOATD_REASON\` starting \`cleanup\`. It does nothing while the agent named by the state file runs

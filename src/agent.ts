@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { Config } from './config.js';
 import { EffectQueue, type QueuedEffect } from './effect-queue.js';
 import { EffectRunner } from './effect-runner.js';
+import { AgentControl } from './control/agent-control.js';
 import { logStep } from './election-log.js';
 import { driversFor } from './effects/drivers.js';
 import type { Announcer } from './effects/garp.js';
@@ -67,6 +68,7 @@ class Agent {
   private uninstallSignals: () => void = () => undefined;
   private readonly authAlarm: AuthAlarm;
   private readonly notifier: Notifier;
+  private readonly control: AgentControl; // the control socket, peers heard, last hooks, --garp-refresh
 
   constructor(cfg: Config, deps: AgentDeps) {
     this.cfg = cfg;
@@ -88,13 +90,17 @@ class Agent {
       },
       onHookStart: (path) => this.setHooks([...this.hooksInProgress, path]),
       onHookEnd: (path) => this.setHooks(this.hooksInProgress.filter((p) => p !== path)),
+      onHookResult: (phase, r) => this.control.hookEnded(phase, r),
     });
+    this.control = new AgentControl({ cfg, log: this.log, now: () => this.now(), state: () => this.state, snapshot: () => this.snapshot(), dispatch: (e) => this.dispatch(e), announce: () => !this.halted && this.announcer.announce() });
     this.queue = new EffectQueue((e, signal) => runner.run(e, signal), (event) => this.dispatch(event));
     this.stateWriter = new StateWriter(cfg.stateFile, this.log, () => this.snapshot());
     this.authAlarm = new AuthAlarm({ log: this.log, role: () => LABELS[this.state.role], onChange: () => this.persist() });
   }
 
   async run(): Promise<number> {
+    // First: a second agent for this vhid on this host stops here, before it sends or touches anything.
+    await this.control.start();
     const previous = await readStateFile(this.cfg.stateFile);
     // seq = wall-clock µs at start, +1 per packet: it rises across restarts as long as the clock does;
     // the state file's floor only helps a restart whose clock went back.
@@ -115,7 +121,10 @@ class Agent {
       verifier: new Verifier({ key: this.secret, vhid: this.cfg.vhid, vip: this.cfg.vip }),
       log: this.log,
       onUnverified: (from) => this.authAlarm.record(from),
-      onAdvert: ({ advert, behind }) => this.dispatch({ type: 'advert', advert, behind }),
+      onAdvert: ({ advert, behind }) => {
+        this.control.heard(advert, behind);
+        this.dispatch({ type: 'advert', advert, behind });
+      },
       onBlocked: () => this.updateLink(),
     });
     await this.channel.open();
@@ -153,6 +162,8 @@ class Agent {
     this.state = state;
     this.record?.observe(before, state, event.type === 'advert' ? event.advert.epoch : undefined, this.cfg.srcip);
     logStep(this.log, before, state, event, this.now());
+    if (event.type === 'checked') this.control.gate(event.ok, event.detail);
+    this.control.stepped(state);
     // The state file and status follow what an operator asks about: role, service, epoch, whom a backup follows, why it is kept out.
     if (state.role !== before.role || state.serving !== before.serving || state.epoch !== before.epoch || state.master?.address !== before.master?.address || state.bars !== before.bars) this.persist();
     this.carryOut(effects, before);
@@ -264,6 +275,7 @@ class Agent {
     await this.stateWriter.flush();
     await this.record?.flush();
     this.notifier.close();
+    await this.control.close();
     this.log.info({ event: 'exit' }, 'floatd stopped');
   }
 }

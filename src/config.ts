@@ -124,7 +124,7 @@ export function validate(raw: RawOptions, env: Readonly<Record<string, string | 
     phaseTimeoutsMs: phaseTimeouts(v.list('phase-timeout'), problems),
     cooldownMs: Math.round(v.number('cooldown', 0, 86400) * 1000),
     stateFile: (v.optional('state-file') ?? defaultOf('state-file')).replace('<vhid>', String(vhid)),
-    controlSocket: controlSocketPath(v.optional('control-socket') ?? defaultControlSocket(vhid), problems),
+    controlSocket: controlSocketPath((v.optional('control-socket') ?? defaultOf('control-socket')).replace('<vhid>', String(vhid)), problems),
     garpRefreshMs: garpRefresh(v.number('garp-refresh', 0, 86400), raw['garp-refresh'], problems),
     runRecord: (v.optional('run-record') ?? defaultOf('run-record')).replace('<vhid>', String(vhid)),
     logFormat: v.oneOf('log-format', ['json', 'pretty', 'auto'] as const),
@@ -178,6 +178,7 @@ export function defaultControlSocket(vhid: number): string {
 const SUN_PATH_MAX = 107;
 function controlSocketPath(path: string, problems: string[]): string {
   const dirBytes = Buffer.byteLength(path) - Buffer.byteLength(path.slice(path.lastIndexOf('/') + 1));
+  if (path === '') return path; // already reported as empty
   if (!path.startsWith('/')) problems.push(`--control-socket must be an absolute path, got "${path}"`);
   else if (Buffer.byteLength(path) > SUN_PATH_MAX || dirBytes + 10 > SUN_PATH_MAX) problems.push(`--control-socket must be at most ${SUN_PATH_MAX} bytes long in a directory of at most ${SUN_PATH_MAX - 11} (a unix socket path limit), got "${path}"`);
   return path;

@@ -1,9 +1,10 @@
 // Carries out the queued effects (hooks, the takeover gate, VIP, GARP, reports) and says what came of each.
 // It never calls into the election: a failed up hook or VIP, a gate verdict or a report comes back as an
 // event in the outcome, which the queue hands to the driver's dispatch.
-import type { Config } from './config.js';
+import type { Config, HookPhaseName } from './config.js';
 import type { QueuedEffect, RunOutcome } from './effect-queue.js';
 import type { Announcer } from './effects/garp.js';
+import type { HookResult } from './effects/hooks.js';
 import { runGate } from './effects/gate.js';
 import { runHookGroup, type HookGroupOptions, type HooksEffect } from './effects/hook-groups.js';
 import type { VipDriver } from './effects/vip.js';
@@ -20,6 +21,7 @@ export interface RunnerDeps {
   onVip(held: boolean): void;
   onHookStart(path: string): void;
   onHookEnd(path: string): void;
+  onHookResult?(phase: HookPhaseName, result: HookResult): void; // each finished hook, for `floatd status`
 }
 
 const CARRY_ON: RunOutcome = { carryOn: true };
@@ -82,6 +84,6 @@ export class EffectRunner {
   }
 
   private hookOptions(signal: AbortSignal): HookGroupOptions {
-    return { cfg: this.d.cfg, log: this.d.log, signal, onStart: (p) => this.d.onHookStart(p), onEnd: (p) => this.d.onHookEnd(p) };
+    return { cfg: this.d.cfg, log: this.d.log, signal, onStart: (p) => this.d.onHookStart(p), onEnd: (p) => this.d.onHookEnd(p), onResult: (phase, r) => this.d.onHookResult?.(phase, r) };
   }
 }

@@ -32,9 +32,9 @@ export class HookHistory {
     if (this.runs.length > this.max) this.runs.splice(0, this.runs.length - this.max);
   }
 
-  // The takeover checks (or the fence) passed or refused.
-  gate(gate: GateVerdict['gate'], ok: boolean, detail: string, wallNow: number): void {
-    this.verdict = { gate, ok, detail, at: new Date(wallNow).toISOString() };
+  // The takeover gate (checks, then fence) passed or refused.
+  gate(ok: boolean, detail: string, wallNow: number): void {
+    this.verdict = { ok, detail, at: new Date(wallNow).toISOString() };
   }
 
   hooks(): HookRecord[] {

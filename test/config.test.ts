@@ -355,6 +355,35 @@ describe('validate: --state-file', () => {
   });
 });
 
+describe('validate: --control-socket', () => {
+  it('the default gets the vhid substituted, like --state-file', () => {
+    expect(accept({ vhid: '42' }).controlSocket).toBe('/run/floatd/42.sock');
+    expect(accept({ vhid: '7', 'control-socket': '/var/run/x/<vhid>.sock' }).controlSocket).toBe('/var/run/x/7.sock');
+  });
+
+  it('must be absolute and fit a unix socket address with room for the private bind directory', () => {
+    expect(problems({ 'control-socket': 'floatd.sock' })).toEqual(['--control-socket must be an absolute path, got "floatd.sock"']);
+    const long = `/${'d'.repeat(100)}/s.sock`;
+    expect(problems({ 'control-socket': long })).toEqual([`--control-socket must be at most 107 bytes long in a directory of at most 96 (a unix socket path limit), got "${long}"`]);
+    // 96 bytes of directory is the most: its private bind directory is then exactly 107 bytes long.
+    expect(accept({ 'control-socket': `/${'d'.repeat(95)}/s` }).controlSocket).toHaveLength(98);
+    expect(problems({ 'control-socket': `/${'d'.repeat(96)}/s` })).toHaveLength(1);
+    expect(problems({ 'control-socket': '' })).toEqual(['--control-socket must be a non-empty path, got ""']);
+  });
+});
+
+describe('validate: --garp-refresh', () => {
+  it('is off by default and in milliseconds when given', () => {
+    expect(accept().garpRefreshMs).toBe(0);
+    expect(accept({ 'garp-refresh': '30' }).garpRefreshMs).toBe(30_000);
+  });
+
+  it('is 0 or at least a second, and a number', () => {
+    expect(problems({ 'garp-refresh': '0.5' })).toEqual(['--garp-refresh must be 0 (off) or at least 1 second, got "0.5"']);
+    expect(problems({ 'garp-refresh': 'often' })).toEqual(['--garp-refresh must be a number of seconds from 0 to 86400, got "often"']);
+  });
+});
+
 describe('validate: several problems at once', () => {
   it('reports every problem together, each naming its flag and quoting its value', () => {
     const found = problems({ vhid: '0', srcip: '10.0.0.256', advbase: '0.005', advskew: '300', port: '0', 'log-format': 'xml', peer: ['nope'], pass: 'x' });

@@ -26,9 +26,10 @@ describe('HookHistory', () => {
   it('keeps the last gate verdict only, and none before the gate was asked', () => {
     const h = new HookHistory();
     expect(h.lastGate()).toBeNull();
-    h.gate('takeover-check', false, '/etc/floatd/check exited 1', AT);
-    h.gate('takeover-check', true, 'passed', AT + 2000);
-    expect(h.lastGate()).toEqual({ gate: 'takeover-check', ok: true, detail: 'passed', at: '2025-01-02T03:04:07.000Z' });
+    h.gate(false, '/etc/floatd/check exited 1', AT);
+    expect(h.lastGate()).toEqual({ ok: false, detail: '/etc/floatd/check exited 1', at: '2025-01-02T03:04:05.000Z' });
+    h.gate(true, 'passed', AT + 2000);
+    expect(h.lastGate()).toEqual({ ok: true, detail: 'passed', at: '2025-01-02T03:04:07.000Z' });
   });
 
   it('hands out copies: a caller cannot change what it holds', () => {

@@ -188,6 +188,8 @@ describe('validate() applies the table defaults', () => {
     'failure-window': (c) => c.failureWindowMs,
     'failure-timeout': (c) => c.failureTimeoutMs,
     'state-file': (c) => c.stateFile,
+    'control-socket': (c) => c.controlSocket,
+    'garp-refresh': (c) => c.garpRefreshMs,
     'run-record': (c) => c.runRecord,
     'log-format': (c) => c.logFormat,
     'vip-driver': (c) => c.vipDriver,
@@ -206,6 +208,8 @@ describe('validate() applies the table defaults', () => {
     'failure-window': seconds,
     'failure-timeout': seconds,
     'state-file': (d) => d.replace('<vhid>', '10'),
+    'control-socket': (d) => d.replace('<vhid>', '10'),
+    'garp-refresh': seconds,
     'run-record': (d) => d.replace('<vhid>', '10'),
   };
 

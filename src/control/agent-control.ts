@@ -11,7 +11,7 @@ import { PeersHeard } from '../peers.js';
 import type { Advert } from '../protocol/advert.js';
 import type { StateFile } from '../state-file.js';
 import { outcomeOf } from './outcome.js';
-import type { CheckStatus, ControlStatus, GateVerdict, Request, Response } from './protocol.js';
+import type { CheckStatus, ControlStatus, Request, Response } from './protocol.js';
 import { ControlServer } from './server.js';
 
 export interface AgentControlOptions {
@@ -58,8 +58,8 @@ export class AgentControl {
     this.history.hook(phase, r, Date.now());
   }
 
-  gate(gate: GateVerdict['gate'], ok: boolean, detail: string): void {
-    this.history.gate(gate, ok, detail, Date.now());
+  gate(ok: boolean, detail: string): void {
+    this.history.gate(ok, detail, Date.now());
   }
 
   // After every election step: the GARP refresh runs while this node is a serving master.
@@ -75,7 +75,7 @@ export class AgentControl {
   private answer(r: Request): Response {
     if (r.cmd === 'status') return { ok: true, cmd: r.cmd, message: 'status', status: this.status() };
     const before = this.o.state();
-    this.o.dispatch(r.cmd === 'standby' ? STANDBY : r.cmd === 'resume' ? { type: 'unbar', bar: 'standby' } : ({ type: 'clear' } as unknown as Event));
+    this.o.dispatch(r.cmd === 'standby' ? STANDBY : r.cmd === 'resume' ? { type: 'unbar', bar: 'standby' } : { type: 'clear' });
     const message = outcomeOf(r.cmd, before, this.o.state());
     this.o.log.info({ event: 'operator', cmd: r.cmd }, `floatd ${r.cmd}: ${message}`);
     return { ok: true, cmd: r.cmd, message, status: this.status() };

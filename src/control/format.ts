@@ -11,7 +11,7 @@ export function describeControl(s: ControlStatus): string {
   lines.push(s.peers.length === 0 ? '  peers: none heard' : '  peers:', ...s.peers.map((p) => `    ${peerLine(p)}`));
   if (s.checks.length > 0) lines.push('  checks:', ...s.checks.map((c) => `    ${checkLine(c)}`));
   const g = s.gate;
-  lines.push(g ? `  gate: ${g.gate} ${g.ok ? 'passed' : `refused (${g.detail})`} at ${g.at}` : '  gate: not asked yet');
+  lines.push(g ? `  takeover gate: ${g.ok ? 'passed' : `refused: ${g.detail}`} at ${g.at}` : '  takeover gate: not asked yet');
   lines.push(s.hooks.length === 0 ? '  last hooks: none run yet' : '  last hooks:', ...s.hooks.map((h) => `    ${hookLine(h)}`));
   return lines.join('\n');
 }

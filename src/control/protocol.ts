@@ -54,9 +54,9 @@ export interface HookRecord {
   endedAt: string; // ISO
 }
 
-// The last verdict of what stands between a backup and promotion: the takeover checks, the fence.
+// The last verdict of the takeover gate, what stands between a backup and promotion: the takeover checks
+// and, after a master failure, the fence ("passed", "/etc/floatd/check exited 1", "fence of … failed: …").
 export interface GateVerdict {
-  gate: 'takeover-check' | 'fence';
   ok: boolean;
   detail: string;
   at: string; // ISO

@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import type { Logger } from '../../src/log.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ask } from '../../src/control/client.js';
 import type { ControlStatus, Request, Response } from '../../src/control/protocol.js';
@@ -24,7 +25,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function logger(): { log: ReturnType<typeof pino>; lines: Record<string, unknown>[] } {
+function logger(): { log: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
   return { log: pino({ level: 'debug' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) }), lines };
 }

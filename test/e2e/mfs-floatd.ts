@@ -25,7 +25,7 @@ export function floatdArgs(lab: MfsLab, h: MfsHost, spec: FloatdSpec): string[] 
   return [
     '-i', h.iface, '-s', h.ip, '-v', String(VHID), '-a', VIP, '-o', secret, '-b', String(spec.advbase), '-k', String(spec.advskew), '-z',
     '--hooks-dir', spec.hooksDir ?? PACK, '--takeover-check', join(PACK, 'takeover-check'), '--phase-timeout', 'prepare=120', '--phase-timeout', 'down=60',
-    '--state-file', join(h.dir, 'floatd-state.json'), '--run-record', join(h.dir, 'floatd-record.json'), '--log-format', 'json', ...(spec.extra ?? []),
+    '--state-file', join(h.dir, 'floatd-state.json'), '--run-record', join(h.dir, 'floatd-record.json'), '--control-socket', join(h.dir, 'floatd.sock'), '--log-format', 'json', ...(spec.extra ?? []),
   ];
 }
 

@@ -100,6 +100,7 @@ export interface ClusterNode {
   spec: NodeSpec;
   dir: string;
   stateFile: string;
+  controlSocket: string; // its --control-socket: the nodes share one host and one vhid
   runs: Run[];
   events: LogEvent[];
   stderr: string[];
@@ -161,7 +162,7 @@ export class Cluster {
 
   constructor(o: ClusterOptions) {
     this.o = o;
-    this.nodes = o.nodes.map((spec, i) => ({ index: i, name: `node${i + 1}`, ip: `127.0.0.${i + 1}`, spec, dir: '', stateFile: '', runs: [], events: [], stderr: [], state: 'NEW', serving: false }));
+    this.nodes = o.nodes.map((spec, i) => ({ index: i, name: `node${i + 1}`, ip: `127.0.0.${i + 1}`, spec, dir: '', stateFile: '', controlSocket: '', runs: [], events: [], stderr: [], state: 'NEW', serving: false }));
     this.observerIp = `127.0.0.${o.nodes.length + 1}`;
   }
 
@@ -173,6 +174,7 @@ export class Cluster {
     for (const n of this.nodes) {
       n.dir = join(this.dir, n.name);
       n.stateFile = join(n.dir, 'state.json');
+      n.controlSocket = join(n.dir, 'control.sock');
       for (const [phase, hooks] of [['up', n.spec.upHooks], ['down', n.spec.downHooks]] as const) {
         await mkdir(join(n.dir, 'hooks', `${phase}.d`), { recursive: true });
         for (const [i, name] of (hooks ?? ['record.sh']).entries()) await copyFile(fixture(name), join(n.dir, 'hooks', `${phase}.d`, `${(i + 1) * 10}-${name}`));
@@ -337,7 +339,7 @@ export class Cluster {
     const s = n.spec;
     const args = ['-i', 'lo', '-s', n.ip, '-v', String(VHID), '-a', VIP, '-o', join(this.dir, 'secret'), '-b', String(this.o.advbase ?? 0.2), '-k', String(s.advskew)];
     args.push('-r', String(s.deadratio ?? this.o.deadratio ?? 4), '--port', String(this.port), '--vip-driver', 'record', '--log-format', 'json');
-    args.push('--hooks-dir', join(n.dir, 'hooks'), '--state-file', n.stateFile, '--run-record', join(n.dir, 'run-record.json'));
+    args.push('--hooks-dir', join(n.dir, 'hooks'), '--state-file', n.stateFile, '--run-record', join(n.dir, 'run-record.json'), '--control-socket', n.controlSocket);
     if (s.shutdown !== false) args.push('-z');
     if (s.preempt) args.push('-P');
     if (s.neutral) args.push('-n');

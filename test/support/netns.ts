@@ -143,7 +143,9 @@ export class Lab {
   // The ucarp-style flags every lab agent needs; append -b, -k, -z, --hooks-dir and so on.
   agentArgs(host: LabHost, vhid: number, vip: string): string[] {
     const state = join(this.dir, `${host.name}-vhid${vhid}.json`);
-    return ['-i', host.iface, '-s', host.ip, '-v', String(vhid), '-a', vip, '-o', this.secretFile, '--state-file', state, '--run-record', state.replace(/\.json$/, '.record.json'), '--log-format', 'json'];
+    // The hosts share one file system: each agent needs its own control socket.
+    const control = state.replace(/\.json$/, '.sock');
+    return ['-i', host.iface, '-s', host.ip, '-v', String(vhid), '-a', vip, '-o', this.secretFile, '--state-file', state, '--run-record', state.replace(/\.json$/, '.record.json'), '--control-socket', control, '--log-format', 'json'];
   }
 
   // Starts dist/cli.js in the host's namespace. The agent leads its own process group, so teardown
