@@ -27,7 +27,8 @@ export function describe(d: StatusDoc): string {
   // Said first: everything after it is what the agent last managed to write, not what it is now.
   const old = d.outOfDate ? `OUT OF DATE: the agent could not update this file since ${d.outOfDate.lastWritten} (last failed attempt ${d.outOfDate.failedAt}; is /run full?), it last wrote: ` : '';
   const role = d.state === 'MASTER' ? `MASTER${d.serving ? ', serving' : ', up hooks running'}` : d.state;
-  const master = d.master && d.state !== 'MASTER' ? `, master ${d.master}` : '';
+  // A master (or one releasing) follows itself: only another node is worth naming.
+  const master = d.master && d.master !== d.srcip ? `, master ${d.master}` : '';
   const hooks = d.hooksInProgress.length > 0 ? `, hooks running: ${d.hooksInProgress.join(' ')}` : '';
   const out = Object.entries(d.keptOut ?? {}).map(([bar, why]) => `\n  kept out of mastership (${bar}): ${why}`);
   const line = `${old}vhid ${d.vhid} VIP ${d.vip} on ${d.interface} (${d.srcip}): ${role} since ${d.since}${master}, epoch ${d.epoch}${hooks} — ${d.reason}${alive}`;

@@ -82,10 +82,8 @@ export class AgentControl {
   }
 
   private status(): ControlStatus {
-    const state = this.o.state();
     return {
       ...this.o.snapshot(),
-      bars: Object.fromEntries(Object.entries(state.bars).filter(([, d]) => d !== undefined)) as Record<string, string>,
       peers: this.peers.list(this.o.now(), Date.now()),
       checks: [...(this.o.checks?.() ?? [])],
       gate: this.history.lastGate(),

@@ -1,13 +1,11 @@
 // `floatd status` text for an agent that answered on its control socket: the state-file line, then
-// what only the running agent knows (bars, peers, checks, gate, last hooks), one block per vhid. Pure.
+// what only the running agent knows (peers, checks, gate, last hooks), one block per vhid. Pure.
 import { describe } from '../status.js';
 import type { CheckStatus, ControlStatus, HookRecord, PeerStatus } from './protocol.js';
 
 // The block for one vhid; lines after the first are indented two spaces.
 export function describeControl(s: ControlStatus): string {
   const lines = [describe(s)];
-  const bars = Object.entries(s.bars);
-  if (bars.length > 0) lines.push(`  held out of the election: ${bars.map(([bar, why]) => `${bar} (${why})`).join('; ')}`);
   lines.push(s.peers.length === 0 ? '  peers: none heard' : '  peers:', ...s.peers.map((p) => `    ${peerLine(p)}`));
   if (s.checks.length > 0) lines.push('  checks:', ...s.checks.map((c) => `    ${checkLine(c)}`));
   const g = s.gate;

@@ -64,7 +64,6 @@ export interface GateVerdict {
 
 // `floatd status` over the socket: the state file's document and what only the running agent knows.
 export interface ControlStatus extends StateFile {
-  bars: Record<string, string>; // why this node may not be master now
   peers: PeerStatus[];
   checks: CheckStatus[];
   gate: GateVerdict | null;

@@ -30,7 +30,7 @@ describe('floatd status over the control socket', () => {
     await c.waitFor(() => c.advertsFrom(m).length >= 5, 5000, 'adverts from the master');
     const sm = await status(m);
     const sb = await status(b);
-    expect(sm).toMatchObject({ vhid: 42, state: 'MASTER', serving: true, epoch: 1, master: m.ip, bars: {} });
+    expect(sm).toMatchObject({ vhid: 42, state: 'MASTER', serving: true, epoch: 1, master: m.ip, keptOut: {} });
     expect(sb).toMatchObject({ state: 'BACKUP', epoch: 0, master: m.ip });
     const peer = sb.peers.find((p) => p.address === m.ip);
     expect(peer).toMatchObject({ type: 'advert', advbaseMs: 200, advskew: 0, intervalMs: 200, epoch: 1 });
@@ -92,7 +92,7 @@ describe('floatd standby, resume, clear', () => {
     expect(r.code, r.stderr).toBe(0);
     const [message, role] = r.stdout.trimEnd().split('\n');
     expect(message).toBe('standby: releasing: down hooks running, then the VIP is removed and a resign sent; this node then stays BACKUP until floatd resume');
-    expect(role).toMatch(/^vhid 42 VIP 127\.0\.0\.100 on lo \(127\.0\.0\.1\): RELEASING since /);
+    expect(role).toMatch(/^vhid 42 VIP 127\.0\.0\.100 on lo \(127\.0\.0\.1\): RELEASING since \S+, epoch 1 — operator standby \(floatd standby\)$/);
 
     await c.waitForMaster(b);
     const ev = c.events(m, since);
@@ -108,8 +108,8 @@ describe('floatd standby, resume, clear', () => {
     await sleep(3 * MASTER_DOWN_MS);
     expect(c.masters()).toEqual([b]);
     const s = await status(m);
-    expect(s).toMatchObject({ state: 'BACKUP', master: b.ip, bars: { standby: 'operator standby (floatd standby)' } });
-    expect((await runCli(['status', '--control-socket', m.controlSocket])).stdout).toContain('\n  held out of the election: standby (operator standby (floatd standby))\n');
+    expect(s).toMatchObject({ state: 'BACKUP', master: b.ip, keptOut: { standby: 'operator standby (floatd standby)' } });
+    expect((await runCli(['status', '--control-socket', m.controlSocket])).stdout).toContain('\n  kept out of mastership (standby): operator standby (floatd standby)\n');
   });
 
   it('resume lets a node in standby take part again: it takes over when the master goes into standby', async () => {
@@ -120,7 +120,7 @@ describe('floatd standby, resume, clear', () => {
     const r = await runCli(['resume', '--control-socket', m.controlSocket]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.split('\n')[0]).toBe('resumed: BACKUP, taking part in the election again');
-    expect((await status(m)).bars).toEqual({});
+    expect((await status(m)).keptOut).toEqual({});
     const since = c.mark();
     expect((await runCli(['standby', '--control-socket', b.controlSocket])).code).toBe(0);
     await c.waitForMaster(m);

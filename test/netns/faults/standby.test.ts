@@ -2,8 +2,7 @@
 // VIP removal, resign) and keeps the node BACKUP; `floatd resume` makes it eligible again. The VIP is never
 // on two hosts. With --garp-refresh the serving master announces the VIP again every period, which the
 // observer sees on the wire; a node in standby announces nothing.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -84,8 +83,8 @@ describe.skipIf(unavailable !== undefined)(`operator control: floatd standby and
     // Held out: several master-down intervals later h1 is still BACKUP and says why.
     await sleep(3 * masterDownMs(S1));
     expect(transitions(first, since[0]).map((t) => t.state)).toEqual(['RELEASING', 'BACKUP']);
-    const status = JSON.parse((await floatd(['status', '--json', '--control-socket', socket(h1)])).stdout) as { state: string; master: string; bars: Record<string, string>; hooks: { phase: string; ok: boolean }[] };
-    expect(status).toMatchObject({ state: 'BACKUP', master: h2.ip, bars: { standby: 'operator standby (floatd standby)' } });
+    const status = JSON.parse((await floatd(['status', '--json', '--control-socket', socket(h1)])).stdout) as { state: string; master: string; keptOut: Record<string, string>; hooks: { phase: string; ok: boolean }[] };
+    expect(status).toMatchObject({ state: 'BACKUP', master: h2.ip, keptOut: { standby: 'operator standby (floatd standby)' } });
     expect(status.hooks.at(-1)).toMatchObject({ phase: 'down', ok: true });
   });
 
