@@ -47,7 +47,7 @@ afterAll(async () => {
 
 // A valid command line that only fails where a test breaks it; -i lo with the record driver needs no root.
 function valid(over: Record<string, string> = {}): string[] {
-  const flags: Record<string, string> = { '-i': 'lo', '-s': '127.0.0.1', '-v': '10', '-a': '10.255.0.99', '-o': passfile, '--vip-driver': 'record', '--state-file': join(dir, 'state.json'), '--run-record': join(dir, 'record.json'), ...over };
+  const flags: Record<string, string> = { '-i': 'lo', '-s': '127.0.0.1', '-v': '10', '-a': '10.255.0.99', '-o': passfile, '--vip-driver': 'record', '--state-file': join(dir, 'state.json'), '--run-record': join(dir, 'record.json'), '--control-socket': join(dir, 'ctl.sock'), ...over };
   return Object.entries(flags).flatMap(([k, v]) => [k, v]);
 }
 
@@ -222,7 +222,7 @@ describe('floatd starts', () => {
   it('-p secret starts, but warns that the secret is visible in ps', async () => {
     const port = await freePort();
     const stateFile = join(dir, 'pass.json');
-    const args = ['-p', 'secret', '--vip-driver', 'record', '-i', 'lo', '-s', '127.0.0.1', '-v', '11', '-a', '10.255.0.11', '--peer', `127.0.0.2:${port}`, '--port', String(port), '--state-file', stateFile, '--run-record', `${stateFile}.record`];
+    const args = ['-p', 'secret', '--vip-driver', 'record', '-i', 'lo', '-s', '127.0.0.1', '-v', '11', '-a', '10.255.0.11', '--peer', `127.0.0.2:${port}`, '--port', String(port), '--state-file', stateFile, '--run-record', `${stateFile}.record`, '--control-socket', `${stateFile}.sock`];
     const { agent, lines } = await startUntil(args, /floatd starting/);
     const warning = lines.find((l) => l.level === 40 && /--pass/.test(l.msg));
     expect(warning?.msg).toMatch(/visible to every user in ps/);

@@ -39,7 +39,7 @@ describe('--daemonize', () => {
     await writeFile(join(dir, 'key'), 'daemon-secret\n');
     const state = join(dir, 'state.json');
     const started = Date.now();
-    const r = await execa(process.execPath, [CLI, '-B', '-i', 'lo', '-s', '127.0.0.1', '-v', '7', '-a', '127.0.0.77', '-o', join(dir, 'key'), '-b', '0.1', '--vip-driver', 'record', '--peer', '127.0.0.2:15999', '--port', '15999', '--state-file', state, '--run-record', `${state}.record`], { reject: false, timeout: 10_000 });
+    const r = await execa(process.execPath, [CLI, '-B', '-i', 'lo', '-s', '127.0.0.1', '-v', '7', '-a', '127.0.0.77', '-o', join(dir, 'key'), '-b', '0.1', '--vip-driver', 'record', '--peer', '127.0.0.2:15999', '--port', '15999', '--state-file', state, '--run-record', `${state}.record`, '--control-socket', `${state}.sock`], { reject: false, timeout: 10_000 });
     expect(r.exitCode).toBe(0);
     expect(Date.now() - started).toBeLessThan(5000);
     const doc = await until('the daemon to become MASTER', async () => {

@@ -58,7 +58,7 @@ export async function runDemo(command: readonly [string, ...string[]]): Promise<
 
   const start = async (n: Node, port: number) => {
     const args = [...command.slice(1), '-i', 'lo', '-s', n.ip, '-v', '42', '-a', VIP, '-o', join(dir, 'secret'), '-b', ADVBASE, '-k', String(n.advskew), '-z'];
-    args.push('--port', String(port), '--vip-driver', 'record', '--hooks-dir', join(dir, 'hooks'), '--state-file', join(dir, `${n.name}.json`), '--run-record', join(dir, `${n.name}.record.json`), '--log-format', 'json');
+    args.push('--port', String(port), '--vip-driver', 'record', '--hooks-dir', join(dir, 'hooks'), '--state-file', join(dir, `${n.name}.json`), '--run-record', join(dir, `${n.name}.record.json`), '--control-socket', join(dir, `${n.name}.sock`), '--log-format', 'json');
     for (const p of nodes) if (p !== n) args.push('--peer', `${p.ip}:${port}`);
     const child = spawn(command[0], args, { stdio: ['ignore', 'pipe', 'inherit'] });
     n.child = child;

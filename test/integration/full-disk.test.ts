@@ -33,7 +33,7 @@ describe.skipIf(unavailable !== undefined)(`a full state directory${unavailable 
   beforeAll(async () => {
     writeFileSync(join(dir, 'key'), 'full-disk-secret\n', { mode: 0o600 });
     spawnSync('mkdir', ['-p', run]);
-    const agent = [process.execPath, CLI, '-i', 'lo', '-s', '127.0.0.1', '-v', '51', '-a', '127.0.0.151', '-o', join(dir, 'key'), '-b', '1', '--peer', '127.0.0.2:5951', '--port', '5951', '--vip-driver', 'record', '--state-file', stateFile, '--run-record', join(dir, 'record.json'), '--log-format', 'json'];
+    const agent = [process.execPath, CLI, '-i', 'lo', '-s', '127.0.0.1', '-v', '51', '-a', '127.0.0.151', '-o', join(dir, 'key'), '-b', '1', '--peer', '127.0.0.2:5951', '--port', '5951', '--vip-driver', 'record', '--state-file', stateFile, '--run-record', join(dir, 'record.json'), '--control-socket', join(dir, 'ctl.sock'), '--log-format', 'json'];
     // unshare execs sh, which execs node: the agent keeps the pid spawn reports.
     const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `mount -t tmpfs -o size=64k tmpfs '${run}' && exec "$@"`, 'sh', ...agent], { stdio: ['ignore', 'pipe', 'inherit'] });
     pid = child.pid ?? 0;

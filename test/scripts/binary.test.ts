@@ -131,7 +131,7 @@ describe('the single binary', () => {
   it('logs pretty lines when asked (pino-pretty is inside the binary) and stops cleanly on SIGTERM', async () => {
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('NODE_') && !k.startsWith('FLOATD_')));
     const port = String(await freePort());
-    const args = ['-i', 'lo', '-s', '127.0.0.1', '-v', '43', '-a', '127.0.0.101', '-o', join(dir, 'key'), '--vip-driver', 'record', '--peer', `127.0.0.2:${port}`, '--port', port, '--state-file', join(dir, 'pretty.json'), '--run-record', join(dir, 'pretty.record.json'), '--log-format', 'pretty'];
+    const args = ['-i', 'lo', '-s', '127.0.0.1', '-v', '43', '-a', '127.0.0.101', '-o', join(dir, 'key'), '--vip-driver', 'record', '--peer', `127.0.0.2:${port}`, '--port', port, '--state-file', join(dir, 'pretty.json'), '--run-record', join(dir, 'pretty.record.json'), '--control-socket', join(dir, 'pretty.sock'), '--log-format', 'pretty'];
     const child = spawn(binary, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -150,7 +150,7 @@ describe('the single binary', () => {
   it('-B detaches and the detached agent is the binary running with the same flags', async () => {
     const stateFile = join(dir, 'daemon.json');
     const port = String(await freePort());
-    const args = ['-B', '-i', 'lo', '-s', '127.0.0.1', '-v', '44', '-a', '127.0.0.102', '-o', join(dir, 'key'), '--vip-driver', 'record', '--peer', `127.0.0.2:${port}`, '--port', port, '--state-file', stateFile, '--run-record', join(dir, 'daemon.record.json')];
+    const args = ['-B', '-i', 'lo', '-s', '127.0.0.1', '-v', '44', '-a', '127.0.0.102', '-o', join(dir, 'key'), '--vip-driver', 'record', '--peer', `127.0.0.2:${port}`, '--port', port, '--state-file', stateFile, '--run-record', join(dir, 'daemon.record.json'), '--control-socket', join(dir, 'daemon.sock')];
     const r = await run(binary, args);
     expect(r.code, r.stderr).toBe(0);
     const state = await waitFor('the detached agent to write its state file', () => readState(stateFile));

@@ -32,7 +32,7 @@ async function startAgent(notify: Record<string, string>, o: { path?: string } =
   const out = join(dir, `run${++runs}`);
   await mkdir(join(out, 'hooks', 'down.d'), { recursive: true });
   await symlink(SLOW_DOWN, join(out, 'hooks', 'down.d', '10-slow-down'));
-  const args = ['-i', 'lo', '-s', '127.0.0.1', '-v', '9', '-a', '127.0.0.99', '-o', join(dir, 'key'), '--vip-driver', 'record', '-b', '0.2', '--peer', '127.0.0.2', '--port', String(await freePort()), '-z', '--hooks-dir', join(out, 'hooks'), '-x', out, '--state-file', join(out, 'state.json'), '--run-record', join(out, 'record.json'), '--log-format', 'json'];
+  const args = ['-i', 'lo', '-s', '127.0.0.1', '-v', '9', '-a', '127.0.0.99', '-o', join(dir, 'key'), '--vip-driver', 'record', '-b', '0.2', '--peer', '127.0.0.2', '--port', String(await freePort()), '-z', '--hooks-dir', join(out, 'hooks'), '-x', out, '--state-file', join(out, 'state.json'), '--run-record', join(out, 'record.json'), '--control-socket', join(out, 'ctl.sock'), '--log-format', 'json'];
   const env: Record<string, string> = { PATH: o.path ?? process.env.PATH ?? '/usr/bin:/bin', ...notify };
   const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   agents.push(child);
