@@ -1,8 +1,9 @@
 // The IO edge of health checks: each --check runs every `interval` under supervise() (own process
 // group, timeout, abort), on plain timers the agent never awaits, so adverts never wait for a check.
 // What the results mean is health.ts; this tells the agent only when the verdict changes.
+import type { Config } from '../config.js';
+import type { Event, Role } from '../election/machine.js';
 import type { Logger } from '../log.js';
-import type { Role } from '../election/machine.js';
 import { describeOutcome, succeeded, supervise } from '../effects/supervise.js';
 import { LABELS } from '../snapshot.js';
 import { failureDetail, initialHealth, nextRunDelayMs, observe, turned, verdict, type CheckHealth, type CheckStatusName, type HealthVerdict } from './health.js';
@@ -38,6 +39,20 @@ export interface CheckRunnerOptions {
   onFault(detail: string | undefined): void;
   onWeight(weight: number): void;
   onServiceFailed(detail: string, epoch: number): void;
+}
+
+// The agent's runner, or none without --check: what the checks find becomes election events.
+export function checksFor(cfg: Config, log: Logger, dispatch: (e: Event) => void): CheckRunner | undefined {
+  if (cfg.checks.length === 0) return undefined;
+  return new CheckRunner({
+    checks: cfg.checks,
+    env: { FLOATD_VHID: String(cfg.vhid), FLOATD_VIP: cfg.vip, FLOATD_INTERFACE: cfg.interface, FLOATD_SRCIP: cfg.srcip },
+    log,
+    preempt: cfg.preempt,
+    onFault: (detail) => dispatch(detail === undefined ? { type: 'unbar', bar: 'health' } : { type: 'bar', bar: 'health', detail }),
+    onWeight: (weight) => dispatch({ type: 'skew', weight }),
+    onServiceFailed: (detail, epoch) => dispatch({ type: 'service-failed', epoch, detail }),
+  });
 }
 
 // Runs the checks, tells the agent what they mean; start() once, follow() after every election step.
