@@ -1,6 +1,7 @@
 // The driver: real sockets, timers and signals feed step(); its effects are carried out here, adverts
 // at once and everything else through the serial effect queue, so adverts never wait for hooks.
 import { performance } from 'node:perf_hooks';
+import { checksFor, type CheckRunner } from './checks/runner.js';
 import type { Config } from './config.js';
 import { EffectQueue, type QueuedEffect } from './effect-queue.js';
 import { EffectRunner } from './effect-runner.js';
@@ -69,6 +70,7 @@ class Agent {
   private readonly authAlarm: AuthAlarm;
   private readonly notifier: Notifier;
   private readonly control: AgentControl; // the control socket, peers heard, last hooks, --garp-refresh
+  private readonly checks: CheckRunner | undefined; // --check
 
   constructor(cfg: Config, deps: AgentDeps) {
     this.cfg = cfg;
@@ -92,10 +94,11 @@ class Agent {
       onHookEnd: (path) => this.setHooks(this.hooksInProgress.filter((p) => p !== path)),
       onHookResult: (phase, r) => this.control.hookEnded(phase, r),
     });
-    this.control = new AgentControl({ cfg, log: this.log, now: () => this.now(), state: () => this.state, snapshot: () => this.snapshot(), dispatch: (e) => this.dispatch(e), announce: () => !this.halted && this.announcer.announce() });
+    this.control = new AgentControl({ cfg, log: this.log, now: () => this.now(), state: () => this.state, snapshot: () => this.snapshot(), dispatch: (e) => this.dispatch(e), announce: () => !this.halted && this.announcer.announce(), checks: () => this.checks?.status() ?? [] });
     this.queue = new EffectQueue((e, signal) => runner.run(e, signal), (event) => this.dispatch(event));
     this.stateWriter = new StateWriter(cfg.stateFile, this.log, () => this.snapshot());
     this.authAlarm = new AuthAlarm({ log: this.log, role: () => LABELS[this.state.role], onChange: () => this.persist() });
+    this.checks = checksFor(cfg, this.log, (e) => this.dispatch(e));
   }
 
   async run(): Promise<number> {
@@ -135,6 +138,7 @@ class Agent {
     this.log.info({ vip: this.cfg.vip, interface: this.cfg.interface, srcip: this.cfg.srcip, advbase: this.cfg.advbaseMs / 1000, advskew: this.cfg.advskew, transport: describeDestination(destination, this.cfg.port) }, 'floatd starting');
     this.notifier.attach(() => this.snapshot());
     this.dispatch({ type: 'start' });
+    this.checks?.start();
     // Joined: the startup down hooks ran and a stale VIP is gone (whatever was queued after them).
     void this.queue.settled().then(() => this.notifier.ready());
     const code = await done;
@@ -153,6 +157,7 @@ class Agent {
     clearTimeout(this.timer);
     this.channel?.close();
     this.announcer.stop();
+    void this.checks?.stop();
   }
 
   private dispatch(event: Event): void {
@@ -160,6 +165,8 @@ class Agent {
     const before = this.state;
     const { state, effects } = step(this.settings, before, event, this.now());
     this.state = state;
+    // Master-only checks follow the mastership; this never dispatches back.
+    this.checks?.follow(state);
     this.record?.observe(before, state, event.type === 'advert' ? event.advert.epoch : undefined, this.cfg.srcip);
     logStep(this.log, before, state, event, this.now());
     if (event.type === 'checked') this.control.gate(event.ok, event.detail);
@@ -264,6 +271,7 @@ class Agent {
     this.authAlarm.stop();
     this.link?.stop();
     this.uninstallSignals();
+    await this.checks?.stop();
     // Abort whatever still runs and wait: a hook that ignores SIGTERM is SIGKILLed after its grace, and
     // must not outlive the agent that started it.
     this.queue.clear();

@@ -1,6 +1,7 @@
 // Turns raw flags into a validated Config. Pure: every error names the flag and quotes the bad value,
 // and all errors are reported together so nothing starts half-configured.
 import { isIPv4 } from './protocol/advert.js';
+import { parseCheck, type CheckSpec } from './checks/spec.js';
 import { OPTIONS, type OptionName, type RawOptions } from './options.js';
 
 export interface Peer {
@@ -44,6 +45,7 @@ export interface Config {
   failureThreshold: number;
   failureWindowMs: number;
   failureTimeoutMs: number;
+  checks: CheckSpec[];
   hookTimeoutMs: number;
   phaseTimeoutsMs: Partial<Record<HookPhaseName, number>>;
   cooldownMs: number;
@@ -120,6 +122,7 @@ export function validate(raw: RawOptions, env: Readonly<Record<string, string | 
     failureThreshold: v.int('failure-threshold', 0, 1000),
     failureWindowMs: Math.round(v.number('failure-window', 1, 86400 * 30) * 1000),
     failureTimeoutMs: Math.round(v.number('failure-timeout', 0, 86400 * 30) * 1000),
+    checks: v.list('check').flatMap((c) => parseCheck(c, problems) ?? []),
     hookTimeoutMs: Math.round(v.number('hook-timeout', 0.001, 86400) * 1000),
     phaseTimeoutsMs: phaseTimeouts(v.list('phase-timeout'), problems),
     cooldownMs: Math.round(v.number('cooldown', 0, 86400) * 1000),

@@ -45,6 +45,7 @@ export const OPTIONS = [
   { long: 'failure-threshold', arg: 'n', default: '3', origin: 'floatd', description: 'after n failed masterships (up hook, VIP or service check) within --failure-window stay out of the election (0 = never)' },
   { long: 'failure-window', arg: 'seconds', default: '600', origin: 'floatd', description: 'how far back failed masterships count towards --failure-threshold' },
   { long: 'failure-timeout', arg: 'seconds', default: '600', origin: 'floatd', description: 'take part again this long after --failure-threshold was reached (0 = only after `floatd clear`)' },
+  { long: 'check', arg: 'spec', repeatable: true, origin: 'floatd', description: 'health check "[key=value ...] -- COMMAND" (or just COMMAND), run with /bin/sh -c; keys interval=2 timeout=5 (seconds) rise=2 fall=3, weight=1–255 (added to --advskew while failing; else fault: never master while failing), on=all|master (master: the service itself, failing hands over); docs/checks.md' },
   { long: 'hook-timeout', arg: 'seconds', default: '60', origin: 'floatd', description: 'kill a hook (its whole process group) after this long' },
   { long: 'phase-timeout', arg: 'phase=seconds', repeatable: true, origin: 'floatd', description: 'a hook timeout for one phase only: takeover-check, fence, prepare, up or down (e.g. prepare=900 for a large metadata restore)' },
   { long: 'cooldown', arg: 'seconds', default: '10', origin: 'floatd', description: 'stay out of the election this long after a failed up hook or SIGUSR2' },

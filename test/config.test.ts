@@ -420,3 +420,24 @@ describe('validate: several problems at once', () => {
     expect(accept({ vhid: ['3', '4'] }).vhid).toBe(4);
   });
 });
+
+describe('validate: --check', () => {
+  it('no --check: no health checks', () => {
+    expect(accept().checks).toEqual([]);
+  });
+
+  it('each --check becomes a CheckSpec, in order (a single string too)', () => {
+    expect(accept({ check: ['weight=50 -- ping -c1 10.0.0.254', 'on=master -- hooks/mfs/check'] }).checks.map((c) => [c.command, c.mode, c.weight, c.on])).toEqual([
+      ['ping -c1 10.0.0.254', 'weight', 50, 'all'],
+      ['hooks/mfs/check', 'fault', 0, 'master'],
+    ]);
+    expect(accept({ check: 'test -e /srv/ok' }).checks).toHaveLength(1);
+  });
+
+  it('a bad --check is reported with the other problems, naming the flag and quoting the value', () => {
+    expect(problems({ check: ['fall=0 -- true', 'true'], advskew: '300' })).toEqual([
+      '--advskew must be an integer from 0 to 255, got "300"',
+      '--check "fall=0 -- true": fall must be an integer 1–100, got "0"',
+    ]);
+  });
+});
