@@ -1,5 +1,6 @@
 // The control socket's language: one JSON object per line each way. Pure: the server and the client
 // frame bytes with LineReader and turn lines into requests and answers with the functions here.
+import type { CheckStatus } from '../checks/runner.js';
 import type { StateFile } from '../state-file.js';
 
 // What an operator can ask of a running agent (floatd status|standby|resume|clear).
@@ -28,18 +29,8 @@ export interface PeerStatus {
   lastSeenAgoMs: number;
 }
 
-// A health check's state as the checks module reports it (shared-plan: checks.status()).
-export interface CheckStatus {
-  command: string;
-  on: 'all' | 'master';
-  mode: 'fault' | 'weight';
-  weight: number;
-  status: 'unknown' | 'passing' | 'failing';
-  streak: number;
-  lastResult: string | null;
-  lastDurationMs: number | null;
-  lastRunAt: string | null;
-}
+// A health check's state as the checks module reports it.
+export type { CheckStatus };
 
 // One finished hook (src/hook-history.ts).
 export interface HookRecord {

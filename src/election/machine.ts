@@ -57,7 +57,8 @@ export function step(base: Settings, state: State, event: Event, now: number): S
     case 'up-failed':
       return mastershipFailed(cfg, state, event.epoch, `up hook failed: ${event.detail}`, now);
     case 'service-failed':
-      return mastershipFailed(cfg, state, event.epoch, `service check failed: ${event.detail}`, now);
+      // The detail names the check and how it failed: `health check "…" failed 3 times in a row (exit code 1)`.
+      return mastershipFailed(cfg, state, event.epoch, event.detail, now);
     case 'clear':
       return onClear(cfg, state, now);
     case 'released':

@@ -85,7 +85,8 @@ export type Event =
   | { type: 'advert'; advert: Advert; behind?: boolean }
   | { type: 'up-complete'; epoch: number }
   | { type: 'up-failed'; epoch: number; detail: string }
-  // The master's own service check failed (--check on=master): give the VIP up in order, like a failed up hook.
+  // The master's own service check failed (--check on=master): give the VIP up in order, like a failed up hook;
+  // detail names the check and how it failed.
   | { type: 'service-failed'; epoch: number; detail: string }
   // `floatd clear`: forget the failed masterships and lift the 'failures' bar.
   | { type: 'clear' }

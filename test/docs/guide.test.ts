@@ -13,8 +13,6 @@ const TABLE = OPTIONS as readonly OptionSpec[];
 
 // Flags and pages of issue 8 that other branches were still building when the guide was written. When one
 // lands, the test below says so: remove it here and check the guide's TODO(lead) markers for it.
-const PLANNED_FLAGS = ['check'];
-const PLANNED_PAGES = ['checks.md'];
 // Flags of floatd's subcommands and of commander, not in the agent's table.
 const SUBCOMMAND_FLAGS = ['json', 'help'];
 
@@ -90,7 +88,7 @@ describe('the timers table (docs/guide.md, "Choosing timers")', () => {
 
 describe('what docs/guide.md names', () => {
   it('names only flags that exist (or are planned, until they land)', () => {
-    const known = new Set([...TABLE.flatMap((o) => [o.long, ...(o.aliases ?? [])]), ...SUBCOMMAND_FLAGS, ...PLANNED_FLAGS]);
+    const known = new Set([...TABLE.flatMap((o) => [o.long, ...(o.aliases ?? [])]), ...SUBCOMMAND_FLAGS]);
     const { inline, fenced } = codeFragments(guide);
     // floatd's own command lines only: other tools' flags (systemctl, sg_persist, ipmitool) are theirs.
     const ours = [...inline.filter((c) => /^(--|floatd |FLOATD_OPTS=)/.test(c)), ...fenced.filter((l) => /^\s*(--|floatd |FLOATD_OPTS=)/.test(l))];
@@ -99,15 +97,10 @@ describe('what docs/guide.md names', () => {
     for (const flag of named) expect(known.has(flag), `--${flag}`).toBe(true);
   });
 
-  it('still waits for its planned flags: one that landed must leave PLANNED_FLAGS (and its TODO(lead) be checked)', () => {
-    for (const flag of PLANNED_FLAGS) expect(option(flag), `--${flag} is in src/options.ts now`).toBeUndefined();
-  });
-
   it('links only to pages and headings that exist', async () => {
     const links = pageLinks(guide);
     expect(links.length).toBeGreaterThan(10);
     for (const { page, anchor } of links) {
-      if (PLANNED_PAGES.includes(page)) continue;
       const text = page === '' ? guide : await readFile(join(DOCS, page), 'utf8').catch(() => undefined);
       expect(text, `docs/${page}`).toBeDefined();
       if (anchor !== undefined) expect([...headingAnchors(text ?? '')], `${page}#${anchor}`).toContain(anchor);

@@ -15,7 +15,7 @@ describe('failed masterships count: after --failure-threshold within --failure-w
   it('a service check failure on the master releases in order like a failed up hook, with a cooldown', () => {
     const { state } = masterState(cfg);
     const r = run(cfg, [[4000, serviceFailed(1)]], state);
-    expect(r.last).toEqual(release(1, 'service check failed: /usr/lib/floatd/hooks/mfs/check exit code 1'));
+    expect(r.last).toEqual(release(1, '/usr/lib/floatd/hooks/mfs/check exit code 1'));
     expect(r.state).toMatchObject({ role: 'releasing', holdUntil: 5000, failures: [4000] });
     expect(r.state.bars).toEqual({});
   });
@@ -32,7 +32,7 @@ describe('failed masterships count: after --failure-threshold within --failure-w
     expect(r.state).toMatchObject({ role: 'master', epoch: 2 });
     r = run(cfg, [[7000, serviceFailed(2)], [7100, released(2)]], r.state);
     expect(r.state.role).toBe('backup');
-    expect(r.state.bars.failures).toBe('2 failed masterships within 60.0 s (last: service check failed: /usr/lib/floatd/hooks/mfs/check exit code 1): staying out for 120.0 s or until floatd clear');
+    expect(r.state.bars.failures).toBe('2 failed masterships within 60.0 s (last: /usr/lib/floatd/hooks/mfs/check exit code 1): staying out for 120.0 s or until floatd clear');
     // Silent cluster, long after the cooldown: still out; the only deadline is the failure timeout.
     expect(nextDeadline(r.state)).toBe(127_000);
     expect(run(cfg, [[60_000, TICK]], r.state).last).toEqual([]);

@@ -155,7 +155,7 @@ describe.skipIf(unavailable !== undefined)(`fault: health checks move and hold m
 
     breakIt(name, h1);
     const released = await first.waitFor('h1 releases', becomes('RELEASING'), { since: since[0], ...WAIT });
-    expect(released.reason).toBe(`service check failed: health check "${check(h1).replace(/^.* -- /, '')}" failed 2 times in a row (exit code 1)`);
+    expect(released.reason).toBe(`health check "${check(h1).replace(/^.* -- /, '')}" failed 2 times in a row (exit code 1)`);
     await first.waitFor('h1 resigns', (l) => l.event === 'resign', { since: since[0], ...WAIT });
     await first.waitFor('h1 BACKUP', becomes('BACKUP'), { since: since[0], ...WAIT });
     expect(markers(lab, h1, s1.vhid).at(-1)).toBe(`down BACKUP previous=MASTER epoch=1 ${released.reason}`);
