@@ -1,7 +1,9 @@
 // The control socket end to end: real agents on loopback (test/support/cluster.ts), each with its own
 // --control-socket, driven by `floatd status|standby|resume|clear`. Time bounds are generous limits.
 import { connect, type Socket } from 'node:net';
-import { stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ControlStatus } from '../../src/control/protocol.js';
 import { clusterPerTest, runCli, sleep, type Cluster, type ClusterNode } from '../support/cluster.js';
@@ -14,6 +16,15 @@ async function status(n: ClusterNode): Promise<ControlStatus> {
   const r = await runCli(['status', '--json', '--control-socket', n.controlSocket]);
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as ControlStatus;
+}
+
+// Polls an asynchronous condition (the cluster's waitFor takes synchronous ones).
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(50);
+  }
 }
 
 async function twoNodes(extra: string[] = []): Promise<{ c: Cluster; m: ClusterNode; b: ClusterNode }> {
@@ -53,6 +64,33 @@ describe('floatd status over the control socket', () => {
     expect(lines[0]).toMatch(/^vhid 42 VIP 127\.0\.0\.100 on lo \(127\.0\.0\.2\): BACKUP since \S+, master 127\.0\.0\.1, epoch 0 — /);
     expect(text.stdout).toMatch(/\n {2}peers:\n {4}127\.0\.0\.1 advert every 0\.2 s \(advbase 0\.2 s, advskew 0\), epoch 1, last seen [\d.]+ s ago, \d+ adverts\n/);
     expect(text.stdout).toMatch(/\n {2}last hooks:\n {4}down \S+\/down\.d\/10-record\.sh exit 0 in \d+ ms at \S+\n/);
+  });
+
+  it('shows each health check with its state, streak and last result, and the bar a failing fault check sets', async () => {
+    // A node whose fault check needs a file that the test takes away.
+    const dir = await mkdtemp(join(tmpdir(), 'floatd-check-'));
+    const flag = join(dir, 'ok');
+    await writeFile(flag, '');
+    try {
+      const c = await cluster({ nodes: [{ advskew: 0 }, { advskew: 50, extraArgs: ['--check', `interval=0.2 rise=1 fall=2 -- test -e ${flag}`] }] });
+      const [m, n] = c.nodes as [ClusterNode, ClusterNode];
+      await c.waitForMaster(m);
+      await until('the check passing', async () => (await status(n)).checks[0]?.status === 'passing');
+      const passing = (await status(n)).checks;
+      expect(passing).toEqual([expect.objectContaining({ command: `test -e ${flag}`, on: 'all', mode: 'fault', weight: 0, status: 'passing', lastResult: 'exit code 0' })]);
+      expect(Date.parse(passing[0]?.lastRunAt ?? '')).not.toBeNaN();
+      await rm(flag);
+      await until('the check failing', async () => (await status(n)).checks[0]?.status === 'failing');
+      const failing = await status(n);
+      expect(failing.checks[0]).toMatchObject({ status: 'failing', lastResult: 'exit code 1' });
+      expect(failing.checks[0]?.streak).toBeGreaterThanOrEqual(2);
+      expect(failing.keptOut.health).toBe(`health check "test -e ${flag}" failed 2 times in a row (exit code 1)`);
+      const text = await runCli(['status', '--control-socket', n.controlSocket]);
+      expect(text.stdout).toMatch(/\n {2}checks:\n {4}failing fault, on all: `test -e \S+\/ok` \(\d+ in a row, last: exit code 1 in \d+ ms at \S+\)\n/);
+      expect(text.stdout).toContain(`kept out of mastership (health): health check "test -e ${flag}" failed 2 times in a row (exit code 1)`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('the socket is mode 0600 and removed when the agent exits', async () => {
