@@ -1,12 +1,12 @@
 // The control socket end to end: real agents on loopback (test/support/cluster.ts), each with its own
 // --control-socket, driven by `floatd status|standby|resume|clear`. Time bounds are generous limits.
 import { connect, type Socket } from 'node:net';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ControlStatus } from '../../src/control/protocol.js';
-import { clusterPerTest, runCli, sleep, type Cluster, type ClusterNode } from '../support/cluster.js';
+import { clusterPerTest, fixture, runCli, sleep, type Cluster, type ClusterNode } from '../support/cluster.js';
 
 const cluster = clusterPerTest();
 // Master-down interval of the backups with the cluster's defaults (-b 0.2, -r 4): 0.8 s and a little skew.
@@ -176,6 +176,26 @@ describe('floatd standby, resume, clear', () => {
     expect(b.state).toBe('BACKUP');
     expect((await runCli(['resume', '--control-socket', b.controlSocket])).code).toBe(0);
     await c.waitForMaster(b);
+  });
+
+  it('clear lifts the bar of a node that reached --failure-threshold, and it promotes again', async () => {
+    // Alone, with an up hook that fails: one failed mastership keeps it out until `floatd clear`.
+    const c = await cluster({ nodes: [{ advskew: 0, upHooks: ['fail.sh'], cooldown: 0.2, extraArgs: ['--failure-threshold', '1', '--failure-timeout', '0'] }] });
+    const [n] = c.nodes as [ClusterNode];
+    await until('the failures bar', async () => (await status(n)).keptOut.failures !== undefined);
+    const out = await status(n);
+    expect(out).toMatchObject({ state: 'BACKUP', serving: false });
+    expect(out.keptOut.failures).toMatch(/^1 failed mastership within 600\.0 s \(last: up hook failed: .*10-fail\.sh exited 1\): staying out until floatd clear$/);
+    // Well past its cooldown and master-down interval, a silent cluster does not bring it back.
+    await sleep(2 * MASTER_DOWN_MS);
+    expect((await status(n)).state).toBe('BACKUP');
+    // The operator fixes the service, then clears.
+    await copyFile(fixture('record.sh'), join(n.dir, 'hooks', 'up.d', '10-fail.sh'));
+    const r = await runCli(['clear', '--control-socket', n.controlSocket]);
+    expect(r.code, r.stderr).toBe(0);
+    expect((await status(n)).keptOut).toEqual({});
+    await until('serving again', async () => (await status(n)).serving);
+    expect((await status(n))).toMatchObject({ state: 'MASTER', epoch: 2 });
   });
 
   it('clear answers with what it did and the node state', async () => {
