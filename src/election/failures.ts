@@ -9,7 +9,7 @@ export function recordFailure(cfg: Settings, state: State, now: number, detail: 
   const failures = [...state.failures.filter((t) => now - t < cfg.failureWindowMs), now];
   if (cfg.failureThreshold === 0 || failures.length < cfg.failureThreshold) return { ...state, failures };
   const until = cfg.failureTimeoutMs > 0 ? `for ${formatMs(cfg.failureTimeoutMs)} or until floatd clear` : 'until floatd clear';
-  const why = `${failures.length} failed mastership${failures.length === 1 ? "" : "s"} within ${formatMs(cfg.failureWindowMs)} (last: ${detail}): staying out ${until}`;
+  const why = `${failures.length} failed mastership${failures.length === 1 ? '' : 's'} within ${formatMs(cfg.failureWindowMs)} (last: ${detail}): staying out ${until}`;
   return {
     ...state,
     failures,

@@ -84,7 +84,7 @@ describe('floatd status over the control socket', () => {
       const failing = await status(n);
       expect(failing.checks[0]).toMatchObject({ status: 'failing', lastResult: 'exit code 1' });
       expect(failing.checks[0]?.streak).toBeGreaterThanOrEqual(2);
-      expect(failing.keptOut.health).toBe(`health check "test -e ${flag}" failed 2 times in a row (exit code 1)`);
+      expect(failing.keptOut?.health).toBe(`health check "test -e ${flag}" failed 2 times in a row (exit code 1)`);
       const text = await runCli(['status', '--control-socket', n.controlSocket]);
       expect(text.stdout).toMatch(/\n {2}checks:\n {4}failing fault, on all: `test -e \S+\/ok` \(\d+ in a row, last: exit code 1 in \d+ ms at \S+\)\n/);
       expect(text.stdout).toContain(`kept out of mastership (health): health check "test -e ${flag}" failed 2 times in a row (exit code 1)`);
@@ -182,10 +182,10 @@ describe('floatd standby, resume, clear', () => {
     // Alone, with an up hook that fails: one failed mastership keeps it out until `floatd clear`.
     const c = await cluster({ nodes: [{ advskew: 0, upHooks: ['fail.sh'], cooldown: 0.2, extraArgs: ['--failure-threshold', '1', '--failure-timeout', '0'] }] });
     const [n] = c.nodes as [ClusterNode];
-    await until('the failures bar', async () => (await status(n)).keptOut.failures !== undefined);
+    await until('the failures bar', async () => (await status(n)).keptOut?.failures !== undefined);
     const out = await status(n);
     expect(out).toMatchObject({ state: 'BACKUP', serving: false });
-    expect(out.keptOut.failures).toMatch(/^1 failed mastership within 600\.0 s \(last: up hook failed: .*10-fail\.sh exited 1\): staying out until floatd clear$/);
+    expect(out.keptOut?.failures).toMatch(/^1 failed mastership within 600\.0 s \(last: up hook failed: .*10-fail\.sh exited 1\): staying out until floatd clear$/);
     // Well past its cooldown and master-down interval, a silent cluster does not bring it back.
     await sleep(2 * MASTER_DOWN_MS);
     expect((await status(n)).state).toBe('BACKUP');
