@@ -173,6 +173,12 @@ describe('floatd refuses bad input before starting anything', () => {
     expect(down.stderr).toBe(`floatd: --downscript "${join(dir, 'missing.sh')}" is not an executable file`);
   });
 
+  it('a --fence that cannot run exits 1 naming it: a typo there would otherwise block every failover', async () => {
+    const r = await floatd(valid({ '--fence': join(dir, 'fence-typo') }));
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toBe(`floatd: --fence "${join(dir, 'fence-typo')}" is not an executable file`);
+  });
+
   it('a --hooks-dir that does not exist exits 1 naming it', async () => {
     const missing = join(dir, 'no-hooks');
     const r = await floatd(valid({ '--hooks-dir': missing }));
