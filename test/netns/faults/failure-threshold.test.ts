@@ -5,7 +5,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLab, sleep, type AgentProcess, type Lab, type LabHost, watchLab } from '../../support/netns.js';
-import { agentArgs, becomes, follows, isServing, masterDownMs, outDir, skipNote, startAgent, transitions, unavailable, type AgentSpec } from './fault-lab.js';
+import { agentArgs, becomes, follows, isServing, killHost, masterDownMs, outDir, skipNote, startAgent, transitions, unavailable, type AgentSpec } from './fault-lab.js';
 
 const VIP = '198.51.100.100';
 const VHID = 44;
@@ -60,9 +60,7 @@ describe.skipIf(unavailable !== undefined)(`failed masterships are counted${skip
   it('while it is out, the death of the serving node does not bring it back; after the failure timeout it takes over again', async () => {
     failUp(false);
     const since = a1.mark();
-    a2.kill('SIGKILL');
-    await a2.exited;
-    expect((await lab.exec(h2, ['ip', 'addr', 'del', `${VIP}/32`, 'dev', h2.iface])).code).toBe(0);
+    await killHost(lab, a2, VIP);
     // Several master-down intervals of silence, and h1 is still BACKUP.
     await sleep(masterDownMs(S1) * 3);
     expect(transitions(a1, since)).toEqual([]);

@@ -5,7 +5,8 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { netnsUnavailable, sleep, type AddressEvent, type AgentLine, type AgentProcess, type Lab, type LabHost } from '../../support/netns.js';
+import { afterEach } from 'vitest';
+import { netnsUnavailable, sleep, watchLab, type AddressEvent, type AgentLine, type AgentProcess, type Lab, type LabHost } from '../../support/netns.js';
 import { advertIntervalMs as advertInterval, masterDownIntervalMs as masterDownInterval } from '../../../src/election/timing.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/faults/', import.meta.url));
@@ -84,6 +85,42 @@ export function outputLines(lab: Lab, host: LabHost, vhid: number, name: string)
   } catch {
     return [];
   }
+}
+
+// A suite's lab watched as watchLab does (report on failure, teardown, leftovers), and the agents each test
+// starts (with `start` or `track`) stopped after that test, pass or fail.
+export function labAndAgents(get: () => Lab | undefined): { start(host: LabHost, spec: AgentSpec): AgentProcess; track(...a: AgentProcess[]): void } {
+  let agents: AgentProcess[] = [];
+  watchLab(get);
+  afterEach(async () => {
+    const stopping = agents;
+    agents = [];
+    await stopAll(stopping);
+  });
+  return {
+    start(host, spec) {
+      const lab = get();
+      if (!lab) throw new Error('labAndAgents: no lab yet');
+      const a = startAgent(lab, host, spec);
+      agents.push(a);
+      return a;
+    },
+    track: (...a) => void agents.push(...a),
+  };
+}
+
+// A master's host "dies" for a standby's point of view: its agent is SIGKILLed and the VIP it left goes
+// too (as a power-off or a fence would take it), so what follows is the standby's doing alone.
+export async function killHost(lab: Lab, agent: AgentProcess, vip: string): Promise<void> {
+  agent.kill('SIGKILL');
+  await agent.exited;
+  const r = await lab.exec(agent.host, ['ip', 'addr', 'del', `${vip}/32`, 'dev', agent.host.iface]);
+  if (r.code !== 0) throw new Error(`cannot remove ${vip} from ${agent.host.name}: ${r.stderr}`);
+}
+
+// The takeover refusals (takeover check or fence) an agent logged since a mark.
+export function refusals(agent: AgentProcess, since: number): AgentLine[] {
+  return agent.lines.slice(since).filter((l) => l.event === 'takeover-refused');
 }
 
 // Starts floatd on `host` as `spec` says.

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLab, type AgentProcess, type Lab, type LabHost, watchLab } from '../../support/netns.js';
-import { agentArgs, becomes, follows, isServing, joined, masterAndBackup, outDir, outputLines, skipNote, startAgent, transitions, unavailable, vipOp, type AgentSpec } from './fault-lab.js';
+import { agentArgs, becomes, follows, isServing, joined, killHost, masterAndBackup, outDir, outputLines, refusals, skipNote, startAgent, transitions, unavailable, vipOp, type AgentSpec } from './fault-lab.js';
 
 const VIP = '198.51.100.100';
 const VHID = 43;
@@ -42,14 +42,11 @@ describe.skipIf(unavailable !== undefined)(`fencing before a takeover${skipNote}
     await follows(a2, h1);
     const since = a2.mark();
     const diedAt = performance.now();
-    a1.kill('SIGKILL');
-    await a1.exited;
     // The "power-off" the fence stands for: the dead host's address goes with it.
-    expect((await lab.exec(h1, ['ip', 'addr', 'del', `${VIP}/32`, 'dev', h1.iface])).code).toBe(0);
+    await killHost(lab, a1, VIP);
 
-    const refusals = () => a2.lines.slice(since).filter((l) => l.event === 'takeover-refused');
-    await a2.waitFor('two refused takeovers', () => refusals().length >= 2, { since, timeoutMs: 12_000 });
-    expect(refusals()[0]?.msg).toMatch(new RegExp(`^takeover check refused \\(fence of ${h1.ip.replaceAll('.', '\\.')} failed: .*fence\\.sh exited 1\\): staying BACKUP, next try in 1\\.0 s$`));
+    await a2.waitFor('two refused takeovers', () => refusals(a2, since).length >= 2, { since, timeoutMs: 12_000 });
+    expect(refusals(a2, since)[0]?.msg).toMatch(new RegExp(`^takeover check refused \\(fence of ${h1.ip.replaceAll('.', '\\.')} failed: .*fence\\.sh exited 1\\): staying BACKUP, next try in 1\\.0 s$`));
     expect(outputLines(lab, h2, VHID, 'fences').slice(0, 2)).toEqual([`${h1.ip} epoch=2 phase=fence`, `${h1.ip} epoch=2 phase=fence`]);
     expect(transitions(a2, since)).toEqual([]);
     expect(vipEvents(h2, diedAt)).toEqual([]);

@@ -5,9 +5,9 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createLab, sleep, type AgentLine, type AgentProcess, type Lab, type LabHost } from '../../support/netns.js';
-import { becomes, isServing, markers, masterAndBackup, masterDownMs, skipNote, stopAll, transitions, unavailable, vipOp, type AgentSpec } from './fault-lab.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createLab, sleep, type AgentLine, type Lab, type LabHost } from '../../support/netns.js';
+import { becomes, isServing, labAndAgents, markers, masterAndBackup, masterDownMs, skipNote, transitions, unavailable, vipOp, type AgentSpec } from './fault-lab.js';
 
 const WAIT = { timeoutMs: 10_000 };
 
@@ -15,7 +15,6 @@ describe.skipIf(unavailable !== undefined)(`fault: health checks move and hold m
   let lab: Lab;
   let h1: LabHost;
   let h2: LabHost;
-  let agents: AgentProcess[] = [];
 
   // The file `host`'s check tests for this scenario; the check passes while it exists.
   const okFile = (name: string, host: LabHost) => join(lab.dir, `${name}-ok-${host.name}`);
@@ -33,17 +32,7 @@ describe.skipIf(unavailable !== undefined)(`fault: health checks move and hold m
     [h1, h2] = lab.hosts as [LabHost, LabHost];
   });
 
-  beforeEach((ctx) => {
-    agents = [];
-    ctx.onTestFailed(() => console.error(lab.report()));
-    return () => stopAll(agents);
-  });
-
-  afterAll(async () => {
-    if (!lab) return;
-    await lab.teardown();
-    expect(lab.leftovers()).toEqual([]);
-  });
+  const agents = labAndAgents(() => lab);
 
   it('weight: a master whose weight check fails is preempted by a -P backup in order, and takes mastership back once it passes: never both', async () => {
     const name = 'weight';
@@ -52,7 +41,7 @@ describe.skipIf(unavailable !== undefined)(`fault: health checks move and hold m
     heal(name, h1);
     heal(name, h2);
     const [first, second] = await masterAndBackup(lab, h1, s1, h2, s2);
-    agents.push(first, second);
+    agents.track(first, second);
     const since = [first.mark(), second.mark()] as const;
 
     const brokenAt = performance.now();
@@ -98,7 +87,7 @@ describe.skipIf(unavailable !== undefined)(`fault: health checks move and hold m
     heal(name, h1);
     heal(name, h2);
     const [first, second] = await masterAndBackup(lab, h1, s1, h2, s2);
-    agents.push(first, second);
+    agents.track(first, second);
     let since = [first.mark(), second.mark()] as const;
 
     breakIt(name, h1);
@@ -146,7 +135,7 @@ describe.skipIf(unavailable !== undefined)(`fault: health checks move and hold m
     heal(name, h1);
     heal(name, h2);
     const [first, second] = await masterAndBackup(lab, h1, s1, h2, s2);
-    agents.push(first, second);
+    agents.track(first, second);
     // Runs on the serving master only.
     await sleep(1000);
     expect(outputLines(runs(h1)).length).toBeGreaterThan(2);

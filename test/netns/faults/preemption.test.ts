@@ -2,10 +2,10 @@
 // stays backup; two masters of the same epoch and interval resolve to the higher address; on failover the
 // lowest-skew live backup wins every time. Each scenario has its own vhid and VIP on one three-host lab.
 import { performance } from 'node:perf_hooks';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createLab, sleep, waitUntil, type AgentProcess, type Lab, type LabHost } from '../../support/netns.js';
 import {
-  advertIntervalMs, becomes, cut, follows, heal, isServing, isStarting, joined, markers, masterDownMs, skipNote, startAgent, stopAll, transitions, unavailable, type AgentSpec,
+  advertIntervalMs, becomes, cut, follows, heal, isServing, isStarting, joined, labAndAgents, markers, masterDownMs, skipNote, transitions, unavailable, type AgentSpec,
 } from './fault-lab.js';
 import { formatMs } from '../../../src/election/timing.js';
 
@@ -22,13 +22,7 @@ describe.skipIf(unavailable !== undefined)(`fault: preemption and who wins${skip
   let h1: LabHost;
   let h2: LabHost;
   let h3: LabHost;
-  let agents: AgentProcess[] = [];
-
-  const start = (host: LabHost, s: AgentSpec): AgentProcess => {
-    const a = startAgent(lab, host, s);
-    agents.push(a);
-    return a;
-  };
+  const { start } = labAndAgents(() => lab);
 
   // Every stretch with the VIP on two hosts ended within one advert interval of the slowest winner (plus slack).
   const overlapsWithinOneInterval = (vip: string, winners: readonly AgentSpec[]) => {
@@ -44,17 +38,6 @@ describe.skipIf(unavailable !== undefined)(`fault: preemption and who wins${skip
     [h1, h2, h3] = lab.hosts as [LabHost, LabHost, LabHost];
   });
 
-  beforeEach((ctx) => {
-    agents = [];
-    ctx.onTestFailed(() => console.error(lab.report()));
-    return () => stopAll(agents);
-  });
-
-  afterAll(async () => {
-    if (!lab) return;
-    await lab.teardown();
-    expect(lab.leftovers()).toEqual([]);
-  });
 
   it('a preferred node with -P started after a less preferred master takes over once the old master has stopped its service and resigned: never both', async () => {
     // The old master's service takes 2 s to stop (slow.sh): the preferred node must not start before it has.

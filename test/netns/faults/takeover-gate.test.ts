@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLab, type AgentProcess, type Lab, type LabHost, watchLab } from '../../support/netns.js';
-import { agentArgs, becomes, follows, isServing, isStarting, joined, outDir, outputLines, skipNote, startAgent, transitions, unavailable, vipOp, type AgentSpec } from './fault-lab.js';
+import { agentArgs, becomes, follows, isServing, isStarting, joined, killHost, outDir, outputLines, refusals, skipNote, startAgent, transitions, unavailable, vipOp, type AgentSpec } from './fault-lab.js';
 
 const VIP = '198.51.100.100';
 const VHID = 39;
@@ -66,13 +66,10 @@ describe.skipIf(unavailable !== undefined)(`the takeover gate and the prepare ph
     await follows(a2, h1);
     const since = a2.mark();
     const diedAt = performance.now();
-    a1.kill('SIGKILL');
-    await a1.exited;
-    expect((await lab.exec(h1, ['ip', 'addr', 'del', `${VIP}/32`, 'dev', h1.iface])).code).toBe(0);
+    await killHost(lab, a1, VIP);
 
-    const refusals = () => a2.lines.slice(since).filter((l) => l.event === 'takeover-refused');
-    await a2.waitFor('three refusals', () => refusals().length >= 3, { since, timeoutMs: 12_000 });
-    const [r1, r2, r3] = refusals() as [(typeof a2.lines)[number], (typeof a2.lines)[number], (typeof a2.lines)[number]];
+    await a2.waitFor('three refusals', () => refusals(a2, since).length >= 3, { since, timeoutMs: 12_000 });
+    const [r1, r2, r3] = refusals(a2, since) as [(typeof a2.lines)[number], (typeof a2.lines)[number], (typeof a2.lines)[number]];
     expect(r1.level).toBe(50);
     expect(r1.msg).toMatch(/^takeover check refused \(.*gate\.sh exited 1\): staying BACKUP, next try in 1\.0 s$/);
     expect(r2.msg).toMatch(/next try in 2\.0 s$/);
