@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AddressMonitor, AgentProcess } from '../support/netns.js';
 import { checksums, chunkservers, mountPids, waitCaughtUp, writeDataSet, writeOne } from './mfs-data.js';
 import { becomes, daemons, agentReport, hookStarted, killDaemon, isServing, MasterWatch, packLines, refused, startFloatd, stopAgents, vipAddedOn, watchAddresses, type FloatdSpec } from './mfs-floatd.js';
-import { createMfsLab, unavailable, type MfsHost, type MfsLab } from './mfs-lab.js';
+import { createMfsLab, PACK, unavailable, type MfsHost, type MfsLab } from './mfs-lab.js';
 
 const S1: FloatdSpec = { advbase: 0.3, advskew: 0 };
 const S2: FloatdSpec = { advbase: 0.3, advskew: 50 };
@@ -163,7 +163,45 @@ describe.skipIf(unavailable !== undefined)(`MooseFS metalogger strategy under fl
     await a2!.waitFor('m2 serving', isServing, { since, timeoutMs: 60_000 });
     expect(await checksums(lab, 90_000)).toBe(before);
     expect(mountPids(lab)).toEqual(mounted);
+  }, 120_000);
+
+  it('the mfsmaster process dies on a live master host: its service check (--check on=master, hooks/mfs/check) hands over in order and the standby restores every file', async () => {
+    // m1 comes back as the standby, with the service check; then m2 hands mastership to it gracefully.
+    const S1check: FloatdSpec = { ...S1, extra: ['--check', `on=master interval=0.5 fall=2 timeout=5 -- ${join(PACK, 'check')}`] };
+    lab.reboot(m1);
+    a1 = startFloatd(lab, m1, S1check);
+    await a1.waitFor('m1 metalogger started', (l) => /start mfsmetalogger .*: ok/.test(l.msg), { timeoutMs: 30_000 });
+    await waitCaughtUp(lab, m1, m2);
+    let since = a1.mark();
+    a2!.kill('SIGTERM');
+    await a2!.exited;
+    await a1.waitFor('m1 serving', isServing, { since, timeoutMs: 30_000 });
+    // m2's metalogger copy stopped when it promoted: set aside, so its metalogger starts afresh (a stale copy
+    // continued by m1's changes has a hole, and the restore below would refuse it).
+    expect(packLines(a2!)).toContainEqual(expect.stringMatching(/metalogger files from before this mastership: moved to .*floatd-archive-/));
+    // m2's release already started its metalogger; its agent comes back as the standby.
+    a2 = startFloatd(lab, m2, S2);
+    await a2.waitFor('m2 BACKUP', becomes('BACKUP'), { timeoutMs: 30_000 });
+    expect(daemons(lab, m2)).toEqual(['mfsmetalogger']);
+    await writeOne(lab, 'before-the-service-dies');
+    await waitCaughtUp(lab, m2, m1);
+    const before = await checksums(lab);
+
+    // Only the daemon dies: the host, its floatd and the VIP stay. The check notices, m1 releases and resigns.
+    since = a1.mark();
+    const since2 = a2.mark();
+    killDaemon(lab, m1, 'mfsmaster');
+    const released = await a1.waitFor('m1 releases', becomes('RELEASING'), { since, timeoutMs: 20_000 });
+    expect(released.reason).toMatch(/^health check ".*hooks\/mfs\/check" failed 2 times in a row \(exit code 1\)$/);
+    await a1.waitFor('m1 BACKUP', becomes('BACKUP'), { since, timeoutMs: 60_000 });
+    const promoted = await a2.waitFor('m2 MASTER', becomes('MASTER'), { since: since2, timeoutMs: 30_000 });
+    expect(promoted.reason).toMatch(/resigned$/);
+    await a2.waitFor('m2 serving', isServing, { since: since2, timeoutMs: 60_000 });
+    expect(packLines(a2, since2)).toContainEqual(expect.stringMatching(/restore: metadata reaches change \d+ \(needed \d+\)/));
+    expect(await checksums(lab, 90_000)).toBe(before);
+    expect(mountPids(lab)).toEqual(mounted);
+    expect(daemons(lab, m1)).toEqual(['mfsmetalogger']);
     // Never two mfsmasters at once over the whole run (sampled every 100 ms).
     expect(masters.most).toBe(1);
-  }, 120_000);
+  }, 180_000);
 });

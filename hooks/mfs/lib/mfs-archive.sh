@@ -1,6 +1,6 @@
 # Archives of master-owned files (sourced by mfs-common.sh). MooseFS never scans sub-directories of DATA_PATH,
 # so an archive is a directory DATA_PATH/floatd-archive-<UTC time> holding the moved files and an info file:
-#   reason=demoted|replaced|backup|bad-restore|restored-back|torn-metalogger   version=<newest change id>   epoch=<floatd epoch>
+#   reason=demoted|replaced|backup|bad-restore|restored-back|torn-metalogger|stale-metalogger   version=<newest change id>   epoch=<floatd epoch>
 # Nothing is deleted here except by mfs_archive_prune (see its rule).
 
 # Archives in DIR, oldest first (names sort by time).
