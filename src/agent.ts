@@ -137,6 +137,9 @@ class Agent {
     this.link = watchLink(this.cfg.interface, LINK_POLL_MS, (s) => this.onLinkState(s), { up: true, ifindex: this.channel.openedOn });
     this.log.info({ vip: this.cfg.vip, interface: this.cfg.interface, srcip: this.cfg.srcip, advbase: this.cfg.advbaseMs / 1000, advskew: this.cfg.advskew, transport: describeDestination(destination, this.cfg.port) }, 'floatd starting');
     this.notifier.attach(() => this.snapshot());
+    // An operator's standby outlives restarts and reboots (maintenance): the node joins held out.
+    const standby = this.record.standby;
+    if (standby !== null) this.dispatch({ type: 'bar', bar: 'standby', detail: standby });
     this.dispatch({ type: 'start' });
     this.checks?.start();
     // Joined: the startup down hooks ran and a stale VIP is gone (whatever was queued after them).

@@ -1,6 +1,6 @@
 // What this node must still know after a reboot wiped /run (the state file): whether its run ended while it
-// held mastership and at which epoch, the highest epoch it heard from peers, and the master it last
-// followed. Hooks get these as FLOATD_PREVIOUS_RUN… so a service pack can tell "I crashed as master, my
+// held mastership and at which epoch, the highest epoch it heard from peers, the master it last followed,
+// and an operator's `floatd standby` (maintenance outlives a reboot until `floatd resume`, as Pacemaker's). Hooks get these as FLOATD_PREVIOUS_RUN… so a service pack can tell "I crashed as master, my
 // data is the newest" from "I was replaced" (docs/hooks.md). Written durably (fsync) at every change.
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -13,6 +13,7 @@ export interface RunRecordDoc {
   maxEpochHeard: number; // highest epoch in any peer's advert
   lastMaster: string | null; // the other node this one last followed
   lastMasterEpoch: number | null;
+  standby: string | null; // `floatd standby` in force: its detail, until `floatd resume`
   updatedAt: string;
 }
 
@@ -59,6 +60,7 @@ export class RunRecord {
       maxEpochHeard: num(old?.maxEpochHeard),
       lastMaster: typeof old?.lastMaster === 'string' ? old.lastMaster : null,
       lastMasterEpoch: Number.isSafeInteger(old?.lastMasterEpoch) ? (old?.lastMasterEpoch ?? null) : null,
+      standby: typeof old?.standby === 'string' && old.standby !== '' ? old.standby : null,
       updatedAt: new Date().toISOString(),
     };
     return new RunRecord(path, log, doc, role && { role, epoch: doc.epoch });
@@ -82,6 +84,11 @@ export class RunRecord {
     return Math.max(this.doc.epoch, this.doc.maxEpochHeard);
   }
 
+  // The operator's standby of an earlier run, still in force (null: none).
+  get standby(): string | null {
+    return this.doc.standby;
+  }
+
   // A peer's advert was heard.
   heard(epoch: number): void {
     if (epoch > this.doc.maxEpochHeard) this.update({ maxEpochHeard: epoch });
@@ -101,8 +108,10 @@ export class RunRecord {
   // Follows the election: peers' epochs and the master followed at every step, and mastership from the
   // claim on. The end of a mastership is recorded only once its release is done (see holds(false)), so a
   // crash during the down hooks still counts as "ended while master".
-  observe(before: { role: string; master?: { address: string; epoch: number } | undefined }, after: { role: string; epoch: number; master?: { address: string; epoch: number } | undefined }, heardEpoch: number | undefined, self: string): void {
+  observe(before: { role: string; master?: { address: string; epoch: number } | undefined; bars?: { standby?: string } }, after: { role: string; epoch: number; master?: { address: string; epoch: number } | undefined; bars?: { standby?: string } }, heardEpoch: number | undefined, self: string): void {
     if (heardEpoch !== undefined) this.heard(heardEpoch);
+    const standby = after.bars?.standby ?? null;
+    if (standby !== (before.bars?.standby ?? null) && standby !== this.doc.standby) this.update({ standby });
     const m = after.master;
     if (m && m.address !== self) this.follows(m.address, m.epoch);
     if (after.role === 'master' && before.role !== 'master') this.holds(true, after.epoch);

@@ -60,6 +60,19 @@ describe('RunRecord', () => {
     expect(next.facts(3)).toMatchObject({ previousRun: 'backup', previousRunEpoch: null, newerEpochSeen: false });
   });
 
+  it('an operator standby is kept for the next run until the bar is lifted', async () => {
+    const path = join(dir, 'standby.json');
+    const first = await RunRecord.load(path, 7, logger().log);
+    first.observe({ role: 'backup', bars: {} }, { role: 'backup', epoch: 0, bars: { standby: 'operator standby (floatd standby)' } }, undefined, '10.0.0.1');
+    await first.flush();
+    const second = await RunRecord.load(path, 7, logger().log);
+    expect(second.standby).toBe('operator standby (floatd standby)');
+    second.observe({ role: 'backup', bars: { standby: 'operator standby (floatd standby)' } }, { role: 'backup', epoch: 0, bars: {} }, undefined, '10.0.0.1');
+    await second.flush();
+    expect((await RunRecord.load(path, 7, logger().log)).standby).toBeNull();
+    expect(JSON.parse(await readFile(path, 'utf8'))).toMatchObject({ standby: null });
+  });
+
   it('a corrupt record is a first run with a warning; an unwritable one is a warning, once, and never throws', async () => {
     const bad = join(dir, 'bad.json');
     await writeFile(bad, '{ not json');

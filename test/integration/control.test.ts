@@ -150,6 +150,29 @@ describe('floatd standby, resume, clear', () => {
     expect((await runCli(['status', '--control-socket', m.controlSocket])).stdout).toContain('\n  kept out of mastership (standby): operator standby (floatd standby)\n');
   });
 
+  it('standby outlives a restart of the agent (a reboot for maintenance): the node comes back held out until resume', async () => {
+    const { c, m, b } = await twoNodes();
+    expect((await runCli(['standby', '--control-socket', m.controlSocket])).code).toBe(0);
+    await c.waitForMaster(b);
+    // The agent stops (SIGTERM as BACKUP: at once) and starts again, as after a reboot.
+    c.kill(m, 'SIGTERM');
+    await c.exited(m);
+    await c.start(m);
+    expect(await status(m)).toMatchObject({ state: 'BACKUP', keptOut: { standby: 'operator standby (floatd standby)' } });
+    // Its master dies: the node in standby still does not promote.
+    c.kill(b, 'SIGKILL');
+    await c.exited(b);
+    await sleep(3 * MASTER_DOWN_MS);
+    expect((await status(m)).state).toBe('BACKUP');
+    expect((await runCli(['resume', '--control-socket', m.controlSocket])).code).toBe(0);
+    await c.waitForMaster(m);
+    // Resumed for good: a restart now leaves it a candidate.
+    c.kill(m, 'SIGTERM');
+    await c.exited(m);
+    await c.start(m);
+    expect((await status(m)).keptOut).toEqual({});
+  });
+
   it('resume lets a node in standby take part again: it takes over when the master goes into standby', async () => {
     const { c, m, b } = await twoNodes();
     expect((await runCli(['standby', '--control-socket', m.controlSocket])).code).toBe(0);
