@@ -6,7 +6,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createLab, sleep, type AgentLine, type Lab, type LabHost } from '../../support/netns.js';
+import { createLab, sleep, type AgentLine, type AgentProcess, type Lab, type LabHost } from '../../support/netns.js';
 import { becomes, isServing, labAndAgents, markers, masterAndBackup, masterDownMs, skipNote, transitions, unavailable, vipOp, type AgentSpec } from './fault-lab.js';
 
 const WAIT = { timeoutMs: 10_000 };
@@ -26,6 +26,21 @@ describe.skipIf(unavailable !== undefined)(`fault: health checks move and hold m
   });
 
   const checkLine = (status: 'failing' | 'passing') => (l: AgentLine) => l.event === 'check' && l.status === status;
+
+  // h1 (master) hands over in order for `reason`: down hooks, VIP removal, resign, BACKUP; then h2 takes
+  // over on the resign and serves, and the VIP was never on both.
+  const handsOverInOrder = async (first: AgentProcess, second: AgentProcess, since: readonly [number, number], vhid: number, vip: string, reason: string) => {
+    await first.waitFor('h1 VIP removed', vipOp('remove'), { since: since[0], ...WAIT });
+    await first.waitFor('h1 resigns', (l) => l.event === 'resign', { since: since[0], ...WAIT });
+    const backup = await first.waitFor('h1 BACKUP', becomes('BACKUP'), { since: since[0], ...WAIT });
+    expect(backup.reason).toBe(reason);
+    expect(markers(lab, h1, vhid).at(-1)).toBe(`down BACKUP previous=MASTER epoch=1 ${reason}`);
+    const promoted = await second.waitFor('h2 MASTER', becomes('MASTER'), { since: since[1], ...WAIT });
+    expect(promoted.reason).toBe('master 198.51.100.11 resigned');
+    await second.waitFor('h2 serving', isServing, { since: since[1], ...WAIT });
+    expect(await lab.vipHolders(vip)).toEqual(['h2']);
+    expect(lab.addresses.overlaps(vip)).toEqual([]);
+  };
 
   beforeAll(async () => {
     lab = await createLab({ hosts: 2 });
@@ -93,17 +108,7 @@ describe.skipIf(unavailable !== undefined)(`fault: health checks move and hold m
     breakIt(name, h1);
     const released = await first.waitFor('h1 releases', becomes('RELEASING'), { since: since[0], ...WAIT });
     expect(released.reason).toBe(`health check "test -e ${okFile(name, h1)}" failed 2 times in a row (exit code 1)`);
-    await first.waitFor('h1 VIP removed', vipOp('remove'), { since: since[0], ...WAIT });
-    await first.waitFor('h1 resigns', (l) => l.event === 'resign', { since: since[0], ...WAIT });
-    const backup = await first.waitFor('h1 BACKUP', becomes('BACKUP'), { since: since[0], ...WAIT });
-    expect(backup.reason).toBe(released.reason);
-    expect(markers(lab, h1, s1.vhid).at(-1)).toBe(`down BACKUP previous=MASTER epoch=1 ${released.reason}`);
-    const promoted = await second.waitFor('h2 MASTER', becomes('MASTER'), { since: since[1], ...WAIT });
-    expect(promoted.reason).toBe('master 198.51.100.11 resigned');
-    await second.waitFor('h2 serving', isServing, { since: since[1], ...WAIT });
-    expect(await lab.vipHolders(s1.vip)).toEqual(['h2']);
-    // In order: h1 let go of the VIP before h2 took it.
-    expect(lab.addresses.overlaps(s1.vip)).toEqual([]);
+    await handsOverInOrder(first, second, since, s1.vhid, s1.vip, String(released.reason));
 
     // Held out: with its peer gone (-z: down hooks, VIP removed, resign) and its check still failing,
     // h1 hears no master, yet stays BACKUP and takes no VIP.
@@ -145,14 +150,7 @@ describe.skipIf(unavailable !== undefined)(`fault: health checks move and hold m
     breakIt(name, h1);
     const released = await first.waitFor('h1 releases', becomes('RELEASING'), { since: since[0], ...WAIT });
     expect(released.reason).toBe(`health check "${check(h1).replace(/^.* -- /, '')}" failed 2 times in a row (exit code 1)`);
-    await first.waitFor('h1 resigns', (l) => l.event === 'resign', { since: since[0], ...WAIT });
-    await first.waitFor('h1 BACKUP', becomes('BACKUP'), { since: since[0], ...WAIT });
-    expect(markers(lab, h1, s1.vhid).at(-1)).toBe(`down BACKUP previous=MASTER epoch=1 ${released.reason}`);
-    const promoted = await second.waitFor('h2 MASTER', becomes('MASTER'), { since: since[1], ...WAIT });
-    expect(promoted.reason).toBe('master 198.51.100.11 resigned');
-    await second.waitFor('h2 serving', isServing, { since: since[1], ...WAIT });
-    expect(await lab.vipHolders(s1.vip)).toEqual(['h2']);
-    expect(lab.addresses.overlaps(s1.vip)).toEqual([]);
+    await handsOverInOrder(first, second, since, s1.vhid, s1.vip, String(released.reason));
 
     // h2's own service check starts with its mastership.
     const h2Runs = () => outputLines(runs(h2));
