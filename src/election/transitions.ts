@@ -7,7 +7,7 @@ import type { Effect, HookContext, Peer, Role, Settings, State, Step } from './t
 
 // Where a node goes, with what that transition needs to know.
 export type Target =
-  | { role: 'backup'; winner?: Peer } // from INIT (start), MASTER (stepped down), RELEASING (release done)
+  | { role: 'backup' } // from INIT (start), MASTER (its link is gone), RELEASING (release done)
   | { role: 'master'; from?: Peer } // from BACKUP; from: the live master it preempts, which hands over first
   | { role: 'releasing'; exitAfter: boolean } // from MASTER: give the VIP up in order, then BACKUP or STOPPED
   | { role: 'stopped'; released?: boolean }; // from anywhere; released: the VIP went in order, resign first
@@ -20,9 +20,9 @@ export function enter(cfg: Settings, state: State, to: Target, now: number, reas
       return state.role === 'backup' ? promote(cfg, state, to.from, now, reason) : same(state);
     case 'backup':
       if (state.role === 'init') return startAsBackup(cfg, state, now, reason);
-      if (state.role === 'master') return demote(cfg, state, to.winner, now, reason);
+      if (state.role === 'master') return demote(cfg, state, now, reason);
       // Resign only once the VIP is gone, so the next node never finds it still here (VRRP priority-0 advert).
-      if (state.role === 'releasing') return { state: toBackup(cfg, state, now, reason, undefined), effects: [resign(cfg, state)] };
+      if (state.role === 'releasing') return { state: toBackup(cfg, state, now, reason), effects: [resign(cfg, state)] };
       return same(state);
     case 'releasing':
       return state.role === 'master' ? release(cfg, { ...state, exitAfterRelease: to.exitAfter }, now, reason) : same(state);
@@ -39,7 +39,7 @@ export function enter(cfg: Settings, state: State, to: Target, now: number, reas
 // behind by a crashed earlier run goes, before this node joins the election.
 function startAsBackup(cfg: Settings, state: State, now: number, reason: string): Step {
   const down = cfg.neutral ? [] : downHooks(state.epoch, { state: 'BACKUP', previous: 'INIT', reason });
-  return { state: toBackup(cfg, state, now, reason, undefined), effects: [...down, { kind: 'vip', op: 'remove', epoch: state.epoch }] };
+  return { state: toBackup(cfg, state, now, reason), effects: [...down, { kind: 'vip', op: 'remove', epoch: state.epoch }] };
 }
 
 function resign(cfg: Settings, state: State): Effect {
@@ -84,12 +84,9 @@ export function serviceEffects(epoch: number, reason: string): Effect[] {
   ];
 }
 
-// MASTER → BACKUP because another master wins: stop advertising at once, then undo in reverse order.
-function demote(cfg: Settings, state: State, winner: Peer | undefined, now: number, reason: string): Step {
-  return {
-    state: toBackup(cfg, state, now, reason, winner),
-    effects: [{ kind: 'cancel-up' }, ...downHooks(state.epoch, { state: 'BACKUP', previous: 'MASTER', reason }), { kind: 'vip', op: 'remove', epoch: state.epoch }],
-  };
+// MASTER → BACKUP because its link is gone (it cannot advertise): stop at once, then undo in reverse order.
+function demote(cfg: Settings, state: State, now: number, reason: string): Step {
+  return { state: toBackup(cfg, state, now, reason), effects: undo(state.epoch, { state: 'BACKUP', previous: 'MASTER', reason }) };
 }
 
 // MASTER → RELEASING: keep advertising while the down hooks run, remove the VIP, then report back so
@@ -98,13 +95,13 @@ function release(cfg: Settings, state: State, now: number, reason: string): Step
   const target = state.exitAfterRelease ? 'STOPPED' : 'BACKUP';
   return {
     state: { ...transition(state, 'releasing', now, reason), serving: false, handover: undefined },
-    effects: [
-      { kind: 'cancel-up' },
-      ...downHooks(state.epoch, { state: target, previous: 'MASTER', reason }),
-      { kind: 'vip', op: 'remove', epoch: state.epoch },
-      { kind: 'report', event: { type: 'released', epoch: state.epoch } },
-    ],
+    effects: [...undo(state.epoch, { state: target, previous: 'MASTER', reason }), { kind: 'report', event: { type: 'released', epoch: state.epoch } }],
   };
+}
+
+// A mastership undone: its up work cancelled, the down hooks, the VIP removed.
+function undo(epoch: number, context: HookContext): Effect[] {
+  return [{ kind: 'cancel-up' }, ...downHooks(epoch, context), { kind: 'vip', op: 'remove', epoch }];
 }
 
 // Down hooks mirror the up order: the hooks directory first, the ucarp -d script (which often removes the VIP itself) last.
@@ -115,13 +112,14 @@ function downHooks(epoch: number, context: HookContext): Effect[] {
   ];
 }
 
-function toBackup(cfg: Settings, state: State, now: number, reason: string, master: Peer | undefined): State {
+// A new backup follows nobody until it hears a master.
+function toBackup(cfg: Settings, state: State, now: number, reason: string): State {
   return {
     ...transition(state, 'backup', now, reason),
-    master,
+    master: undefined,
     nextAdvertAt: undefined,
     masterDownAt: now + masterDownIntervalMs(cfg, cfg.deadratio),
-    masterHeardSince: master === undefined ? undefined : now,
+    masterHeardSince: undefined,
     eligibleSince: now,
     handover: undefined,
     serving: false,
