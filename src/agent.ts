@@ -91,8 +91,10 @@ class Agent {
         this.persist();
       },
       onHookStart: (path) => this.setHooks([...this.hooksInProgress, path]),
-      onHookEnd: (path) => this.setHooks(this.hooksInProgress.filter((p) => p !== path)),
-      onHookResult: (phase, r) => this.control.hookEnded(phase, r),
+      onHookEnd: (phase, r) => {
+        this.setHooks(this.hooksInProgress.filter((p) => p !== r.path));
+        this.control.hookEnded(phase, r);
+      },
     });
     this.control = new AgentControl({ cfg, log: this.log, now: () => this.now(), state: () => this.state, snapshot: () => this.snapshot(), dispatch: (e) => this.dispatch(e), announce: () => !this.halted && this.announcer.announce(), checks: () => this.checks?.status() ?? [] });
     this.queue = new EffectQueue((e, signal) => runner.run(e, signal), (event) => this.dispatch(event));

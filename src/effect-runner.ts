@@ -20,8 +20,7 @@ export interface RunnerDeps {
   // What the driver shows in the state file and status: the VIP held, the hooks running now.
   onVip(held: boolean): void;
   onHookStart(path: string): void;
-  onHookEnd(path: string): void;
-  onHookResult?(phase: HookPhaseName, result: HookResult): void; // each finished hook, for `floatd status`
+  onHookEnd(phase: HookPhaseName, result: HookResult): void;
 }
 
 const CARRY_ON: RunOutcome = { carryOn: true };
@@ -84,6 +83,6 @@ export class EffectRunner {
   }
 
   private hookOptions(signal: AbortSignal): HookGroupOptions {
-    return { cfg: this.d.cfg, log: this.d.log, signal, onStart: (p) => this.d.onHookStart(p), onEnd: (p) => this.d.onHookEnd(p), onResult: (phase, r) => this.d.onHookResult?.(phase, r) };
+    return { cfg: this.d.cfg, log: this.d.log, signal, onStart: (p) => this.d.onHookStart(p), onEnd: (phase, r) => this.d.onHookEnd(phase, r) };
   }
 }

@@ -14,8 +14,7 @@ export interface HookGroupOptions {
   log: Logger;
   signal: AbortSignal;
   onStart(path: string): void;
-  onEnd(path: string): void;
-  onResult?(phase: HookPhaseName, result: HookResult): void; // every finished hook, for `floatd status`
+  onEnd(phase: HookPhaseName, result: HookResult): void; // every finished hook: the state file and `floatd status`
 }
 
 // ok, or the first failing hook and why ("…/20-start exited 1"); a cancelled run counts as ok.
@@ -41,10 +40,7 @@ export async function runGroup(paths: readonly string[], phase: HookPhaseName, e
     stopOnFailure: phase !== 'down',
     log: o.log,
     onHookStart: o.onStart,
-    onHookEnd: (r) => {
-      o.onEnd(r.path);
-      o.onResult?.(phase, r);
-    },
+    onHookEnd: (r) => o.onEnd(phase, r),
   });
   if (result.ok || result.cancelled) return { ok: true };
   const failed = result.results.find((r) => !r.ok);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ControlStatus } from '../../src/control/protocol.js';
 import { clusterPerTest, fixture, runCli, sleep, type Cluster, type ClusterNode } from '../support/cluster.js';
+import { waitUntil } from '../support/netns.js';
 
 const cluster = clusterPerTest();
 // Master-down interval of the backups with the cluster's defaults (-b 0.2, -r 4): 0.8 s and a little skew.
@@ -16,15 +17,6 @@ async function status(n: ClusterNode): Promise<ControlStatus> {
   const r = await runCli(['status', '--json', '--control-socket', n.controlSocket]);
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as ControlStatus;
-}
-
-// Polls an asynchronous condition (the cluster's waitFor takes synchronous ones).
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 async function twoNodes(extra: string[] = []): Promise<{ c: Cluster; m: ClusterNode; b: ClusterNode }> {
@@ -75,12 +67,12 @@ describe('floatd status over the control socket', () => {
       const c = await cluster({ nodes: [{ advskew: 0 }, { advskew: 50, extraArgs: ['--check', `interval=0.2 rise=1 fall=2 -- test -e ${flag}`] }] });
       const [m, n] = c.nodes as [ClusterNode, ClusterNode];
       await c.waitForMaster(m);
-      await until('the check passing', async () => (await status(n)).checks[0]?.status === 'passing');
+      await waitUntil('the check passing', async () => (await status(n)).checks[0]?.status === 'passing');
       const passing = (await status(n)).checks;
       expect(passing).toEqual([expect.objectContaining({ command: `test -e ${flag}`, on: 'all', mode: 'fault', weight: 0, status: 'passing', lastResult: 'exit code 0' })]);
       expect(Date.parse(passing[0]?.lastRunAt ?? '')).not.toBeNaN();
       await rm(flag);
-      await until('the check failing', async () => (await status(n)).checks[0]?.status === 'failing');
+      await waitUntil('the check failing', async () => (await status(n)).checks[0]?.status === 'failing');
       const failing = await status(n);
       expect(failing.checks[0]).toMatchObject({ status: 'failing', lastResult: 'exit code 1' });
       expect(failing.checks[0]?.streak).toBeGreaterThanOrEqual(2);
@@ -205,7 +197,7 @@ describe('floatd standby, resume, clear', () => {
     // Alone, with an up hook that fails: one failed mastership keeps it out until `floatd clear`.
     const c = await cluster({ nodes: [{ advskew: 0, upHooks: ['fail.sh'], cooldown: 0.2, extraArgs: ['--failure-threshold', '1', '--failure-timeout', '0'] }] });
     const [n] = c.nodes as [ClusterNode];
-    await until('the failures bar', async () => (await status(n)).keptOut?.failures !== undefined);
+    await waitUntil('the failures bar', async () => (await status(n)).keptOut?.failures !== undefined);
     const out = await status(n);
     expect(out).toMatchObject({ state: 'BACKUP', serving: false });
     expect(out.keptOut?.failures).toMatch(/^1 failed mastership within 600\.0 s \(last: up hook failed: .*10-fail\.sh exited 1\): staying out until floatd clear$/);
@@ -217,7 +209,7 @@ describe('floatd standby, resume, clear', () => {
     const r = await runCli(['clear', '--control-socket', n.controlSocket]);
     expect(r.code, r.stderr).toBe(0);
     expect((await status(n)).keptOut).toEqual({});
-    await until('serving again', async () => (await status(n)).serving);
+    await waitUntil('serving again', async () => (await status(n)).serving);
     expect((await status(n))).toMatchObject({ state: 'MASTER', epoch: 2 });
   });
 
