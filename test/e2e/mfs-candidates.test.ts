@@ -62,6 +62,7 @@ describe.skipIf(unavailable !== undefined)(`MooseFS with three master candidates
     expect(mountPids(lab)).toEqual(mounted);
     expect(daemons(lab, m2)).toEqual(['mfsmetalogger']); // its rollback rejoined it as metalogger of m3
     expect(a2.state).toBe('BACKUP');
+    expect(masters.overlaps).toEqual([]);
     expect(masters.most).toBe(1);
   }, 240_000);
 });

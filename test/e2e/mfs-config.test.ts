@@ -81,6 +81,25 @@ describe.skipIf(unavailable !== undefined)(`MooseFS pack config and rules${unava
     expect(r.stdout).toBe('57\n');
   });
 
+  it('metadata-version counts only the live copy: the metalogger\'s files while it runs, the master\'s while it runs', () => {
+    // Own master files from an earlier mastership (change 90) beside a metalogger still catching up (change 57):
+    // counting them made a standby look caught up before its metalogger had fetched the new master's copy.
+    changelog('changelog.0.mfs', 10, 90);
+    changelog('changelog_ml.0.mfs', 30, 57);
+    // A stand-in for `BIN -c CFG test` that reports a live daemon, as mfsmaster/mfsmetalogger do.
+    const live = join(dir, 'live-daemon');
+    writeFileSync(live, '#!/bin/sh\necho "$0 pid: 4242"\n', { mode: 0o755 });
+    const base = ['MFS_STRATEGY=metalogger', 'MFS_SERVICE=direct', `MFS_MASTER_CFG=${dir}/master.cfg`, `MFS_METALOGGER_CFG=${dir}/ml.cfg`, 'MFS_MASTER_BIN=false', 'MFS_METALOGGER_BIN=false'];
+    config([...base, `MFS_METALOGGER_BIN=${live}`]);
+    const ml = run(join(PACK, 'metadata-version'), []);
+    expect(ml.stdout, ml.out).toBe('57\n');
+    expect(ml.out).toMatch(/newest change id 57 from 1 file\(s\) \(mfsmetalogger runs/);
+    config([...base, `MFS_MASTER_BIN=${live}`]);
+    expect(run(join(PACK, 'metadata-version'), []).stdout).toBe('90\n');
+    config(base);
+    expect(run(join(PACK, 'metadata-version'), []).stdout).toBe('90\n');
+  });
+
   it('archiving moves every master file and never deletes one; pruning drops only archives already in the served metadata', () => {
     for (let i = 0; i < 3; i++) {
       changelog('changelog.0.mfs', 1, 10 * (i + 1));

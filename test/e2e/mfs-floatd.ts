@@ -5,6 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { AddressMonitor, AgentProcess, CLI_PATH, type AgentLine, type LabHost } from '../support/netns.js';
 import { PACK, VIP, type MfsHost, type MfsLab } from './mfs-lab.js';
 
@@ -52,33 +53,40 @@ export function packLines(a: AgentProcess, since = 0): string[] {
 // `-x restore`), not a daemon that serves: counting those would see "two masters" that never were.
 const COMMANDS = new Set(['test', 'stop', 'kill', 'restore', 'reload', 'info']);
 
-// Names of the MooseFS daemons running in host H right now, sorted (from /proc/PID/comm and cmdline of its
-// namespace's pids).
-export function daemons(lab: MfsLab, h: MfsHost): string[] {
-  const names: string[] = [];
+// The MooseFS daemons running in host H right now (from /proc/PID/comm and cmdline of its namespace's pids).
+export function daemonProcesses(lab: MfsLab, h: MfsHost): { pid: number; name: string; args: string }[] {
+  const found: { pid: number; name: string; args: string }[] = [];
   for (const pid of lab.pids(h)) {
     try {
       const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
       const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (/^mfs(master|metalogger|chunkserver)$/.test(comm) && !args.some((a) => COMMANDS.has(a))) names.push(comm);
+      if (/^mfs(master|metalogger|chunkserver)$/.test(comm) && !args.some((a) => COMMANDS.has(a))) found.push({ pid, name: comm, args: args.join(' ').trim() });
     } catch {
       // gone meanwhile
     }
   }
-  return names.sort();
+  return found;
 }
 
-// Samples every master candidate's daemons every 100 ms: the most mfsmasters seen at once, and on which hosts.
+// Names of the MooseFS daemons running in host H right now, sorted.
+export function daemons(lab: MfsLab, h: MfsHost): string[] {
+  return daemonProcesses(lab, h).map((d) => d.name).sort();
+}
+
+// Samples every master candidate's daemons every 100 ms: the most mfsmasters seen at once, on which hosts, and
+// what ran when two did (a failure then names the processes and the moment).
 export class MasterWatch {
   readonly seen = new Set<string>();
+  readonly overlaps: string[] = [];
   most = 0;
   private readonly timer: NodeJS.Timeout;
 
   constructor(lab: MfsLab) {
     const sample = () => {
-      const running = lab.hosts.filter((h) => h.role === 'master' && daemons(lab, h).includes('mfsmaster'));
-      for (const h of running) this.seen.add(h.name);
+      const running = lab.hosts.filter((h) => h.role === 'master').map((h) => ({ h, ps: daemonProcesses(lab, h).filter((d) => d.name === 'mfsmaster') })).filter((r) => r.ps.length > 0);
+      for (const r of running) this.seen.add(r.h.name);
       this.most = Math.max(this.most, running.length);
+      if (running.length > 1 && this.overlaps.length < 5) this.overlaps.push(`at ${Math.round(performance.now())} ms: ${running.map((r) => `${r.h.name}: ${r.ps.map((p) => `${p.pid} ${p.args}`).join(', ')}`).join(' | ')}`);
     };
     sample();
     this.timer = setInterval(sample, 100);
@@ -124,16 +132,22 @@ export async function stopAgents(agents: readonly (AgentProcess | undefined)[]):
 
 // What a failed test prints: each agent's last 80 log lines (transitions, hook steps, refusals).
 export function agentReport(agents: readonly (AgentProcess | undefined)[]): string {
-  return agents.filter((a) => a !== undefined).map((a) => `--- floatd on ${a.host.name} (${a.state})\n${a.lines.slice(-80).map((l) => `  ${l.msg}`).join('\n')}`).join('\n');
+  return agents.filter((a) => a !== undefined).map((a) => `--- floatd on ${a.host.name} (${a.state})\n${a.lines.slice(-80).map((l) => `  ${Math.round(l.at)} ${l.msg}`).join('\n')}`).join('\n');
 }
 
 // SIGKILLs one MooseFS daemon on host H (a crash of that daemon alone).
+// Returns once they are gone: a write the daemon had under way lands before the caller touches its files (a
+// truncation racing the metalogger's last append left the cut line mid-file, and the file ended whole).
 export function killDaemon(lab: MfsLab, h: MfsHost, name: 'mfsmaster' | 'mfsmetalogger'): void {
-  for (const pid of lab.pids(h)) {
+  const killed = daemonProcesses(lab, h).filter((d) => d.name === name).map((d) => d.pid);
+  for (const pid of killed) process.kill(pid, 'SIGKILL');
+  const alive = (pid: number) => {
     try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === name) process.kill(pid, 'SIGKILL');
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
     } catch {
-      // gone meanwhile
+      return false;
     }
-  }
+  };
+  for (let i = 0; i < 100 && killed.some(alive); i++) spawnSync('sleep', ['0.05']);
+  if (killed.some(alive)) throw new Error(`${name} on ${h.name} (pid ${killed.filter(alive).join(', ')}) still runs 5 s after SIGKILL`);
 }

@@ -109,6 +109,7 @@ describe.skipIf(unavailable !== undefined)(`MooseFS shared strategy under floatd
     expect((await lab.exec(m2, ['findmnt', '-rn', '-S', m2.loop ?? ''])).stdout).toBe('');
     expect(await checksums(lab, 90_000)).toBe(before);
     expect(mountPids(lab)).toEqual(mounted);
+    expect(masters.overlaps).toEqual([]);
     expect(masters.most).toBe(1);
   }, 180_000);
 });
