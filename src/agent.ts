@@ -2,7 +2,7 @@
 // at once and everything else through the serial effect queue, so adverts never wait for hooks.
 import { performance } from 'node:perf_hooks';
 import { checksFor, type CheckRunner } from './checks/runner.js';
-import type { Config } from './config.js';
+import type { Config } from './config/config.js';
 import { EffectQueue, type QueuedEffect } from './effect-queue.js';
 import { EffectRunner } from './effect-runner.js';
 import { AgentControl } from './control/agent-control.js';
@@ -22,7 +22,7 @@ import { StateWriter } from './state-writer.js';
 import { RunRecord } from './run-record.js';
 import { installCrashGuard } from './crash-guard.js';
 import { installSignals } from './signals.js';
-import { settingsOf } from './settings.js';
+import { settingsOf } from './config/settings.js';
 import { LABELS, snapshotOf } from './snapshot.js';
 import { NO_NOTIFIER, type Notifier } from './systemd/notify.js';
 

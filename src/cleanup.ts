@@ -2,7 +2,7 @@
 // abort) left undone — its VIP removed, its down hooks run. ucarp and keepalived leave the VIP (and the
 // service) on the host until they are started again; under systemd this runs as ExecStopPost=.
 import { readFileSync } from 'node:fs';
-import type { Config } from './config.js';
+import type { Config } from './config/config.js';
 import { runHookGroup, type HooksEffect } from './effects/hook-groups.js';
 import { ipVipDriver, recordVipDriver } from './effects/vip.js';
 import type { HookContext } from './election/machine.js';

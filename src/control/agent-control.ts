@@ -1,7 +1,7 @@
 // The agent's side of operator control, kept out of the driver: the control socket and what its answers
 // are made of (peers heard, last hooks and gate verdict, health checks), the operator's commands as
 // election events, and --garp-refresh. The driver feeds it and calls `stepped` after every event.
-import type { Config, HookPhaseName } from '../config.js';
+import type { Config, HookPhaseName } from '../config/config.js';
 import type { HookResult } from '../effects/hooks.js';
 import type { Event, State } from '../election/machine.js';
 import { GarpRefresh } from '../garp-refresh.js';

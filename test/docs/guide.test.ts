@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { advertIntervalMs, masterDownIntervalMs, resignDelayMs } from '../../src/election/timing.js';
-import { OPTIONS, type OptionSpec } from '../../src/options.js';
+import { OPTIONS, type OptionSpec } from '../../src/config/options.js';
 import { codeFragments, headingAnchors, markedBlock, pageLinks, tableRows } from './markdown.js';
 
 const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url));

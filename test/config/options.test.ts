@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validate, type Config } from '../src/config.js';
-import { OPTIONS, attributeOf, flagsOf, type OptionName, type OptionSpec } from '../src/options.js';
+import { validate, type Config } from '../../src/config/config.js';
+import { OPTIONS, attributeOf, flagsOf, type OptionName, type OptionSpec } from '../../src/config/options.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SCRIPT = join(ROOT, 'scripts/gen-cli-docs.mjs');
 const CLI = join(ROOT, 'dist/cli.js');
 const TABLE = OPTIONS as readonly OptionSpec[];
@@ -249,15 +249,15 @@ describe('docs/cli.md', () => {
     // A copy of the layout the script expects, so the real docs/cli.md is never touched.
     const copy = join(dir, 'repo');
     await mkdir(join(copy, 'scripts'), { recursive: true });
-    await mkdir(join(copy, 'dist'), { recursive: true });
+    await mkdir(join(copy, 'dist/config'), { recursive: true });
     await mkdir(join(copy, 'docs'), { recursive: true });
     await copyFile(SCRIPT, join(copy, 'scripts/gen-cli-docs.mjs'));
     await copyFile(join(ROOT, 'docs/cli.md'), join(copy, 'docs/cli.md'));
-    const table = await readFile(join(ROOT, 'dist/options.js'), 'utf8');
+    const table = await readFile(join(ROOT, 'dist/config/options.js'), 'utf8');
     const description = TABLE[0]?.description ?? '';
     const changed = table.replace(description, `${description} (changed)`);
     expect(changed).not.toBe(table);
-    await writeFile(join(copy, 'dist/options.js'), changed);
+    await writeFile(join(copy, 'dist/config/options.js'), changed);
     const script = join(copy, 'scripts/gen-cli-docs.mjs');
 
     const stale = await execa('node', [script, '--check'], { reject: false });
@@ -275,6 +275,6 @@ describe('docs/cli.md', () => {
     await copyFile(SCRIPT, join(copy, 'scripts/gen-cli-docs.mjs'));
     const r = await execa('node', [join(copy, 'scripts/gen-cli-docs.mjs'), '--check'], { reject: false });
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toMatch(/cannot load .*dist\/options\.js .*run npm run build first/);
+    expect(r.stderr).toMatch(/cannot load .*dist\/config\/options\.js .*run npm run build first/);
   });
 });

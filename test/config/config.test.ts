@@ -1,7 +1,7 @@
 // validate() is pure: raw flags and an env in, a Config or every problem out. No process, no files.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, validate, type Config } from '../src/config.js';
-import type { RawOptions } from '../src/options.js';
+import { ConfigError, validate, type Config } from '../../src/config/config.js';
+import type { RawOptions } from '../../src/config/options.js';
 
 type Env = Record<string, string | undefined>;
 

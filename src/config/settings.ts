@@ -1,6 +1,6 @@
 // What the election needs of the configuration, and nothing else: the pure core never sees Config.
 import type { Config } from './config.js';
-import type { Settings } from './election/machine.js';
+import type { Settings } from '../election/machine.js';
 
 export function settingsOf(cfg: Config): Settings {
   return {

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { normalizeSecret, readSecret } from '../src/secret.js';
+import { normalizeSecret, readSecret } from '../../src/config/secret.js';
 
 let dir = '';
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 // Turns raw flags into a validated Config. Pure: every error names the flag and quotes the bad value,
 // and all errors are reported together so nothing starts half-configured.
-import { isIPv4 } from './protocol/advert.js';
-import { parseCheck, type CheckSpec } from './checks/spec.js';
+import { isIPv4 } from '../protocol/advert.js';
+import { parseCheck, type CheckSpec } from '../checks/spec.js';
 import { OPTIONS, type OptionName, type RawOptions } from './options.js';
 
 export interface Peer {
