@@ -11,7 +11,7 @@ import { driversFor } from './effects/drivers.js';
 import type { Announcer } from './effects/garp.js';
 import type { VipDriver } from './effects/vip.js';
 import { initialState, nextDeadline, step, type Effect, type Event, type Settings, type State } from './election/machine.js';
-import type { Logger } from './log.js';
+import type { Logger } from './log/log.js';
 import { sign, Verifier } from './protocol/auth.js';
 import { AdvertChannel } from './net/advert-channel.js';
 import { AuthAlarm } from './net/auth-alarm.js';

@@ -6,7 +6,7 @@ import type { Config } from './config/config.js';
 import { runHookGroup, type HooksEffect } from './effects/hook-groups.js';
 import { ipVipDriver, recordVipDriver } from './effects/vip.js';
 import type { HookContext } from './election/machine.js';
-import type { Logger } from './log.js';
+import type { Logger } from './log/log.js';
 import { RunRecord } from './run-record.js';
 import { readStateFile, writeStateFile, type StateFile } from './state-file.js';
 import { NOTIFY_VARIABLES } from './systemd/notify-env.js';

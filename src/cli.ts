@@ -9,7 +9,7 @@ import { runAgent } from './agent.js';
 import { runCleanup } from './cleanup.js';
 import { ConfigError, validate, type Config } from './config/config.js';
 import { runDemo } from './demo/demo.js';
-import { createLogger } from './log.js';
+import { createLogger } from './log/log.js';
 import { OPTIONS, attributeOf, flagsOf, type OptionSpec, type RawOptions } from './config/options.js';
 import { readSecret, SecretError, type Secret } from './config/secret.js';
 import { ownArguments, selfCommand } from './self-command.js';

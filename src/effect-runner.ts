@@ -8,7 +8,7 @@ import type { HookResult } from './effects/hooks.js';
 import { runGate } from './effects/gate.js';
 import { runHookGroup, type HookGroupOptions, type HooksEffect } from './effects/hook-groups.js';
 import type { VipDriver } from './effects/vip.js';
-import type { Logger } from './log.js';
+import type { Logger } from './log/log.js';
 import type { RunRecord } from './run-record.js';
 
 export interface RunnerDeps {

@@ -2,7 +2,7 @@
 // master serves, a refused takeover with its backoff. Kept apart so the driver only hands steps over.
 import type { Event, State } from './election/machine.js';
 import { formatMs } from './election/timing.js';
-import type { Logger } from './log.js';
+import type { Logger } from './log/log.js';
 import { LABELS } from './snapshot.js';
 
 export function logStep(log: Logger, before: State, after: State, event: Event, now: number): void {

@@ -3,7 +3,7 @@
 // What the results mean is health.ts; this tells the agent only when the verdict changes.
 import type { Config } from '../config/config.js';
 import type { Event, Role } from '../election/machine.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../log/log.js';
 import { describeOutcome, succeeded, supervise } from '../effects/supervise.js';
 import { LABELS } from '../snapshot.js';
 import { failureDetail, initialHealth, nextRunDelayMs, observe, turned, verdict, type CheckHealth, type CheckStatusName, type HealthVerdict } from './health.js';

@@ -6,7 +6,7 @@ import type { HookResult } from '../effects/hooks.js';
 import type { Event, State } from '../election/machine.js';
 import { GarpRefresh } from '../garp-refresh.js';
 import { HookHistory } from '../hook-history.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../log/log.js';
 import { PeersHeard } from '../peers.js';
 import type { Advert } from '../protocol/advert.js';
 import type { StateFile } from '../state-file.js';

@@ -2,7 +2,7 @@
 // with ucarp's arguments and floatd's environment. Never throws: a failure comes back as a detail line.
 import type { Config, HookPhaseName } from '../config/config.js';
 import type { Effect, HookContext } from '../election/machine.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../log/log.js';
 import type { HookFacts } from '../run-record.js';
 import { listHookDir, runHooks, type HookResult } from './hooks.js';
 

@@ -9,11 +9,11 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LOG_QUEUE_BYTES } from '../src/log-sink.js';
-import { createLogger, rateLimited } from '../src/log.js';
+import { LOG_QUEUE_BYTES } from '../../src/log/log-sink.js';
+import { createLogger, rateLimited } from '../../src/log/log.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'floatd-log-'));
-const FLOOD = fileURLToPath(new URL('./fixtures/log/flood.mjs', import.meta.url));
+const FLOOD = fileURLToPath(new URL('../fixtures/log/flood.mjs', import.meta.url));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 // A file to log into and a way to read what arrived.

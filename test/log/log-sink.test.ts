@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { LOG_QUEUE_BYTES, LogSink } from '../src/log-sink.js';
+import { LOG_QUEUE_BYTES, LogSink } from '../../src/log/log-sink.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'floatd-log-sink-'));
 const opened: number[] = [];
