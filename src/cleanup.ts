@@ -7,8 +7,8 @@ import { runHookGroup, type HooksEffect } from './effects/hook-groups.js';
 import { ipVipDriver, recordVipDriver } from './effects/vip.js';
 import type { HookContext } from './election/machine.js';
 import type { Logger } from './log/log.js';
-import { RunRecord } from './run-record.js';
-import { readStateFile, writeStateFile, type StateFile } from './state-file.js';
+import { RunRecord } from './state/run-record.js';
+import { readStateFile, writeStateFile, type StateFile } from './state/state-file.js';
 import { NOTIFY_VARIABLES } from './systemd/notify-env.js';
 
 // Exit codes: 0 cleaned up (or nothing to do after a clean exit), 1 the VIP or a down hook failed,

@@ -9,7 +9,7 @@ import { runGate } from './effects/gate.js';
 import { runHookGroup, type HookGroupOptions, type HooksEffect } from './effects/hook-groups.js';
 import type { VipDriver } from './effects/vip.js';
 import type { Logger } from './log/log.js';
-import type { RunRecord } from './run-record.js';
+import type { RunRecord } from './state/run-record.js';
 
 export interface RunnerDeps {
   cfg: Config;

@@ -3,7 +3,7 @@
 import type { Config } from './config/config.js';
 import type { Role, State } from './election/machine.js';
 import type { AuthFailure } from './net/auth-alarm.js';
-import type { StateFile } from './state-file.js';
+import type { StateFile } from './state/state-file.js';
 
 // Role names as logs, hooks and the state file spell them.
 export const LABELS = { init: 'INIT', backup: 'BACKUP', master: 'MASTER', releasing: 'RELEASING', stopped: 'STOPPED' } as const satisfies Record<Role, string>;

@@ -9,7 +9,7 @@ import { HookHistory } from '../hook-history.js';
 import type { Logger } from '../log/log.js';
 import { PeersHeard } from '../peers.js';
 import type { Advert } from '../protocol/advert.js';
-import type { StateFile } from '../state-file.js';
+import type { StateFile } from '../state/state-file.js';
 import { outcomeOf } from './outcome.js';
 import type { CheckStatus, ControlStatus, Request, Response } from './protocol.js';
 import { ControlServer } from './server.js';

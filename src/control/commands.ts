@@ -3,7 +3,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defaultControlSocket } from '../config/config.js';
-import { describe, listStateFiles, loadStateDocs, printStatus, STATE_DIR, type StatusDoc } from '../status.js';
+import { describe, listStateFiles, loadStateDocs, printStatus, STATE_DIR, type StatusDoc } from '../state/status.js';
 import { ask, type Asked } from './client.js';
 import { describeControl } from './format.js';
 import type { Command, ControlStatus } from './protocol.js';

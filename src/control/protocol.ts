@@ -1,7 +1,7 @@
 // The control socket's language: one JSON object per line each way. Pure: the server and the client
 // frame bytes with LineReader and turn lines into requests and answers with the functions here.
 import type { CheckStatus } from '../checks/runner.js';
-import type { StateFile } from '../state-file.js';
+import type { StateFile } from '../state/state-file.js';
 
 // What an operator can ask of a running agent (floatd status|standby|resume|clear).
 export const COMMANDS = ['status', 'standby', 'resume', 'clear'] as const;

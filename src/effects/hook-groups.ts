@@ -3,7 +3,7 @@
 import type { Config, HookPhaseName } from '../config/config.js';
 import type { Effect, HookContext } from '../election/machine.js';
 import type { Logger } from '../log/log.js';
-import type { HookFacts } from '../run-record.js';
+import type { HookFacts } from '../state/run-record.js';
 import { listHookDir, runHooks, type HookResult } from './hooks.js';
 
 export type HooksEffect = Extract<Effect, { kind: 'hooks' }> & { facts?: HookFacts };

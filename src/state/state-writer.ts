@@ -1,7 +1,7 @@
 // Keeps the state file in step with the agent: writes are chained so two renames never race, and a write
 // that fails (a full /run, a read-only remount) is a warning plus a retry every RETRY_MS until one lands,
 // so the file is current again soon after there is room, even if nothing else changes meanwhile.
-import type { Logger } from './log/log.js';
+import type { Logger } from '../log/log.js';
 import { writeStateFile, type StateFile } from './state-file.js';
 
 const RETRY_MS = 2000;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RunRecord } from '../src/run-record.js';
+import { RunRecord } from '../../src/state/run-record.js';
 
 let dir = '';
 beforeAll(async () => {

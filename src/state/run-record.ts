@@ -4,7 +4,7 @@
 // data is the newest" from "I was replaced" (docs/hooks.md). Written durably (fsync) at every change.
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { Logger } from './log/log.js';
+import type { Logger } from '../log/log.js';
 
 export interface RunRecordDoc {
   vhid: number;
