@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { runAgent } from './agent.js';
+import { runAgent } from './agent/agent.js';
 import { runCleanup } from './cleanup.js';
 import { ConfigError, validate, type Config } from './config/config.js';
 import { runDemo } from './demo/demo.js';

@@ -5,7 +5,7 @@ import type { Config } from '../config/config.js';
 import type { Event, Role } from '../election/machine.js';
 import type { Logger } from '../log/log.js';
 import { describeOutcome, succeeded, supervise } from '../effects/supervise.js';
-import { LABELS } from '../snapshot.js';
+import { LABELS } from '../agent/snapshot.js';
 import { failureDetail, initialHealth, nextRunDelayMs, observe, turned, verdict, type CheckHealth, type CheckStatusName, type HealthVerdict } from './health.js';
 import type { CheckSpec } from './spec.js';
 

@@ -4,10 +4,10 @@
 import type { Config, HookPhaseName } from '../config/config.js';
 import type { HookResult } from '../effects/hooks.js';
 import type { Event, State } from '../election/machine.js';
-import { GarpRefresh } from '../garp-refresh.js';
-import { HookHistory } from '../hook-history.js';
+import { GarpRefresh } from '../agent/garp-refresh.js';
+import { HookHistory } from '../agent/hook-history.js';
 import type { Logger } from '../log/log.js';
-import { PeersHeard } from '../peers.js';
+import { PeersHeard } from '../agent/peers.js';
 import type { Advert } from '../protocol/advert.js';
 import type { StateFile } from '../state/state-file.js';
 import { outcomeOf } from './outcome.js';

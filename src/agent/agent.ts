@@ -1,30 +1,30 @@
 // The driver: real sockets, timers and signals feed step(); its effects are carried out here, adverts
 // at once and everything else through the serial effect queue, so adverts never wait for hooks.
 import { performance } from 'node:perf_hooks';
-import { checksFor, type CheckRunner } from './checks/runner.js';
-import type { Config } from './config/config.js';
+import { checksFor, type CheckRunner } from '../checks/runner.js';
+import type { Config } from '../config/config.js';
 import { EffectQueue, type QueuedEffect } from './effect-queue.js';
 import { EffectRunner } from './effect-runner.js';
-import { AgentControl } from './control/agent-control.js';
+import { AgentControl } from '../control/agent-control.js';
 import { logStep } from './election-log.js';
-import { driversFor } from './effects/drivers.js';
-import type { Announcer } from './effects/garp.js';
-import type { VipDriver } from './effects/vip.js';
-import { initialState, nextDeadline, step, type Effect, type Event, type Settings, type State } from './election/machine.js';
-import type { Logger } from './log/log.js';
-import { sign, Verifier } from './protocol/auth.js';
-import { AdvertChannel } from './net/advert-channel.js';
-import { AuthAlarm } from './net/auth-alarm.js';
-import { describeDestination, destinationOf } from './net/destination.js';
-import { watchLink, type LinkState } from './net/link.js';
-import { readStateFile, type StateFile } from './state/state-file.js';
-import { StateWriter } from './state/state-writer.js';
-import { RunRecord } from './state/run-record.js';
+import { driversFor } from '../effects/drivers.js';
+import type { Announcer } from '../effects/garp.js';
+import type { VipDriver } from '../effects/vip.js';
+import { initialState, nextDeadline, step, type Effect, type Event, type Settings, type State } from '../election/machine.js';
+import type { Logger } from '../log/log.js';
+import { sign, Verifier } from '../protocol/auth.js';
+import { AdvertChannel } from '../net/advert-channel.js';
+import { AuthAlarm } from '../net/auth-alarm.js';
+import { describeDestination, destinationOf } from '../net/destination.js';
+import { watchLink, type LinkState } from '../net/link.js';
+import { readStateFile, type StateFile } from '../state/state-file.js';
+import { StateWriter } from '../state/state-writer.js';
+import { RunRecord } from '../state/run-record.js';
 import { installCrashGuard } from './crash-guard.js';
 import { installSignals } from './signals.js';
-import { settingsOf } from './config/settings.js';
+import { settingsOf } from '../config/settings.js';
 import { LABELS, snapshotOf } from './snapshot.js';
-import { NO_NOTIFIER, type Notifier } from './systemd/notify.js';
+import { NO_NOTIFIER, type Notifier } from '../systemd/notify.js';
 
 // The interface state is also read at every election timer (each advert of a master, a backup's
 // master-down deadline), so this background poll only has to catch changes between them.

@@ -1,15 +1,15 @@
 // Carries out the queued effects (hooks, the takeover gate, VIP, GARP, reports) and says what came of each.
 // It never calls into the election: a failed up hook or VIP, a gate verdict or a report comes back as an
 // event in the outcome, which the queue hands to the driver's dispatch.
-import type { Config, HookPhaseName } from './config/config.js';
+import type { Config, HookPhaseName } from '../config/config.js';
 import type { QueuedEffect, RunOutcome } from './effect-queue.js';
-import type { Announcer } from './effects/garp.js';
-import type { HookResult } from './effects/hooks.js';
-import { runGate } from './effects/gate.js';
-import { runHookGroup, type HookGroupOptions, type HooksEffect } from './effects/hook-groups.js';
-import type { VipDriver } from './effects/vip.js';
-import type { Logger } from './log/log.js';
-import type { RunRecord } from './state/run-record.js';
+import type { Announcer } from '../effects/garp.js';
+import type { HookResult } from '../effects/hooks.js';
+import { runGate } from '../effects/gate.js';
+import { runHookGroup, type HookGroupOptions, type HooksEffect } from '../effects/hook-groups.js';
+import type { VipDriver } from '../effects/vip.js';
+import type { Logger } from '../log/log.js';
+import type { RunRecord } from '../state/run-record.js';
 
 export interface RunnerDeps {
   cfg: Config;

@@ -3,7 +3,7 @@
 // master — what ucarp and keepalived do after a crash. So the last act of a crashing agent is to stop
 // sending, drop the VIP synchronously (the event loop may not run again) and exit with EX_SOFTWARE; the
 // supervisor's restart runs the start-up down hooks as after any crash.
-import type { Logger } from './log/log.js';
+import type { Logger } from '../log/log.js';
 
 // sysexits.h EX_SOFTWARE: an internal error.
 export const CRASH_EXIT_CODE = 70;

@@ -1,7 +1,7 @@
 // The hook history is pure: finished hooks and gate verdicts in, the last few for `floatd status` out.
 import { describe, expect, it } from 'vitest';
-import { HOOK_HISTORY, HookHistory } from '../src/hook-history.js';
-import type { HookResult } from '../src/effects/hooks.js';
+import { HOOK_HISTORY, HookHistory } from '../../src/agent/hook-history.js';
+import type { HookResult } from '../../src/effects/hooks.js';
 
 const result = (path: string, over: Partial<HookResult> = {}): HookResult => ({ path, ok: true, exitCode: 0, signal: null, timedOut: false, cancelled: false, durationMs: 12, ...over });
 const AT = Date.parse('2025-01-02T03:04:05.000Z');

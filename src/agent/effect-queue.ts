@@ -1,7 +1,7 @@
 // Runs the ordered effects (hooks, VIP, GARP, reports) strictly one after another, apart from the advert
 // path. Up work can be cancelled as a whole: a running up hook is aborted and queued up items are dropped.
-import type { Effect, Event } from './election/machine.js';
-import type { HookFacts } from './state/run-record.js';
+import type { Effect, Event } from '../election/machine.js';
+import type { HookFacts } from '../state/run-record.js';
 
 // Hooks and checks carry the facts of the moment they were emitted (the driver adds them).
 // A VIP removal that ends a mastership says so: once it is done, the run record stops saying "master".

@@ -1,7 +1,7 @@
 // What `floatd status` says the agent last ran: the last hooks (phase, exit, duration) and the last
 // verdict of the takeover gate. Bounded and pure; the driver feeds it and passes the wall clock.
-import type { GateVerdict, HookRecord } from './control/protocol.js';
-import type { HookResult } from './effects/hooks.js';
+import type { GateVerdict, HookRecord } from '../control/protocol.js';
+import type { HookResult } from '../effects/hooks.js';
 
 // Enough for one failover (prepare, up and down hooks of a small hooks directory), small enough to read.
 export const HOOK_HISTORY = 10;

@@ -1,9 +1,9 @@
 // What the state file says about the agent now: a pure function of the election state and what the driver
 // knows besides (VIP held, hooks running, the next sequence number, unverifiable peers).
-import type { Config } from './config/config.js';
-import type { Role, State } from './election/machine.js';
-import type { AuthFailure } from './net/auth-alarm.js';
-import type { StateFile } from './state/state-file.js';
+import type { Config } from '../config/config.js';
+import type { Role, State } from '../election/machine.js';
+import type { AuthFailure } from '../net/auth-alarm.js';
+import type { StateFile } from '../state/state-file.js';
 
 // Role names as logs, hooks and the state file spell them.
 export const LABELS = { init: 'INIT', backup: 'BACKUP', master: 'MASTER', releasing: 'RELEASING', stopped: 'STOPPED' } as const satisfies Record<Role, string>;

@@ -1,6 +1,6 @@
 // --garp-refresh with fake timers: the announcer is called every period while active, never when off.
 import { describe, expect, it } from 'vitest';
-import { GarpRefresh, type Timers } from '../src/garp-refresh.js';
+import { GarpRefresh, type Timers } from '../../src/agent/garp-refresh.js';
 
 // Timers driven by hand: advance(ms) fires each interval as often as it falls due.
 function fakeTimers(): Timers & { advance(ms: number): void; live(): number } {

@@ -1,7 +1,7 @@
 // The peers table is pure: adverts and a monotonic clock in, a bounded list for `floatd status` out.
 import { describe, expect, it } from 'vitest';
-import { MAX_PEERS, PeersHeard } from '../src/peers.js';
-import type { Advert } from '../src/protocol/advert.js';
+import { MAX_PEERS, PeersHeard } from '../../src/agent/peers.js';
+import type { Advert } from '../../src/protocol/advert.js';
 
 const advert = (sender: string, over: Partial<Advert> = {}): Advert => ({ type: 'advert', vhid: 10, advskew: 0, advbaseMs: 1000, epoch: 3, seq: 1n, sender, vip: '10.0.0.99', ...over });
 const WALL = Date.parse('2025-01-02T03:04:05.000Z');

@@ -1,6 +1,6 @@
 // The serial effect lane: settled() waits for what was queued before it, not for what comes after.
 import { describe, expect, it } from 'vitest';
-import { EffectQueue, type QueuedEffect } from '../src/effect-queue.js';
+import { EffectQueue, type QueuedEffect } from '../../src/agent/effect-queue.js';
 
 const vip = (op: 'add' | 'remove', epoch: number): QueuedEffect => ({ kind: 'vip', op, epoch });
 

@@ -1,8 +1,8 @@
 // What the log says about each step of the election: role changes with their reason, the moment a new
 // master serves, a refused takeover with its backoff. Kept apart so the driver only hands steps over.
-import type { Event, State } from './election/machine.js';
-import { formatMs } from './election/timing.js';
-import type { Logger } from './log/log.js';
+import type { Event, State } from '../election/machine.js';
+import { formatMs } from '../election/timing.js';
+import type { Logger } from '../log/log.js';
 import { LABELS } from './snapshot.js';
 
 export function logStep(log: Logger, before: State, after: State, event: Event, now: number): void {

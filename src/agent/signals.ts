@@ -1,6 +1,6 @@
 // The agent's signals: SIGTERM/SIGINT shut down (in order with -z), SIGHUP is ignored (configuration is
 // only read at start), and as in ucarp SIGUSR1 logs the state and SIGUSR2 makes the node step back.
-import type { Logger } from './log/log.js';
+import type { Logger } from '../log/log.js';
 
 export interface SignalActions {
   shutdown(): void;

@@ -1,8 +1,8 @@
 // The peers this node hears, for `floatd status`: per sender, its last advert's timing and epoch and
 // when it was heard. Pure apart from the clocks the caller passes in.
-import { advertIntervalMs } from './election/timing.js';
-import type { Advert } from './protocol/advert.js';
-import type { PeerStatus } from './control/protocol.js';
+import { advertIntervalMs } from '../election/timing.js';
+import type { Advert } from '../protocol/advert.js';
+import type { PeerStatus } from '../control/protocol.js';
 
 // Only authenticated adverts get here, but a peer list is no reason to hold memory without bound
 // (a leaked key, a misconfigured subnet of senders): beyond this, the sender heard longest ago goes.
