@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { OPTIONS, flagsOf, type OptionSpec } from '../src/config/options.js';
-import { freePort } from './support/udp.js';
+import { OPTIONS, flagsOf, type OptionSpec } from '../../src/config/options.js';
+import { freePort } from '../support/udp.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const TABLE = OPTIONS as readonly OptionSpec[];
 
 // A clean environment: the secret variables of whoever runs the tests must not leak into floatd.

@@ -1,7 +1,7 @@
 // floatd cleanup's decisions without a network: which exits are clean, and which pid is a live agent.
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { agentRunning, isCleanExit, serviceExit } from '../src/cleanup.js';
+import { agentRunning, isCleanExit, serviceExit } from '../../src/cli/cleanup.js';
 
 describe('serviceExit / isCleanExit (systemd.exec(5): $SERVICE_RESULT, $EXIT_CODE, $EXIT_STATUS)', () => {
   it('is undefined when run by hand', () => {

@@ -2,14 +2,14 @@
 // abort) left undone — its VIP removed, its down hooks run. ucarp and keepalived leave the VIP (and the
 // service) on the host until they are started again; under systemd this runs as ExecStopPost=.
 import { readFileSync } from 'node:fs';
-import type { Config } from './config/config.js';
-import { runHookGroup, type HooksEffect } from './effects/hook-groups.js';
-import { ipVipDriver, recordVipDriver } from './effects/vip.js';
-import type { HookContext } from './election/machine.js';
-import type { Logger } from './log/log.js';
-import { RunRecord } from './state/run-record.js';
-import { readStateFile, writeStateFile, type StateFile } from './state/state-file.js';
-import { NOTIFY_VARIABLES } from './systemd/notify-env.js';
+import type { Config } from '../config/config.js';
+import { runHookGroup, type HooksEffect } from '../effects/hook-groups.js';
+import { ipVipDriver, recordVipDriver } from '../effects/vip.js';
+import type { HookContext } from '../election/machine.js';
+import type { Logger } from '../log/log.js';
+import { RunRecord } from '../state/run-record.js';
+import { readStateFile, writeStateFile, type StateFile } from '../state/state-file.js';
+import { NOTIFY_VARIABLES } from '../systemd/notify-env.js';
 
 // Exit codes: 0 cleaned up (or nothing to do after a clean exit), 1 the VIP or a down hook failed,
 // 2 refused because this vhid's agent is running (it owns the VIP).
