@@ -1,5 +1,5 @@
 // The election's vocabulary: settings, state, events and effects. Types only; the rules are in
-// machine.ts (events) and transitions.ts (role changes).
+// machine.ts (events), hearing.ts (adverts heard) and transitions.ts (role changes).
 import type { Advert } from '../protocol/advert.js';
 import type { Candidate } from './timing.js';
 
