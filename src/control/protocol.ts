@@ -15,7 +15,7 @@ export interface Request {
 // without a newline is cut off before it can make the agent buffer more than that.
 export const MAX_REQUEST_BYTES = 4096;
 
-// One peer as `floatd status` shows it (src/peers.ts keeps them).
+// One peer as `floatd status` shows it (src/agent/peers.ts keeps them).
 export interface PeerStatus {
   address: string;
   type: 'advert' | 'resign'; // of its last advert
@@ -32,7 +32,7 @@ export interface PeerStatus {
 // A health check's state as the checks module reports it.
 export type { CheckStatus };
 
-// One finished hook (src/hook-history.ts).
+// One finished hook (src/agent/hook-history.ts).
 export interface HookRecord {
   phase: string;
   path: string;
