@@ -1,11 +1,11 @@
 // The IO edge of health checks: each --check runs every `interval` under supervise() (own process
 // group, timeout, abort), on plain timers the agent never awaits, so adverts never wait for a check.
 // What the results mean is health.ts; this tells the agent only when the verdict changes.
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import type { Event, Role } from '../election/machine.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../log/log.js';
 import { describeOutcome, succeeded, supervise } from '../effects/supervise.js';
-import { LABELS } from '../snapshot.js';
+import { LABELS } from '../agent/snapshot.js';
 import { failureDetail, initialHealth, nextRunDelayMs, observe, turned, verdict, type CheckHealth, type CheckStatusName, type HealthVerdict } from './health.js';
 import type { CheckSpec } from './spec.js';
 

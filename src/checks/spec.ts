@@ -1,5 +1,5 @@
 // One --check value: `[key=value ...] -- COMMAND`, or just `COMMAND`. Pure: problems are collected
-// like the rest of config.ts, each naming the flag and quoting the bad value.
+// like the rest of config/config.ts, each naming the flag and quoting the bad value.
 
 // How one health check runs and what its failure means. weight 0 is fault mode.
 export interface CheckSpec {

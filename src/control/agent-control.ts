@@ -1,15 +1,15 @@
 // The agent's side of operator control, kept out of the driver: the control socket and what its answers
 // are made of (peers heard, last hooks and gate verdict, health checks), the operator's commands as
 // election events, and --garp-refresh. The driver feeds it and calls `stepped` after every event.
-import type { Config, HookPhaseName } from '../config.js';
+import type { Config, HookPhaseName } from '../config/config.js';
 import type { HookResult } from '../effects/hooks.js';
 import type { Event, State } from '../election/machine.js';
-import { GarpRefresh } from '../garp-refresh.js';
-import { HookHistory } from '../hook-history.js';
-import type { Logger } from '../log.js';
-import { PeersHeard } from '../peers.js';
+import { GarpRefresh } from '../agent/garp-refresh.js';
+import { HookHistory } from '../agent/hook-history.js';
+import type { Logger } from '../log/log.js';
+import { PeersHeard } from '../agent/peers.js';
 import type { Advert } from '../protocol/advert.js';
-import type { StateFile } from '../state-file.js';
+import type { StateFile } from '../state/state-file.js';
 import { outcomeOf } from './outcome.js';
 import type { CheckStatus, ControlStatus, Request, Response } from './protocol.js';
 import { ControlServer } from './server.js';

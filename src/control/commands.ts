@@ -2,8 +2,8 @@
 // state files; `floatd standby|resume|clear` need an agent that answers. Each returns its exit code.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { defaultControlSocket } from '../config.js';
-import { describe, listStateFiles, loadStateDocs, printStatus, STATE_DIR, type StatusDoc } from '../status.js';
+import { defaultControlSocket } from '../config/config.js';
+import { describe, listStateFiles, loadStateDocs, printStatus, STATE_DIR, type StatusDoc } from '../state/status.js';
 import { ask, type Asked } from './client.js';
 import { describeControl } from './format.js';
 import type { Command, ControlStatus } from './protocol.js';

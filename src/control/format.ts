@@ -1,6 +1,6 @@
 // `floatd status` text for an agent that answered on its control socket: the state-file line, then
 // what only the running agent knows (peers, checks, gate, last hooks), one block per vhid. Pure.
-import { describe } from '../status.js';
+import { describe } from '../state/status.js';
 import type { CheckStatus, ControlStatus, HookRecord, PeerStatus } from './protocol.js';
 
 // The block for one vhid; lines after the first are indented two spaces.

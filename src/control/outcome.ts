@@ -1,7 +1,7 @@
 // What the agent answers to standby, resume and clear: what the command did and what happens next,
 // read off the election state just before and just after the event was dispatched. Pure.
 import type { Bar, State } from '../election/machine.js';
-import { LABELS } from '../snapshot.js';
+import { LABELS } from '../agent/snapshot.js';
 import type { Command } from './protocol.js';
 
 // The answer is sent once the event is dispatched, so it says what is under way, not what finished.

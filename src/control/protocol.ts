@@ -1,7 +1,7 @@
 // The control socket's language: one JSON object per line each way. Pure: the server and the client
 // frame bytes with LineReader and turn lines into requests and answers with the functions here.
 import type { CheckStatus } from '../checks/runner.js';
-import type { StateFile } from '../state-file.js';
+import type { StateFile } from '../state/state-file.js';
 
 // What an operator can ask of a running agent (floatd status|standby|resume|clear).
 export const COMMANDS = ['status', 'standby', 'resume', 'clear'] as const;
@@ -15,7 +15,7 @@ export interface Request {
 // without a newline is cut off before it can make the agent buffer more than that.
 export const MAX_REQUEST_BYTES = 4096;
 
-// One peer as `floatd status` shows it (src/peers.ts keeps them).
+// One peer as `floatd status` shows it (src/agent/peers.ts keeps them).
 export interface PeerStatus {
   address: string;
   type: 'advert' | 'resign'; // of its last advert
@@ -32,7 +32,7 @@ export interface PeerStatus {
 // A health check's state as the checks module reports it.
 export type { CheckStatus };
 
-// One finished hook (src/hook-history.ts).
+// One finished hook (src/agent/hook-history.ts).
 export interface HookRecord {
   phase: string;
   path: string;

@@ -5,7 +5,7 @@
 import { chmod, link, lstat, mkdir, mkdtemp, rm, stat, unlink } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
-import type { Logger } from '../log.js';
+import type { Logger } from '../log/log.js';
 import { probe } from './client.js';
 import { LineReader, encodeLine, parseRequest, type Request, type Response } from './protocol.js';
 

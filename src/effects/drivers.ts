@@ -1,7 +1,7 @@
 // Which VIP driver and announcer a configuration gets: real ip(8) and arping(8), or the recording ones of
 // the demo and unprivileged tests (--vip-driver record).
-import type { Config } from '../config.js';
-import type { Logger } from '../log.js';
+import type { Config } from '../config/config.js';
+import type { Logger } from '../log/log.js';
 import { arpingAnnouncer, recordAnnouncer, type Announcer } from './garp.js';
 import { ipVipDriver, recordVipDriver, type VipDriver } from './vip.js';
 

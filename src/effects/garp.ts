@@ -1,7 +1,7 @@
 // Gratuitous ARP for the VIP through iputils arping, so switches and clients move to this host at once.
 // arping counts in whole seconds, so it runs in the background: nothing on the election path waits for it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Logger } from '../log.js';
+import type { Logger } from '../log/log.js';
 
 // Announcements can be started and, on demotion, stopped (a stale announcer would pull traffic back).
 export interface Announcer {

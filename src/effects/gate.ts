@@ -1,7 +1,7 @@
 // The takeover gate of a backup about to promote: every --takeover-check in order, then (after a master
 // failure, when --fence is set) the fence of the master it lost. Fencing comes last so that a node its own
 // checks refuse never powers anybody off. Never throws: a refusal comes back as a detail line.
-import type { Logger } from '../log.js';
+import type { Logger } from '../log/log.js';
 import { runGroup, type CheckEffect, type HookGroupOptions } from './hook-groups.js';
 
 export type GateResult = { ok: true } | { ok: false; detail: string };

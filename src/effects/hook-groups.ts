@@ -1,9 +1,9 @@
 // The hooks of one 'hooks' effect: which files (the ucarp-style -u/-d script, or the hooks directory),
 // with ucarp's arguments and floatd's environment. Never throws: a failure comes back as a detail line.
-import type { Config, HookPhaseName } from '../config.js';
+import type { Config, HookPhaseName } from '../config/config.js';
 import type { Effect, HookContext } from '../election/machine.js';
-import type { Logger } from '../log.js';
-import type { HookFacts } from '../run-record.js';
+import type { Logger } from '../log/log.js';
+import type { HookFacts } from '../state/run-record.js';
 import { listHookDir, runHooks, type HookResult } from './hooks.js';
 
 export type HooksEffect = Extract<Effect, { kind: 'hooks' }> & { facts?: HookFacts };

@@ -1,7 +1,7 @@
 // The VIP on the interface, through real ip(8). Both operations are idempotent: an address already
 // there (added by a ucarp-style vip-up script, say) is left as it is, and removing an absent one succeeds.
 import { spawnSync } from 'node:child_process';
-import type { Logger } from '../log.js';
+import type { Logger } from '../log/log.js';
 import { runCommand } from './command.js';
 
 // Outcome of one VIP operation; never thrown, so the effect queue can decide what a failure means.

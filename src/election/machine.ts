@@ -1,15 +1,14 @@
 // The election core: step(state, event, now) → { state, effects }. Pure — no IO, no clock; `now` is
 // monotonic milliseconds supplied by the driver, which also carries out the effects in order.
-import type { Advert } from '../protocol/advert.js';
 import { nextAdvert } from './adverts.js';
 import { barred, onBar, onClear, onUnbar } from './bars.js';
-import { heardSince, preemptHeldBack } from './damping.js';
 import { failuresExpired, recordFailure } from './failures.js';
-import { handoverHeard, handoverTimedOut } from './handover.js';
+import { handoverTimedOut } from './handover.js';
+import { onAdvert } from './hearing.js';
 import { claim, onChecked, withoutCheck } from './takeover-gate.js';
-import { advertIntervalMs, comparePreference, formatMs, masterDownIntervalMs, resignDelayMs, type Candidate } from './timing.js';
-import { enter, same } from './transitions.js';
-import type { Event, Peer, Settings, State, Step } from './types.js';
+import { formatMs, masterDownIntervalMs } from './timing.js';
+import { after, enter, same } from './transitions.js';
+import type { Event, Settings, State, Step } from './types.js';
 
 export type { Bar, Effect, Event, HookContext, Peer, Role, Settings, State, Step } from './types.js';
 
@@ -116,11 +115,6 @@ function mastershipFailed(cfg: Settings, state: State, epoch: number, reason: st
   return enter(cfg, counted, { role: 'releasing', exitAfter: false }, now, reason);
 }
 
-// This node as a candidate, for preference comparisons.
-export function selfCandidate(cfg: Settings): Candidate {
-  return { advbaseMs: cfg.advbaseMs, advskew: cfg.advskew, address: cfg.self };
-}
-
 function start(cfg: Settings, state: State, now: number): Step {
   if (state.role !== 'init') return same(state);
   return enter(cfg, state, { role: 'backup' }, now, 'started');
@@ -166,89 +160,6 @@ function masterDownReason(cfg: Settings, state: State): string {
   return m ? `master down: no advert from ${m.address} for ${silence}` : `no master heard for ${silence}`;
 }
 
-function onAdvert(cfg: Settings, state: State, a: Advert, behind: boolean, now: number): Step {
-  const them: Peer = { advbaseMs: a.advbaseMs, advskew: a.advskew, address: a.sender, epoch: a.epoch, resigned: false };
-  switch (state.role) {
-    case 'backup':
-      // A behind advert cannot be told from a replay: it only proves that a master may be alive, so it is
-      // followed like any advert, but never preempted, and a behind resign hands nothing over.
-      if (behind) return a.type === 'resign' ? same(state) : backupFollows(cfg, state, them, now);
-      return a.type === 'resign' ? backupHearsResign(cfg, state, them, now) : backupHearsAdvert(cfg, state, them, now);
-    case 'master':
-      // Behind or not, another master's advert can only make this one step down (or, from the master it
-      // preempted, tell how far its handover is).
-      if (!behind) {
-        const h = handoverHeard(cfg, state, them, a.type, now);
-        if (h) return h;
-      }
-      return a.type === 'resign' ? same(state) : masterHearsAdvert(cfg, state, them, now);
-    case 'init':
-    case 'releasing':
-    case 'stopped':
-      return same(state);
-    default:
-      return assertNever(state.role);
-  }
-}
-
-function backupHearsResign(cfg: Settings, state: State, them: Peer, now: number): Step {
-  // Only the master we follow, in its current mastership, can hand over: a resign from anyone else, or
-  // one older than the epoch we follow (a replay to a freshly restarted node), changes nothing.
-  const m = state.master;
-  if (m === undefined || m.address !== them.address || them.epoch < m.epoch || them.epoch < state.maxEpochSeen) return same(state);
-  return same({ ...state, master: { ...them, resigned: true }, masterDownAt: now + resignDelayMs(cfg.advskew, cfg.advbaseMs) });
-}
-
-// ucarp carp.c BACKUP: any advert from a master restarts the master-down timer; a takeover check under
-// way is moot then and is cancelled.
-function backupFollows(cfg: Settings, state: State, them: Peer, now: number): Step {
-  return withoutCheck({ ...state, master: them, masterHeardSince: heardSince(state, them, now), masterDownAt: now + masterDownIntervalMs(cfg, cfg.deadratio) });
-}
-
-function backupHearsAdvert(cfg: Settings, state: State, them: Peer, now: number): Step {
-  // A master is alive again: the next refusal starts the backoff from the beginning.
-  const followed = backupFollows(cfg, { ...state, checkFailures: 0 }, them, now);
-  const next = followed.state;
-  if (!mayPromote(state, now)) return followed;
-  const mine = advertIntervalMs(cfg);
-  const theirs = advertIntervalMs(them);
-  // ucarp carp.c BACKUP: with preempt, a master that advertises strictly slower than us is treated as down.
-  if (cfg.preempt && mine < theirs) {
-    const held = preemptHeldBack(cfg, next, now);
-    if (held !== undefined) return { ...followed, state: { ...next, reason: `not preempting ${them.address} yet (${held})` } };
-    return after(followed, claim(cfg, next, now, `preempting ${them.address} (interval ${formatMs(mine)} < ${formatMs(theirs)})`, 'handover'));
-  }
-  // ucarp carp.c BACKUP: a master advertising slower than our dead interval is bound to time out; take over now.
-  const dead = masterDownIntervalMs(cfg, cfg.deadratio);
-  if (theirs > dead) {
-    return after(followed, claim(cfg, next, now, `master ${them.address} advertises every ${formatMs(theirs)}, beyond our dead interval ${formatMs(dead)}`, 'handover'));
-  }
-  return followed;
-}
-
-// The effects of two steps in order, the state of the second.
-function after(first: Step, second: Step): Step {
-  return { state: second.state, effects: [...first.effects, ...second.effects] };
-}
-
-function masterHearsAdvert(cfg: Settings, state: State, them: Peer, now: number): Step {
-  // Two masters: the more recent promotion (higher epoch) holds the newer data and wins; preference only
-  // breaks equal epochs. A frozen or partitioned master that comes back therefore steps down.
-  // It steps down in order and resigns at the end, so a master that preempted it can start the service.
-  if (them.epoch > state.epoch) {
-    return enter(cfg, state, { role: 'releasing', exitAfter: false }, now, `newer master ${them.address} (epoch ${them.epoch} > ${state.epoch})`);
-  }
-  if (them.epoch === state.epoch && comparePreference(them, selfCandidate(cfg)) < 0) {
-    const [theirs, mine] = [advertIntervalMs(them), advertIntervalMs(cfg)];
-    const why =
-      theirs === mine ? 'equal interval, higher address'
-      : them.advbaseMs === cfg.advbaseMs ? `advskew ${them.advskew} < ${cfg.advskew}`
-      : `interval ${formatMs(theirs)} < ${formatMs(mine)}`;
-    return enter(cfg, state, { role: 'releasing', exitAfter: false }, now, `preempted by ${them.address} (${why})`);
-  }
-  return same(state);
-}
-
 function onReleased(cfg: Settings, state: State, epoch: number, now: number): Step {
   if (state.role !== 'releasing' || state.epoch !== epoch) return same(state);
   if (state.exitAfterRelease) return enter(cfg, state, { role: 'stopped', released: true }, now, 'shutdown complete');
@@ -289,10 +200,6 @@ export function effectiveAdvskew(cfg: Settings, state: State): number {
 function effectiveSettings(cfg: Settings, state: State): Settings {
   const advskew = effectiveAdvskew(cfg, state);
   return advskew === cfg.advskew ? cfg : { ...cfg, advskew };
-}
-
-function mayPromote(state: State, now: number): boolean {
-  return !barred(state) && now >= state.holdUntil;
 }
 
 function assertNever(x: never): never {

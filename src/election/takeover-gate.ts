@@ -4,14 +4,7 @@
 // backoff; hearing a master cancels a check under way. Pure.
 import { enter, same } from './transitions.js';
 import { formatMs } from './timing.js';
-import type { Event, Peer, Settings, State, Step } from './types.js';
-
-// What a backup is waiting for while its checks run: the epoch it would claim and why it would promote.
-export interface Checking {
-  epoch: number;
-  reason: string;
-  from?: Peer; // a live master this claim preempts: it must hand over first
-}
+import type { Event, Settings, State, Step } from './types.js';
 
 // Why a backup claims mastership: the master failed (silent: it may still hold the VIP, so fence it), or it
 // hands over (a resign, or a live master that yields to a preemption once it hears the newer epoch).

@@ -136,6 +136,11 @@ export function same(state: State): Step {
   return { state, effects: [] };
 }
 
+// The effects of two steps in order, the state of the second.
+export function after(first: Step, second: Step): Step {
+  return { state: second.state, effects: [...first.effects, ...second.effects] };
+}
+
 function assertNever(x: never): never {
   throw new Error(`unhandled target: ${JSON.stringify(x)}`);
 }

@@ -1,7 +1,6 @@
 // The election's vocabulary: settings, state, events and effects. Types only; the rules are in
-// machine.ts (events) and transitions.ts (role changes).
+// machine.ts (events), hearing.ts (adverts heard) and transitions.ts (role changes).
 import type { Advert } from '../protocol/advert.js';
-import type { Checking } from './takeover-gate.js';
 import type { Candidate } from './timing.js';
 
 // 'releasing' is a master that is giving the VIP up in order: it keeps advertising while its down hooks
@@ -67,6 +66,14 @@ export interface State {
   eligibleSince: number; // when this node last became a backup free to take part (for --preempt-delay)
   masterHeardSince: number | undefined; // backup: when it first heard its master in that master's epoch (--min-dwell)
   handover: Handover | undefined; // master: waiting for the master it preempted to let go
+}
+
+// What a backup is waiting for while its takeover checks run (takeover-gate.ts): the epoch it would claim
+// and why it would promote.
+export interface Checking {
+  epoch: number;
+  reason: string;
+  from?: Peer; // a live master this claim preempts: it must hand over first
 }
 
 // A preempting master holds its service back (prepare, VIP, up hooks) until the master it preempted has

@@ -2,7 +2,7 @@
 // node believes the other, so both take the VIP. ucarp logs "Bad digest" once in a while; floatd makes it a
 // condition: an error line when it starts, again every period while it lasts (whatever this node's role),
 // a line when it ends, and the list of sources in the state file for `floatd status`.
-import type { Logger } from '../log.js';
+import type { Logger } from '../log/log.js';
 
 // One source of unverifiable adverts, as `floatd status` shows it (times in ms since the Unix epoch).
 export interface AuthFailure {

@@ -1,6 +1,6 @@
 // Where adverts go, from the configuration: the multicast group (default), the subnet's broadcast
 // address (ucarp -M) or the --peer list; and how the startup line names it.
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import { runCommand } from '../effects/command.js';
 import type { Destination } from './transport.js';
 

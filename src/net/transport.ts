@@ -4,8 +4,8 @@ import dgram, { type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { PACKET_LENGTH, SENDER_OFFSET, type Advert } from '../protocol/advert.js';
 import type { Verifier, VerifyOutcome } from '../protocol/auth.js';
-import { rateLimited, type Logger } from '../log.js';
-import type { Peer } from '../config.js';
+import { rateLimited, type Logger } from '../log/log.js';
+import type { Peer } from '../config/config.js';
 
 export type Destination =
   | { kind: 'multicast'; group: string }

@@ -1,6 +1,6 @@
 // What systemd asks of this process through its environment (sd_notify(3), sd_watchdog_enabled(3)), and the
 // STATUS= line it shows in `systemctl status`. Pure: the environment and the state document are inputs.
-import type { StateFile } from '../state-file.js';
+import type { StateFile } from '../state/state-file.js';
 
 // Where notifications go and how often the watchdog wants a ping; absent when nobody listens.
 export interface NotifyTarget {

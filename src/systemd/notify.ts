@@ -2,8 +2,8 @@
 // its role, WATCHDOG=1 from the event loop so that a stalled agent is restarted (sd_notify(3)'s protocol,
 // without libsystemd). Without NOTIFY_SOCKET nothing is started and nothing is sent.
 import type { ChildProcess } from 'node:child_process';
-import type { Logger } from '../log.js';
-import type { StateFile } from '../state-file.js';
+import type { Logger } from '../log/log.js';
+import type { StateFile } from '../state/state-file.js';
 import { NOTIFY_VARIABLES, message, notifyTarget, statusLine, type NotifyTarget } from './notify-env.js';
 import { findRelay, spawnRelay, RELAYS } from './relay.js';
 

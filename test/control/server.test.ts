@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import type { Logger } from '../../src/log.js';
+import type { Logger } from '../../src/log/log.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ask } from '../../src/control/client.js';
 import type { ControlStatus, Request, Response } from '../../src/control/protocol.js';

@@ -1,11 +1,11 @@
 // docs/guide.md is prose, but three things in it must follow the code: the flag-by-flag ucarp table
-// (src/options.ts), the timers table (src/election/timing.ts), and the flags and pages it names.
+// (src/config/options.ts), the timers table (src/election/timing.ts), and the flags and pages it names.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { advertIntervalMs, masterDownIntervalMs, resignDelayMs } from '../../src/election/timing.js';
-import { OPTIONS, type OptionSpec } from '../../src/options.js';
+import { OPTIONS, type OptionSpec } from '../../src/config/options.js';
 import { codeFragments, headingAnchors, markedBlock, pageLinks, tableRows } from './markdown.js';
 
 const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url));
@@ -35,7 +35,7 @@ function option(long: string): OptionSpec | undefined {
 describe('the migration table (docs/guide.md, "Flag by flag")', () => {
   const rows = () => tableRows(markedBlock(guide, 'ucarp-flags'));
 
-  it('has one row for every ucarp flag of src/options.ts, naming its short letter, long name and aliases', () => {
+  it('has one row for every ucarp flag of src/config/options.ts, naming its short letter, long name and aliases', () => {
     const ucarp = TABLE.filter((o) => o.origin === 'ucarp');
     expect(ucarp.length).toBeGreaterThan(0);
     for (const o of ucarp) {
@@ -55,7 +55,7 @@ describe('the migration table (docs/guide.md, "Flag by flag")', () => {
       expect(longs.length, `row "${r[0]}" names no long flag`).toBeGreaterThan(0);
       for (const long of longs) {
         const o = option(long);
-        expect(o, `--${long} is not in src/options.ts`).toBeDefined();
+        expect(o, `--${long} is not in src/config/options.ts`).toBeDefined();
         expect(o?.origin, `--${long} is not a ucarp flag`).toBe('ucarp');
       }
       for (const short of shorts) expect(TABLE.find((o) => o.short === short)?.long, `-${short}`).toBe(option(longs[0] ?? '')?.long);

@@ -121,7 +121,7 @@ describe('hooks', () => {
     expect(c.find(other, isMasterTransition, since)?.reason).toBe('master 127.0.0.1 resigned');
   });
 
-  // Fails at the time of writing: src/agent.ts cleanup() aborts the queue but exits without awaiting
+  // Fails at the time of writing: src/agent/agent.ts cleanup() aborts the queue but exits without awaiting
   // it, so the SIGKILL that hooks.ts sends after its grace never happens (see the report).
   it('without -z, SIGTERM during an up hook that ignores SIGTERM still kills the hook group before the agent exits', async () => {
     const c = await cluster({ nodes: [{ advskew: 0, shutdown: false, upHooks: ['ignore-term.sh'] }] });

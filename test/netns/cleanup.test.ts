@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI_PATH, createLab, type AgentProcess, type Lab, type LabHost, watchLab } from '../support/netns.js';
 import { agentArgs, isServing, joined, markers, skipNote, startAgent, unavailable, type AgentSpec } from './faults/fault-lab.js';
-import { readStateFile } from '../../src/state-file.js';
+import { readStateFile } from '../../src/state/state-file.js';
 
 const VIP = '198.51.100.100';
 const VHID = 33;

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { flagsOf, OPTIONS, type OptionSpec } from '../../src/options.js';
+import { flagsOf, OPTIONS, type OptionSpec } from '../../src/config/options.js';
 import { CLI, clusterPerTest, sleep } from '../support/cluster.js';
 import { freePort } from '../support/udp.js';
 

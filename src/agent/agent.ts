@@ -1,0 +1,294 @@
+// The driver: real sockets, timers and signals feed step(); its effects are carried out here, adverts
+// at once and everything else through the serial effect queue, so adverts never wait for hooks.
+import { performance } from 'node:perf_hooks';
+import { checksFor, type CheckRunner } from '../checks/runner.js';
+import type { Config } from '../config/config.js';
+import { EffectQueue, type QueuedEffect } from './effect-queue.js';
+import { EffectRunner } from './effect-runner.js';
+import { AgentControl } from '../control/agent-control.js';
+import { logStep } from './election-log.js';
+import { driversFor } from '../effects/drivers.js';
+import type { Announcer } from '../effects/garp.js';
+import type { VipDriver } from '../effects/vip.js';
+import { initialState, nextDeadline, step, type Effect, type Event, type Settings, type State } from '../election/machine.js';
+import type { Logger } from '../log/log.js';
+import { sign, Verifier } from '../protocol/auth.js';
+import { AdvertChannel } from '../net/advert-channel.js';
+import { AuthAlarm } from '../net/auth-alarm.js';
+import { describeDestination, destinationOf } from '../net/destination.js';
+import { watchLink, type LinkState } from '../net/link.js';
+import { readStateFile, type StateFile } from '../state/state-file.js';
+import { StateWriter } from '../state/state-writer.js';
+import { RunRecord } from '../state/run-record.js';
+import { installCrashGuard } from './crash-guard.js';
+import { installSignals } from './signals.js';
+import { settingsOf } from '../config/settings.js';
+import { LABELS, snapshotOf } from './snapshot.js';
+import { NO_NOTIFIER, type Notifier } from '../systemd/notify.js';
+
+// The interface state is also read at every election timer (each advert of a master, a backup's
+// master-down deadline), so this background poll only has to catch changes between them.
+const LINK_POLL_MS = 1000;
+
+
+// Everything the agent needs that is not in Config.
+export interface AgentDeps {
+  log: Logger;
+  secret: Buffer;
+  handleSignals?: boolean;
+  notifier?: Notifier; // systemd's READY=1, STATUS= and watchdog (src/systemd/notify.ts)
+}
+
+// Runs one vhid until shutdown; resolves with the exit code. Startup failures (bind, join) reject.
+export async function runAgent(cfg: Config, deps: AgentDeps): Promise<number> {
+  const agent = new Agent(cfg, deps);
+  return agent.run();
+}
+
+class Agent {
+  private readonly cfg: Config;
+  private readonly log: Logger;
+  private readonly secret: Buffer;
+  private readonly settings: Settings;
+  private readonly vip: VipDriver;
+  private readonly announcer: Announcer;
+  private readonly queue: EffectQueue;
+  private readonly handleSignals: boolean;
+  private state: State = initialState(0);
+  private channel: AdvertChannel | undefined;
+  private linkUp = true; // the interface's own state; -S keeps it true
+  private seq = 0n;
+  private vipHeld = false;
+  private hooksInProgress: string[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private link: { check(): void; stop(): void } | undefined;
+  private finish: (code: number) => void = () => undefined;
+  private readonly stateWriter: StateWriter;
+  private record: RunRecord | undefined;
+  private halted = false;
+  private uninstallSignals: () => void = () => undefined;
+  private readonly authAlarm: AuthAlarm;
+  private readonly notifier: Notifier;
+  private readonly control: AgentControl; // the control socket, peers heard, last hooks, --garp-refresh
+  private readonly checks: CheckRunner | undefined; // --check
+
+  constructor(cfg: Config, deps: AgentDeps) {
+    this.cfg = cfg;
+    this.log = deps.log;
+    this.secret = deps.secret;
+    this.handleSignals = deps.handleSignals ?? true;
+    this.notifier = deps.notifier ?? NO_NOTIFIER;
+    this.settings = settingsOf(cfg);
+    ({ vip: this.vip, announcer: this.announcer } = driversFor(cfg, this.log));
+    const runner = new EffectRunner({
+      cfg,
+      log: this.log,
+      vip: this.vip,
+      announcer: this.announcer,
+      record: () => this.record,
+      onVip: (held) => {
+        this.vipHeld = held;
+        this.persist();
+      },
+      onHookStart: (path) => this.setHooks([...this.hooksInProgress, path]),
+      onHookEnd: (phase, r) => {
+        this.setHooks(this.hooksInProgress.filter((p) => p !== r.path));
+        this.control.hookEnded(phase, r);
+      },
+    });
+    this.control = new AgentControl({ cfg, log: this.log, now: () => this.now(), state: () => this.state, snapshot: () => this.snapshot(), dispatch: (e) => this.dispatch(e), announce: () => !this.halted && this.announcer.announce(), checks: () => this.checks?.status() ?? [] });
+    this.queue = new EffectQueue((e, signal) => runner.run(e, signal), (event) => this.dispatch(event));
+    this.stateWriter = new StateWriter(cfg.stateFile, this.log, () => this.snapshot());
+    this.authAlarm = new AuthAlarm({ log: this.log, role: () => LABELS[this.state.role], onChange: () => this.persist() });
+    this.checks = checksFor(cfg, this.log, (e) => this.dispatch(e));
+  }
+
+  async run(): Promise<number> {
+    // First: a second agent for this vhid on this host stops here, before it sends or touches anything.
+    await this.control.start();
+    const previous = await readStateFile(this.cfg.stateFile);
+    // seq = wall-clock µs at start, +1 per packet: it rises across restarts as long as the clock does;
+    // the state file's floor only helps a restart whose clock went back.
+    const wallMicros = BigInt(Date.now()) * 1000n;
+    const floor = /^\d{1,20}$/.test(String(previous?.seqFloor)) ? BigInt(String(previous?.seqFloor)) : 0n;
+    this.seq = wallMicros > floor ? wallMicros : floor;
+    const epoch = previous?.maxEpochSeen;
+    this.record = await RunRecord.load(this.cfg.runRecord, this.cfg.vhid, this.log);
+    // Epochs only rise: the run record keeps the highest heard where a reboot does not wipe it.
+    const restored = Math.max(Number.isSafeInteger(epoch) && (epoch ?? 0) >= 0 ? (epoch ?? 0) : 0, this.record.highestEpoch);
+    this.state = initialState(this.now(), restored);
+    const destination = await destinationOf(this.cfg);
+    this.channel = new AdvertChannel({
+      iface: this.cfg.interface,
+      srcip: this.cfg.srcip,
+      port: this.cfg.port,
+      destination,
+      verifier: new Verifier({ key: this.secret, vhid: this.cfg.vhid, vip: this.cfg.vip }),
+      log: this.log,
+      onUnverified: (from) => this.authAlarm.record(from),
+      onAdvert: ({ advert, behind }) => {
+        this.control.heard(advert, behind);
+        this.dispatch({ type: 'advert', advert, behind });
+      },
+      onBlocked: () => this.updateLink(),
+    });
+    await this.channel.open();
+    const done = new Promise<number>((resolve) => (this.finish = resolve));
+    const unguard = this.handleSignals ? installCrashGuard({ log: this.log, halt: () => this.halt(), dropVip: () => this.vip.removeNow(), exit: (code) => this.finish(code) }) : () => undefined;
+    this.installSignals();
+    this.link = watchLink(this.cfg.interface, LINK_POLL_MS, (s) => this.onLinkState(s), { up: true, ifindex: this.channel.openedOn });
+    this.log.info({ vip: this.cfg.vip, interface: this.cfg.interface, srcip: this.cfg.srcip, advbase: this.cfg.advbaseMs / 1000, advskew: this.cfg.advskew, transport: describeDestination(destination, this.cfg.port) }, 'floatd starting');
+    this.notifier.attach(() => this.snapshot());
+    // An operator's standby outlives restarts and reboots (maintenance): the node joins held out.
+    const standby = this.record.standby;
+    if (standby !== null) this.dispatch({ type: 'bar', bar: 'standby', detail: standby });
+    this.dispatch({ type: 'start' });
+    this.checks?.start();
+    // Joined: the startup down hooks ran and a stale VIP is gone (whatever was queued after them).
+    void this.queue.settled().then(() => this.notifier.ready());
+    const code = await done;
+    await this.cleanup();
+    unguard();
+    return code;
+  }
+
+  private now(): number {
+    return performance.now();
+  }
+
+  // The crash path: nothing may be sent or scheduled after this.
+  private halt(): void {
+    this.halted = true;
+    clearTimeout(this.timer);
+    this.channel?.close();
+    this.announcer.stop();
+    void this.checks?.stop();
+  }
+
+  private dispatch(event: Event): void {
+    if (this.halted) return;
+    const before = this.state;
+    const { state, effects } = step(this.settings, before, event, this.now());
+    this.state = state;
+    // Master-only checks follow the mastership; this never dispatches back.
+    this.checks?.follow(state);
+    this.record?.observe(before, state, event.type === 'advert' ? event.advert.epoch : undefined, this.cfg.srcip);
+    logStep(this.log, before, state, event, this.now());
+    if (event.type === 'checked') this.control.gate(event.ok, event.detail);
+    this.control.stepped(state);
+    // The state file and status follow what an operator asks about: role, service, epoch, whom a backup follows, why it is kept out.
+    if (state.role !== before.role || state.serving !== before.serving || state.epoch !== before.epoch || state.master?.address !== before.master?.address || state.bars !== before.bars) this.persist();
+    this.carryOut(effects, before);
+    this.schedule();
+  }
+
+  // Queued work carries what it needs from the moment it was emitted: hooks the facts, a VIP removal
+  // whether it ends a mastership.
+  private stamp(e: QueuedEffect, before: State): QueuedEffect {
+    if (e.kind === 'hooks' || e.kind === 'check') return { ...e, facts: this.record?.facts(before.maxEpochSeen) };
+    if (e.kind === 'vip' && e.op === 'remove' && before.role === 'master') return { ...e, endsMastership: true };
+    return e;
+  }
+
+  private carryOut(effects: readonly Effect[], before: State): void {
+    const queued: QueuedEffect[] = [];
+    for (const e of effects) {
+      switch (e.kind) {
+        case 'send':
+          this.send(e.type, e.epoch, e.advskew);
+          break;
+        case 'cancel-up':
+          this.queue.cancelUp();
+          break;
+        case 'exit':
+          this.finish(e.code);
+          break;
+        default:
+          queued.push(this.stamp(e, before));
+      }
+    }
+    this.queue.push(queued);
+  }
+
+  // What goes on the wire is what the machine says this node is now (its advskew includes any weight).
+  private send(type: 'advert' | 'resign', epoch: number, advskew: number): void {
+    const c = this.cfg;
+    const packet = sign({ type, vhid: c.vhid, advskew, advbaseMs: c.advbaseMs, epoch, seq: this.seq++, sender: c.srcip, vip: c.vip }, this.secret);
+    this.channel?.send(packet);
+    if (type === 'resign') this.log.info({ event: 'resign', epoch }, 'resign advert sent: the next node takes over now');
+  }
+
+  private schedule(): void {
+    clearTimeout(this.timer);
+    const due = nextDeadline(this.state);
+    if (due === undefined) return;
+    this.timer = setTimeout(() => {
+      // A cut link must be seen before a master's next advert or a backup's promotion (ucarp's IFF_RUNNING check).
+      this.link?.check();
+      this.dispatch({ type: 'tick' });
+    }, Math.max(0, Math.ceil(due - this.now())));
+  }
+
+  private setHooks(paths: string[]): void {
+    this.hooksInProgress = paths;
+    this.persist();
+  }
+
+  // ucarp follows the interface's running state; -S turns that off. A new index (the interface was
+  // re-created) makes the channel re-open its sockets, with or without -S.
+  private onLinkState(s: LinkState): void {
+    if (!this.cfg.ignoreIfState && s.up !== this.linkUp) {
+      this.linkUp = s.up;
+      this.log.warn({ event: 'link', up: s.up, interface: this.cfg.interface }, `interface ${this.cfg.interface} is ${s.up ? 'up again' : 'down'}`);
+    }
+    this.channel?.interfaceIs(s.ifindex);
+    this.updateLink();
+  }
+
+  // The election has one input for both: a node takes part only while its interface is up and its
+  // adverts can be sent (never master while they cannot).
+  private updateLink(): void {
+    const why = this.linkUp ? this.channel?.blocked : 'interface is down';
+    if (why === this.state.bars.link) return;
+    this.dispatch(why === undefined ? { type: 'link', up: true } : { type: 'link', up: false, detail: why });
+  }
+
+  private installSignals(): void {
+    if (!this.handleSignals) return;
+    this.uninstallSignals = installSignals(this.log, this.cfg.cooldownMs, {
+      shutdown: () => this.dispatch({ type: 'shutdown' }),
+      dump: () => this.log.info({ event: 'dump', ...this.snapshot(), blocked: this.channel?.blocked ?? null, drops: Object.fromEntries(this.channel?.drops() ?? []) }, `state ${LABELS[this.state.role]}`),
+      demote: () => this.dispatch({ type: 'demote' }),
+    });
+  }
+
+  private snapshot(): StateFile {
+    return snapshotOf({ cfg: this.cfg, state: this.state, monotonicNow: this.now(), wallNow: Date.now(), pid: process.pid, vipHeld: this.vipHeld, hooksInProgress: this.hooksInProgress, seq: this.seq, authFailures: this.authAlarm.active() });
+  }
+
+  private persist(): void {
+    this.stateWriter.persist();
+    this.notifier.changed();
+  }
+
+  private async cleanup(): Promise<void> {
+    clearTimeout(this.timer);
+    this.authAlarm.stop();
+    this.link?.stop();
+    this.uninstallSignals();
+    await this.checks?.stop();
+    // Abort whatever still runs and wait: a hook that ignores SIGTERM is SIGKILLed after its grace, and
+    // must not outlive the agent that started it.
+    this.queue.clear();
+    await this.queue.drained();
+    this.announcer.stop();
+    await this.channel?.flush();
+    this.channel?.close();
+    this.persist();
+    await this.stateWriter.flush();
+    await this.record?.flush();
+    this.notifier.close();
+    await this.control.close();
+    this.log.info({ event: 'exit' }, 'floatd stopped');
+  }
+}

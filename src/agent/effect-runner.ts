@@ -1,0 +1,88 @@
+// Carries out the queued effects (hooks, the takeover gate, VIP, GARP, reports) and says what came of each.
+// It never calls into the election: a failed up hook or VIP, a gate verdict or a report comes back as an
+// event in the outcome, which the queue hands to the driver's dispatch.
+import type { Config, HookPhaseName } from '../config/config.js';
+import type { QueuedEffect, RunOutcome } from './effect-queue.js';
+import type { Announcer } from '../effects/garp.js';
+import type { HookResult } from '../effects/hooks.js';
+import { runGate } from '../effects/gate.js';
+import { runHookGroup, type HookGroupOptions, type HooksEffect } from '../effects/hook-groups.js';
+import type { VipDriver } from '../effects/vip.js';
+import type { Logger } from '../log/log.js';
+import type { RunRecord } from '../state/run-record.js';
+
+export interface RunnerDeps {
+  cfg: Config;
+  log: Logger;
+  vip: VipDriver;
+  announcer: Announcer;
+  record: () => RunRecord | undefined;
+  // What the driver shows in the state file and status: the VIP held, the hooks running now.
+  onVip(held: boolean): void;
+  onHookStart(path: string): void;
+  onHookEnd(phase: HookPhaseName, result: HookResult): void;
+}
+
+const CARRY_ON: RunOutcome = { carryOn: true };
+
+export class EffectRunner {
+  private readonly d: RunnerDeps;
+
+  constructor(deps: RunnerDeps) {
+    this.d = deps;
+  }
+
+  async run(e: QueuedEffect, signal: AbortSignal): Promise<RunOutcome> {
+    switch (e.kind) {
+      case 'check': {
+        const r = await runGate(e, this.hookOptions(signal));
+        // Cancelled: a master was heard, and the verdict would be for a claim nobody makes any more.
+        if (signal.aborted) return CARRY_ON;
+        return { carryOn: true, event: { type: 'checked', epoch: e.epoch, ok: r.ok, detail: r.ok ? 'passed' : r.detail } };
+      }
+      case 'hooks':
+        // The service and the VIP never come before the record that says this node holds them.
+        if (e.phase !== 'down') await this.d.record()?.flush();
+        return this.hooks(e, signal);
+      case 'vip':
+        return this.vip(e);
+      case 'garp':
+        this.d.announcer.announce();
+        return CARRY_ON;
+      case 'report':
+        return { carryOn: true, event: e.event };
+      default:
+        return CARRY_ON;
+    }
+  }
+
+  private async vip(e: Extract<QueuedEffect, { kind: 'vip' }>): Promise<RunOutcome> {
+    if (e.op === 'remove') this.d.announcer.stop();
+    else await this.d.record()?.flush();
+    const r = e.op === 'add' ? await this.d.vip.add() : await this.d.vip.remove();
+    if (r.ok) {
+      if (e.op === 'remove' && e.endsMastership) this.d.record()?.holds(false, e.epoch);
+      this.d.log.info({ event: 'vip', op: e.op, changed: r.changed, vip: this.d.cfg.vip }, e.op === 'add' ? 'VIP added' : 'VIP removed');
+      this.d.onVip(e.op === 'add');
+      return CARRY_ON;
+    }
+    this.d.log.error({ event: 'vip', op: e.op, err: r.error }, `cannot ${e.op} the VIP: ${r.error}`);
+    // A removal that failed is logged and the release goes on: the down work must not stop half-way.
+    if (e.op === 'remove') return CARRY_ON;
+    return { carryOn: false, event: { type: 'up-failed', epoch: e.epoch, detail: `cannot add VIP: ${r.error}` } };
+  }
+
+  private async hooks(e: HooksEffect, signal: AbortSignal): Promise<RunOutcome> {
+    const r = await runHookGroup(e, this.hookOptions(signal));
+    if (r.ok) return CARRY_ON;
+    if (e.phase === 'down') {
+      this.d.log.error({ event: 'hook-failed', phase: 'down', detail: r.detail }, `down hook failed (${r.detail}); carrying on with the release`);
+      return CARRY_ON;
+    }
+    return { carryOn: false, event: { type: 'up-failed', epoch: e.epoch, detail: r.detail } };
+  }
+
+  private hookOptions(signal: AbortSignal): HookGroupOptions {
+    return { cfg: this.d.cfg, log: this.d.log, signal, onStart: (p) => this.d.onHookStart(p), onEnd: (phase, r) => this.d.onHookEnd(phase, r) };
+  }
+}

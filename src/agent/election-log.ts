@@ -1,0 +1,26 @@
+// What the log says about each step of the election: role changes with their reason, the moment a new
+// master serves, a refused takeover with its backoff. Kept apart so the driver only hands steps over.
+import type { Event, State } from '../election/machine.js';
+import { formatMs } from '../election/timing.js';
+import type { Logger } from '../log/log.js';
+import { LABELS } from './snapshot.js';
+
+export function logStep(log: Logger, before: State, after: State, event: Event, now: number): void {
+  if (after.role !== before.role) {
+    const fields = { event: 'transition', state: LABELS[after.role], previous: LABELS[before.role], reason: after.reason, epoch: after.epoch, master: after.master?.address ?? null };
+    log.info(fields, `${LABELS[before.role]} -> ${LABELS[after.role]}: ${after.reason}`);
+  }
+  if (after.role === 'master' && before.role === 'master' && before.handover && !after.handover) log.info({ event: 'handover', from: before.handover.from, epoch: after.epoch }, `${after.reason}: starting the service`);
+  if (after.role === 'master' && after.handover && !before.handover) log.info({ event: 'handover-wait', from: after.handover.from, epoch: after.epoch }, `waiting for ${after.handover.from} to hand over before starting the service`);
+  if (after.serving && !before.serving) log.info({ event: 'serving', epoch: after.epoch }, `MASTER ready: up hooks done ${formatMs(now - after.since)} after promotion`);
+  // Every refusal is an error line, with the backoff the machine chose (never silent).
+  if (event.type === 'checked' && !event.ok && before.checking?.epoch === event.epoch) log.error({ event: 'takeover-refused', detail: event.detail, epoch: event.epoch }, after.reason);
+  if (event.type === 'clear') log.info({ event: 'clear', barred: 'failures' in before.bars }, 'failure count cleared (floatd clear)');
+  // The link has log lines of its own (interface down, send failures); the other bars are said here.
+  for (const bar of Object.keys(after.bars) as (keyof State['bars'])[]) {
+    if (bar !== 'link' && before.bars[bar] === undefined) log.warn({ event: 'bar', bar, detail: after.bars[bar] }, `kept out of mastership (${bar}): ${after.bars[bar]}`);
+  }
+  for (const bar of Object.keys(before.bars) as (keyof State['bars'])[]) {
+    if (bar !== 'link' && after.bars[bar] === undefined) log.info({ event: 'unbar', bar }, `no longer kept out (${bar})`);
+  }
+}

@@ -1,0 +1,45 @@
+// The whitespace rule for secrets: "secret", "secret   " and "\tsecret" are one key on every node.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { normalizeSecret, readSecret } from '../../src/config/secret.js';
+
+let dir = '';
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'floatd-secret-'));
+});
+afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+const fileWith = async (name: string, text: string) => {
+  const path = join(dir, name);
+  await writeFile(path, text);
+  return { kind: 'file' as const, path, fromEnv: false };
+};
+
+describe('secrets', () => {
+  it('drops leading and trailing spaces and tabs, keeps inner ones, and says how many it dropped', () => {
+    expect(normalizeSecret('secret')).toEqual({ key: Buffer.from('secret'), trimmed: 0 });
+    expect(normalizeSecret('secret   ')).toEqual({ key: Buffer.from('secret'), trimmed: 3 });
+    expect(normalizeSecret('\t secret')).toEqual({ key: Buffer.from('secret'), trimmed: 2 });
+    expect(normalizeSecret(' correct horse  battery ')).toEqual({ key: Buffer.from('correct horse  battery'), trimmed: 2 });
+  });
+
+  it('gives the same key for LF, CRLF and trailing-space passfiles, from their first line', async () => {
+    const keys = await Promise.all(
+      [['lf', 'secret\nsecond\n'], ['crlf', 'secret\r\nsecond\r\n'], ['spaces', 'secret   \n'], ['no-newline', 'secret'], ['crlf-spaces', 'secret \t\r\n']].map(async ([n, t]) => (await readSecret(await fileWith(n!, t!))).key.toString()),
+    );
+    expect(keys).toEqual(['secret', 'secret', 'secret', 'secret', 'secret']);
+  });
+
+  it('refuses a passfile whose first line is only blanks, naming the flag and the path', async () => {
+    const src = await fileWith('blank', '   \t\nsecret\n');
+    await expect(readSecret(src)).rejects.toThrow(`--passfile "${src.path}" is empty: its first line is the shared secret`);
+    await expect(readSecret({ kind: 'file', path: src.path, fromEnv: true })).rejects.toThrow(/^FLOATD_PASSFILE /);
+  });
+
+  it('applies the same rule to --pass and FLOATD_PASS', async () => {
+    expect((await readSecret({ kind: 'pass', value: ' secret ', fromEnv: false })).key.toString()).toBe('secret');
+    await expect(readSecret({ kind: 'pass', value: '   ', fromEnv: true })).rejects.toThrow('FLOATD_PASS is blank: the shared secret cannot be only spaces');
+  });
+});
