@@ -14,7 +14,7 @@ export type QueuedEffect =
 export function isUpWork(e: QueuedEffect): boolean {
   switch (e.kind) {
     case 'hooks':
-      return e.phase !== 'down';
+      return e.phase === 'prepare' || e.phase === 'up';
     case 'check':
       return true;
     case 'vip':

@@ -42,7 +42,7 @@ export class EffectRunner {
       }
       case 'hooks':
         // The service and the VIP never come before the record that says this node holds them.
-        if (e.phase !== 'down') await this.d.record()?.flush();
+        if (e.phase === 'prepare' || e.phase === 'up') await this.d.record()?.flush();
         return this.hooks(e, signal);
       case 'vip':
         return this.vip(e);
@@ -75,8 +75,8 @@ export class EffectRunner {
   private async hooks(e: HooksEffect, signal: AbortSignal): Promise<RunOutcome> {
     const r = await runHookGroup(e, this.hookOptions(signal));
     if (r.ok) return CARRY_ON;
-    if (e.phase === 'down') {
-      this.d.log.error({ event: 'hook-failed', phase: 'down', detail: r.detail }, `down hook failed (${r.detail}); carrying on with the release`);
+    if (e.phase === 'down' || e.phase === 'released') {
+      this.d.log.error({ event: 'hook-failed', phase: e.phase, detail: r.detail }, `${e.phase} hook failed (${r.detail}); carrying on with the release`);
       return CARRY_ON;
     }
     return { carryOn: false, event: { type: 'up-failed', epoch: e.epoch, detail: r.detail } };

@@ -73,7 +73,7 @@ export async function runCleanup(cfg: Config, o: { log: Logger; env: Record<stri
   return ok ? CLEANUP_EXIT.done : CLEANUP_EXIT.failed;
 }
 
-// The hooks directory first, the ucarp -d script last, as a release runs them; each failure's detail.
+// The hooks directory first, the ucarp -d script, then released.d/, as a release runs them; each failure's detail.
 async function downHooks(cfg: Config, log: Logger, doc: StateFile | undefined, reason: string): Promise<string[]> {
   const record = await RunRecord.load(cfg.runRecord, cfg.vhid, log);
   const epoch = doc?.epoch ?? 0;
@@ -84,10 +84,11 @@ async function downHooks(cfg: Config, log: Logger, doc: StateFile | undefined, r
   process.once('SIGTERM', onTerm);
   const failures: string[] = [];
   try {
-    for (const group of ['dir', 'script'] as const) {
-      const e: HooksEffect = { kind: 'hooks', phase: 'down', group, epoch, context, facts: record.facts(doc?.maxEpochSeen ?? epoch) };
+    // As a release runs them: down.d/, the -d script, then released.d/ (nobody waits for a resign here).
+    for (const [phase, group] of [['down', 'dir'], ['down', 'script'], ['released', 'dir']] as const) {
+      const e: HooksEffect = { kind: 'hooks', phase, group, epoch, context, facts: record.facts(doc?.maxEpochSeen ?? epoch) };
       const r = await runHookGroup(e, { cfg, log, signal: abort.signal, onStart: () => undefined, onEnd: () => undefined });
-      if (!r.ok) failures.push(`down hook failed: ${r.detail}`);
+      if (!r.ok) failures.push(`${phase} hook failed: ${r.detail}`);
     }
   } finally {
     process.off('SIGTERM', onTerm);

@@ -59,7 +59,7 @@ export interface Config {
 }
 
 // The phases a hook can run in, in the order of a promotion (down is the reverse).
-export const HOOK_PHASES = ['takeover-check', 'fence', 'prepare', 'up', 'down'] as const;
+export const HOOK_PHASES = ['takeover-check', 'fence', 'prepare', 'up', 'down', 'released'] as const;
 export type HookPhaseName = (typeof HOOK_PHASES)[number];
 
 export class ConfigError extends Error {

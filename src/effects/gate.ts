@@ -7,12 +7,13 @@ import { runGroup, type CheckEffect, type HookGroupOptions } from './hook-groups
 export type GateResult = { ok: true } | { ok: false; detail: string };
 
 export async function runGate(e: CheckEffect, o: HookGroupOptions): Promise<GateResult> {
-  const checks = await runGroup(o.cfg.takeoverChecks, 'takeover-check', e, o);
+  const claim = { FLOATD_CLAIM: e.claim };
+  const checks = await runGroup(o.cfg.takeoverChecks, 'takeover-check', e, o, claim);
   if (!checks.ok || e.fence === undefined || o.cfg.fence === undefined || o.signal.aborted) return checks;
   const target = fenceTarget(e, o.cfg.srcip, o.log);
   if (target === undefined) return { ok: true };
   o.log.warn({ event: 'fence', target, fence: o.cfg.fence }, `fencing ${target} before taking over`);
-  const fenced = await runGroup([o.cfg.fence], 'fence', e, o, { FLOATD_FENCE_TARGET: target });
+  const fenced = await runGroup([o.cfg.fence], 'fence', e, o, { ...claim, FLOATD_FENCE_TARGET: target });
   if (fenced.ok && !o.signal.aborted) o.log.warn({ event: 'fenced', target }, `fenced ${target}: taking over`);
   return fenced.ok ? fenced : { ok: false, detail: `fence of ${target} failed: ${fenced.detail}` };
 }

@@ -37,7 +37,8 @@ export async function runGroup(paths: readonly string[], phase: HookPhaseName, e
     env: { ...hookEnv({ ...e, phase }, c, timeoutMs), ...extraEnv },
     timeoutMs,
     signal: o.signal,
-    stopOnFailure: phase !== 'down',
+    // Leaving mastership runs every hook whatever one of them did: half a release is worse than a failed step.
+    stopOnFailure: phase !== 'down' && phase !== 'released',
     log: o.log,
     onHookStart: o.onStart,
     onHookEnd: (r) => o.onEnd(phase, r),

@@ -8,8 +8,9 @@ import { describeOutcome, succeeded, supervise, type Outcome, type SuperviseOpti
 // hooks on its advert path: this module lists hook directories and runs lists in order.
 
 // Which transition a hook list belongs to: 'prepare' on becoming MASTER before the VIP exists, 'up'
-// after it, 'down' on leaving it. Each is a directory DIR/<phase>.d.
-export type HookPhase = 'prepare' | 'up' | 'down';
+// after it, 'down' on leaving it (before the VIP goes and the resign is sent), 'released' once the VIP is
+// gone and the resign sent (tidying up that no new master waits for). Each is a directory DIR/<phase>.d.
+export type HookPhase = 'prepare' | 'up' | 'down' | 'released';
 
 // Package-manager leftovers and disabled scripts, skipped like run-parts does (names ending in '~' too).
 const SKIPPED_SUFFIXES = [

@@ -62,6 +62,8 @@ export function step(base: Settings, state: State, event: Event, now: number): S
       return onClear(cfg, state, now);
     case 'released':
       return onReleased(cfg, state, event.epoch, now);
+    case 'tidied':
+      return state.role === 'stopped' ? { state, effects: [{ kind: 'exit', code: 0 }] } : same(state);
     case 'shutdown':
       return onShutdown(cfg, state, now);
     case 'demote':
@@ -180,7 +182,8 @@ function onShutdown(cfg: Settings, state: State, now: number): Step {
     case 'backup':
       return enter(cfg, state, { role: 'stopped' }, now, 'shutdown requested');
     case 'stopped':
-      return same(state);
+      // Still tidying up after the release (released.d/): another signal means "now", as ucarp would.
+      return { state, effects: [{ kind: 'exit', code: 0 }] };
     default:
       return assertNever(state.role);
   }

@@ -4,7 +4,7 @@
 // backoff; hearing a master cancels a check under way. Pure.
 import { enter, same } from './transitions.js';
 import { formatMs } from './timing.js';
-import type { Event, Settings, State, Step } from './types.js';
+import type { Claim, Event, Settings, State, Step } from './types.js';
 
 // Why a backup claims mastership: the master failed (silent: it may still hold the VIP, so fence it), or it
 // hands over (a resign, or a live master that yields to a preemption once it hears the newer epoch).
@@ -25,9 +25,10 @@ export function claim(cfg: Settings, state: State, now: number, reason: string, 
   if (state.checking) return same(state);
   const epoch = state.maxEpochSeen + 1;
   const context = { state: 'MASTER', previous: 'BACKUP', reason } as const;
+  const told: Claim = kind === 'failure' ? 'silent' : from === undefined ? 'resigned' : 'preempt';
   return {
     state: { ...state, checking: from === undefined ? { epoch, reason } : { epoch, reason, from } },
-    effects: [fence === undefined ? { kind: 'check', epoch, context } : { kind: 'check', epoch, context, fence }],
+    effects: [fence === undefined ? { kind: 'check', epoch, context, claim: told } : { kind: 'check', epoch, context, claim: told, fence }],
   };
 }
 

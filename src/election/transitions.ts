@@ -21,14 +21,16 @@ export function enter(cfg: Settings, state: State, to: Target, now: number, reas
     case 'backup':
       if (state.role === 'init') return startAsBackup(cfg, state, now, reason);
       if (state.role === 'master') return demote(cfg, state, now, reason);
-      // Resign only once the VIP is gone, so the next node never finds it still here (VRRP priority-0 advert).
-      if (state.role === 'releasing') return { state: toBackup(cfg, state, now, reason), effects: [resign(cfg, state)] };
+      // Resign only once the VIP is gone, so the next node never finds it still here (VRRP priority-0 advert);
+      // then the tidying up that no new master waits for.
+      if (state.role === 'releasing') return { state: toBackup(cfg, state, now, reason), effects: [resign(cfg, state), releasedHooks(state.epoch, { state: 'BACKUP', previous: 'MASTER', reason })] };
       return same(state);
     case 'releasing':
       return state.role === 'master' ? release(cfg, { ...state, exitAfterRelease: to.exitAfter }, now, reason) : same(state);
     case 'stopped': {
-      const exit: Effect = { kind: 'exit', code: 0 };
-      return { state: transition(state, 'stopped', now, reason), effects: to.released ? [resign(cfg, state), exit] : [exit] };
+      // After an orderly release: resign, tidy up, then exit (the report comes back once released.d/ is done).
+      if (to.released) return { state: transition(state, 'stopped', now, reason), effects: [resign(cfg, state), releasedHooks(state.epoch, { state: 'STOPPED', previous: 'MASTER', reason }), { kind: 'report', event: { type: 'tidied' } }] };
+      return { state: transition(state, 'stopped', now, reason), effects: [{ kind: 'exit', code: 0 }] };
     }
     default:
       return assertNever(to);
@@ -36,10 +38,11 @@ export function enter(cfg: Settings, state: State, to: Target, now: number, reas
 }
 
 // INIT → BACKUP: the down hooks (ucarp runs its down script at start; -n skips them), then a VIP left
-// behind by a crashed earlier run goes, before this node joins the election.
+// behind by a crashed earlier run goes, then released.d/, before this node joins the election.
 function startAsBackup(cfg: Settings, state: State, now: number, reason: string): Step {
-  const down = cfg.neutral ? [] : downHooks(state.epoch, { state: 'BACKUP', previous: 'INIT', reason });
-  return { state: toBackup(cfg, state, now, reason), effects: [...down, { kind: 'vip', op: 'remove', epoch: state.epoch }] };
+  const context: HookContext = { state: 'BACKUP', previous: 'INIT', reason };
+  const vip: Effect = { kind: 'vip', op: 'remove', epoch: state.epoch };
+  return { state: toBackup(cfg, state, now, reason), effects: cfg.neutral ? [vip] : [...downHooks(state.epoch, context), vip, releasedHooks(state.epoch, context)] };
 }
 
 function resign(cfg: Settings, state: State): Effect {
@@ -86,7 +89,8 @@ export function serviceEffects(epoch: number, reason: string): Effect[] {
 
 // MASTER → BACKUP because its link is gone (it cannot advertise): stop at once, then undo in reverse order.
 function demote(cfg: Settings, state: State, now: number, reason: string): Step {
-  return { state: toBackup(cfg, state, now, reason), effects: undo(state.epoch, { state: 'BACKUP', previous: 'MASTER', reason }) };
+  const context: HookContext = { state: 'BACKUP', previous: 'MASTER', reason };
+  return { state: toBackup(cfg, state, now, reason), effects: [...undo(state.epoch, context), releasedHooks(state.epoch, context)] };
 }
 
 // MASTER → RELEASING: keep advertising while the down hooks run, remove the VIP, then report back so
@@ -110,6 +114,11 @@ function downHooks(epoch: number, context: HookContext): Effect[] {
     { kind: 'hooks', phase: 'down', group: 'dir', epoch, context },
     { kind: 'hooks', phase: 'down', group: 'script', epoch, context },
   ];
+}
+
+// What tidies up after a mastership (hooks directory only: ucarp's -d script stays a down hook, before the resign).
+function releasedHooks(epoch: number, context: HookContext): Effect {
+  return { kind: 'hooks', phase: 'released', group: 'dir', epoch, context };
 }
 
 // A new backup follows nobody until it hears a master.

@@ -98,6 +98,8 @@ export type Event =
   // `floatd clear`: forget the failed masterships and lift the 'failures' bar.
   | { type: 'clear' }
   | { type: 'released'; epoch: number }
+  // released.d/ finished after an orderly shutdown: the agent may exit now.
+  | { type: 'tidied' }
   | { type: 'shutdown' }
   | { type: 'demote' }
   // `detail` says why the node cannot take part when it is not the interface itself: 'cannot send adverts: EPERM'.
@@ -107,6 +109,11 @@ export type Event =
   // A new weight on this node's advskew (a failing health check makes it less preferred).
   | { type: 'skew'; weight: number }
   | { type: 'checked'; epoch: number; ok: boolean; detail: string };
+
+// Why a backup claims, as its takeover gate is told (FLOATD_CLAIM): the master it followed went silent (it may
+// still hold the VIP: probe it), resigned with an authenticated resign (it stopped its service and dropped the VIP
+// before it sent it: nothing to probe), or is alive and preempted (it hands over in order before this node serves).
+export type Claim = 'silent' | 'resigned' | 'preempt';
 
 // What hooks are told about the transition they belong to (FLOATD_STATE, FLOATD_PREVIOUS_STATE, FLOATD_REASON).
 export interface HookContext {
@@ -120,10 +127,12 @@ export interface HookContext {
 export type Effect =
   // advskew: what this node advertises now (--advskew plus the weight), owned by the machine.
   | { kind: 'send'; type: 'advert' | 'resign'; epoch: number; advskew: number }
-  | { kind: 'hooks'; phase: 'prepare' | 'up' | 'down'; group: 'script' | 'dir'; epoch: number; context: HookContext }
+  // released: the hooks directory's released.d/, after the VIP is gone and the resign sent (tidying up only).
+  | { kind: 'hooks'; phase: 'prepare' | 'up' | 'down' | 'released'; group: 'script' | 'dir'; epoch: number; context: HookContext }
   // The takeover gate: the checks, then (fence set) fencing of the master this node lost; target is that
   // master's address when this node heard it, else the driver looks it up in the run record.
-  | { kind: 'check'; epoch: number; context: HookContext; fence?: { target: string | undefined } }
+  // claim: what the gate may rely on (FLOATD_CLAIM), see Claim.
+  | { kind: 'check'; epoch: number; context: HookContext; claim: Claim; fence?: { target: string | undefined } }
   | { kind: 'vip'; op: 'add' | 'remove'; epoch: number }
   | { kind: 'garp'; epoch: number }
   | { kind: 'report'; event: Event }

@@ -1,7 +1,7 @@
 // Fencing, flap damping and failure accounting, stepped through the pure machine (issue 8 §2, §3).
 import { describe, expect, it } from 'vitest';
 import { nextDeadline, type Event } from '../../src/election/machine.js';
-import { advert, backupState, hear, masterState, promotion, release, released, resignFrom, run, sendAdvert, sendResign, settings, START, TICK, upFailed } from './helpers.js';
+import { advert, backupState, hear, masterState, promotion, release, released, resignFrom, run, resigned, sendAdvert, settings, START, TICK, upFailed } from './helpers.js';
 
 const serviceFailed = (epoch: number, detail = '/usr/lib/floatd/hooks/mfs/check exit code 1'): Event => ({ type: 'service-failed', epoch, detail });
 const CLEAR: Event = { type: 'clear' };
@@ -124,7 +124,7 @@ describe('--fence: a backup fences the master it lost before it promotes after a
 
   it('a master that falls silent is fenced first: the gate effect names it, and nothing else happens until the verdict', () => {
     const r = run(cfg, [[0, START], [1000, hear(advert())], [4000, TICK]]);
-    expect(r.last).toEqual([{ kind: 'check', epoch: 2, context: { state: 'MASTER', previous: 'BACKUP', reason: 'master down: no advert from 10.0.0.2 for 3.0 s' }, fence: { target: '10.0.0.2' } }]);
+    expect(r.last).toEqual([{ kind: 'check', epoch: 2, context: { state: 'MASTER', previous: 'BACKUP', reason: 'master down: no advert from 10.0.0.2 for 3.0 s' }, claim: 'silent', fence: { target: '10.0.0.2' } }]);
     const ok = run(cfg, [[4500, checked(2, true, 'passed')]], r.state);
     expect(ok.last).toEqual(promotion(2, 'master down: no advert from 10.0.0.2 for 3.0 s'));
   });
@@ -154,13 +154,13 @@ describe('--fence: a backup fences the master it lost before it promotes after a
   it('with --takeover-check too, one gate effect carries both', () => {
     const both = settings({ fence: true, takeoverCheck: true });
     expect(run(both, [[0, START], [1000, hear(advert())], [4000, TICK]]).last).toMatchObject([{ kind: 'check', epoch: 2, fence: { target: '10.0.0.2' } }]);
-    expect(run(both, [[0, START], [1000, hear(advert())], [1500, hear(resignFrom())], [1500, TICK]]).last).toEqual([{ kind: 'check', epoch: 2, context: { state: 'MASTER', previous: 'BACKUP', reason: 'master 10.0.0.2 resigned' } }]);
+    expect(run(both, [[0, START], [1000, hear(advert())], [1500, hear(resignFrom())], [1500, TICK]]).last).toEqual([{ kind: 'check', epoch: 2, context: { state: 'MASTER', previous: 'BACKUP', reason: 'master 10.0.0.2 resigned' }, claim: 'resigned' }]);
   });
 
   it('the resign that ends a barred release still goes out last', () => {
     const plain = settings();
     const { state } = masterState(plain);
     const r = run(plain, [[4000, { type: 'bar', bar: 'health', detail: 'h' }], [4100, released(1)]], state);
-    expect(r.last).toEqual([sendResign(1)]);
+    expect(r.last).toEqual(resigned(1, 'h'));
   });
 });

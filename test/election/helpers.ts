@@ -108,15 +108,15 @@ export const sendAdvert = (epoch: number, advskew = 0): Effect => ({ kind: 'send
 export const sendResign = (epoch: number, advskew = 0): Effect => ({ kind: 'send', type: 'resign', epoch, advskew });
 export const exit0: Effect = { kind: 'exit', code: 0 };
 
-function hooks(phase: 'prepare' | 'up' | 'down', group: 'script' | 'dir', epoch: number, context: HookContext): Effect {
+function hooks(phase: 'prepare' | 'up' | 'down' | 'released', group: 'script' | 'dir', epoch: number, context: HookContext): Effect {
   return { kind: 'hooks', phase, group, epoch, context };
 }
 
-// INIT → BACKUP on 'start': down hooks (dir, then script) unless -n, then remove a leftover VIP.
+// INIT → BACKUP on 'start': down hooks (dir, then script) unless -n, then remove a leftover VIP, then released.d/.
 export function startEffects(epoch: number, neutral = false): Effect[] {
   const context: HookContext = { state: 'BACKUP', previous: 'INIT', reason: 'started' };
-  const down = neutral ? [] : [hooks('down', 'dir', epoch, context), hooks('down', 'script', epoch, context)];
-  return [...down, { kind: 'vip', op: 'remove', epoch }];
+  if (neutral) return [{ kind: 'vip', op: 'remove', epoch }];
+  return [hooks('down', 'dir', epoch, context), hooks('down', 'script', epoch, context), { kind: 'vip', op: 'remove', epoch }, hooks('released', 'dir', epoch, context)];
 }
 
 // BACKUP → MASTER: advert, then the service (serviceOf).
@@ -146,7 +146,16 @@ export function demotion(epoch: number, reason: string): Effect[] {
     hooks('down', 'dir', epoch, context),
     hooks('down', 'script', epoch, context),
     { kind: 'vip', op: 'remove', epoch },
+    hooks('released', 'dir', epoch, context),
   ];
+}
+
+// RELEASING → BACKUP or STOPPED on 'released': the resign, then released.d/ (then, when stopping, the report
+// that lets the agent exit once they are done).
+export function resigned(epoch: number, reason: string, target: 'BACKUP' | 'STOPPED' = 'BACKUP', advskew = 0): Effect[] {
+  const context: HookContext = { state: target, previous: 'MASTER', reason };
+  const tidy: Effect[] = [{ kind: 'send', type: 'resign', epoch, advskew }, hooks('released', 'dir', epoch, context)];
+  return target === 'BACKUP' ? tidy : [...tidy, { kind: 'report', event: { type: 'tidied' } }];
 }
 
 // MASTER → RELEASING: as a demotion, then ask the driver to report 'released' when the down work is done.

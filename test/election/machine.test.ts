@@ -20,12 +20,12 @@ import {
   promotion,
   release,
   released,
+  resigned,
   resignFrom,
   run,
   runSegment,
   serviceOf,
   sendAdvert,
-  sendResign,
   settings,
   startEffects,
   upComplete,
@@ -105,6 +105,7 @@ describe("rule 2 — 'start': INIT → BACKUP; down hooks (dir, then script) the
       { kind: 'hooks', phase: 'down', group: 'dir', epoch: 0, context: { state: 'BACKUP', previous: 'INIT', reason: 'started' } },
       { kind: 'hooks', phase: 'down', group: 'script', epoch: 0, context: { state: 'BACKUP', previous: 'INIT', reason: 'started' } },
       { kind: 'vip', op: 'remove', epoch: 0 },
+      { kind: 'hooks', phase: 'released', group: 'dir', epoch: 0, context: { state: 'BACKUP', previous: 'INIT', reason: 'started' } },
     ]);
     expect(r.state.role).toBe('backup');
     expect(r.state.master).toBeUndefined();
@@ -358,7 +359,7 @@ describe('rule 8 — two masters that hear each other: the higher epoch wins, th
     ]);
     expect(r.state).toMatchObject({ role: 'releasing', epoch: 1, maxEpochSeen: 2, serving: false });
     const done = run(cfg, [[3700, released(1)]], r.state);
-    expect(done.last).toEqual([sendResign(1)]);
+    expect(done.last).toEqual(resigned(1, 'newer master 10.0.0.2 (epoch 2 > 1)'));
     expect(done.state).toMatchObject({ role: 'backup', nextAdvertAt: undefined });
     expect(nextDeadline(done.state)).toBe(6700);
   });
@@ -416,7 +417,7 @@ describe('rule 8 — two masters that hear each other: the higher epoch wins, th
       { at: 9000, node: '10.0.0.2', effects: [] },
       { at: 9078.125, node: '10.0.0.2', effects: [sendAdvert(2, 10)] },
       { at: 9078.125, node: '10.0.0.1', effects: release(1, 'newer master 10.0.0.2 (epoch 2 > 1)') },
-      { at: 9078.125, node: '10.0.0.1', effects: [sendResign(1)] },
+      { at: 9078.125, node: '10.0.0.1', effects: resigned(1, 'newer master 10.0.0.2 (epoch 2 > 1)') },
       { at: 9078.125, node: '10.0.0.2', effects: [] },
     ]);
     expect([a.state.role, b.state.role]).toEqual(['backup', 'master']);
@@ -444,7 +445,7 @@ describe('rule 8 — two masters that hear each other: the higher epoch wins, th
       { at: 10_117.1875, node: '10.0.0.2', effects: [sendAdvert(2, 10)] },
       { at: 10_117.1875, node: '10.0.0.1', effects: [sendAdvert(3)] },
       { at: 10_117.1875, node: '10.0.0.2', effects: release(2, 'newer master 10.0.0.1 (epoch 3 > 2)') },
-      { at: 10_117.1875, node: '10.0.0.2', effects: [sendResign(2, 10)] },
+      { at: 10_117.1875, node: '10.0.0.2', effects: resigned(2, 'newer master 10.0.0.1 (epoch 3 > 2)', 'BACKUP', 10) },
       { at: 10_117.1875, node: '10.0.0.1', effects: serviceOf(3, handed) },
     ]);
     expect([a.state.role, a.state.epoch, b.state.role]).toEqual(['master', 3, 'backup']);
@@ -573,7 +574,7 @@ describe("rule 10 — up-failed for the current epoch releases the VIP; 'release
       ],
       master,
     );
-    expect(r.last).toEqual([sendResign(1)]);
+    expect(r.last).toEqual(resigned(1, 'up hook failed: exit code 1'));
     expect(r.state).toMatchObject({ role: 'backup', master: undefined, nextAdvertAt: undefined });
     expect(nextDeadline(r.state)).toBe(13_100);
 
@@ -654,6 +655,7 @@ describe('rule 11 — shutdown: with -z release in order then resign and exit; w
         [4000, TICK],
         [5000, TICK],
         [5100, released(1)],
+        [5300, { type: 'tidied' }],
       ],
       state,
     );
@@ -661,7 +663,8 @@ describe('rule 11 — shutdown: with -z release in order then resign and exit; w
       release(1, 'shutdown requested', 'STOPPED'),
       [sendAdvert(1)],
       [sendAdvert(1)],
-      [sendResign(1), exit0],
+      resigned(1, 'shutdown complete', 'STOPPED'),
+      [exit0],
     ]);
     expect(r.state.role).toBe('stopped');
     expect(nextDeadline(r.state)).toBeUndefined();
@@ -710,14 +713,15 @@ describe('rule 11 — shutdown: with -z release in order then resign and exit; w
         [3100, upFailed(1)],
         [3200, SHUTDOWN],
         [3300, released(1)],
+        [3400, { type: 'tidied' }],
       ],
       masterState(cfg).state,
     );
-    expect(r.effects.slice(1)).toEqual([[], [sendResign(1), exit0]]);
+    expect(r.effects.slice(1)).toEqual([[], resigned(1, 'shutdown complete', 'STOPPED'), [exit0]]);
     expect(r.state.role).toBe('stopped');
   });
 
-  it('a stopped node ignores everything', () => {
+  it('a stopped node ignores everything but another shutdown, which exits at once (it may still be tidying up)', () => {
     const cfg = settings();
     const stopped = run(cfg, [[100, SHUTDOWN]], backupState(cfg)).state;
     const r = run(
@@ -725,13 +729,22 @@ describe('rule 11 — shutdown: with -z release in order then resign and exit; w
       [
         [5000, TICK],
         [5000, hear(advert({ advbaseMs: 9000 }))],
-        [5000, SHUTDOWN],
         [5000, START],
+        [5000, SHUTDOWN],
       ],
       stopped,
     );
-    expect(r.effects).toEqual([[], [], [], []]);
+    expect(r.effects).toEqual([[], [], [], [exit0]]);
     expect(r.state.role).toBe('stopped');
+  });
+
+  it('after an orderly release the node resigns, runs released.d/ and exits only once they are done; a second shutdown meanwhile exits at once', () => {
+    const cfg = settings({ shutdownHooks: true });
+    const r = run(cfg, [[3100, SHUTDOWN], [3300, released(1)]], masterState(cfg).state);
+    expect(r.last).toEqual(resigned(1, 'shutdown complete', 'STOPPED'));
+    expect(r.last).not.toContainEqual(exit0);
+    expect(run(cfg, [[3400, SHUTDOWN]], r.state).last).toEqual([exit0]);
+    expect(run(cfg, [[3400, { type: 'tidied' }]], r.state).last).toEqual([exit0]);
   });
 });
 
@@ -753,7 +766,7 @@ describe("rule 12 — 'demote' (SIGUSR2): a master releases with a cooldown; a b
     expect(r.effects).toEqual([
       release(1, 'demoted by SIGUSR2 for 10.0 s'),
       [sendAdvert(1)],
-      [sendResign(1)],
+      resigned(1, 'demoted by SIGUSR2 for 10.0 s'),
       [],
       [],
       promotion(2, SILENT_3S),
@@ -895,7 +908,7 @@ describe('rule 13 — link down (the interface, or adverts that cannot be sent) 
       ],
       masterState(cfg).state,
     );
-    expect(r.effects).toEqual([release(1, 'demoted by SIGUSR2 for 10.0 s'), [], [sendResign(1)]]);
+    expect(r.effects).toEqual([release(1, 'demoted by SIGUSR2 for 10.0 s'), [], resigned(1, 'demoted by SIGUSR2 for 10.0 s')]);
     expect(r.state).toMatchObject({ role: 'backup', bars: { link: expect.any(String) } });
   });
 
@@ -993,7 +1006,7 @@ describe('rule 15 — two backups promoting at once (both epoch 1) resolve to ex
     expect(deliver(a, b.wire(nextB), 4000)).toEqual([LOSER_STEPS_DOWN]);
     // Its down work done, a resigns; b, the master, ignores it.
     const resign = a.on(released(1), 4000);
-    expect(resign).toEqual([sendResign(1)]);
+    expect(resign).toEqual(resigned(1, 'preempted by 10.0.0.2 (equal interval, higher address)'));
     expect(deliver(b, a.wire(resign), 4000)).toEqual([[]]);
 
     const log = runSegment([a, b], 4000, 20_000);
@@ -1072,7 +1085,7 @@ describe('rule 16 — an advert behind its sender\'s replay mark (clock set back
 
 describe('rule 17 — with --takeover-check a backup asks the checks before it promotes: it sends nothing and adds nothing until they pass; a refusal keeps it out for a growing backoff', () => {
   const cfg = settings({ takeoverCheck: true });
-  const CHECK = (epoch: number, reason = SILENT_3S) => ({ kind: 'check', epoch, context: { state: 'MASTER', previous: 'BACKUP', reason } });
+  const CHECK = (epoch: number, reason = SILENT_3S, claim = 'silent') => ({ kind: 'check', epoch, context: { state: 'MASTER', previous: 'BACKUP', reason }, claim });
   const checked = (epoch: number, ok: boolean, detail = ok ? 'passed' : '/x/check exited 1') => ({ type: 'checked' as const, epoch, ok, detail });
 
   it('at the master-down deadline the backup emits only the check and waits: no advert, no VIP, no hook, no deadline', () => {
@@ -1128,7 +1141,7 @@ describe('rule 17 — with --takeover-check a backup asks the checks before it p
   it('preemption asks the checks too', () => {
     const pre = settings({ takeoverCheck: true, preempt: true });
     const r = run(pre, [[500, hear(advert({ advskew: 10, epoch: 3 }))]], backupState(pre));
-    expect(r.last).toEqual([CHECK(4, 'preempting 10.0.0.2 (interval 1.0 s < 1.039 s)')]);
+    expect(r.last).toEqual([CHECK(4, 'preempting 10.0.0.2 (interval 1.0 s < 1.039 s)', 'preempt')]);
     expect(r.state.role).toBe('backup');
   });
 
@@ -1156,7 +1169,7 @@ describe('rule 18 — the machine owns what it advertises and why it may not be 
     expect(r.state).toMatchObject({ role: 'releasing', bars: { health: 'health check /x failed 3 times' } });
     expect(run(cfg, [[5100, bar('health', 'health check /x failed 3 times')]], r.state).last).toEqual([]);
     const done = run(cfg, [[5200, released(1)]], r.state);
-    expect(done.last).toEqual([sendResign(1)]);
+    expect(done.last).toEqual(resigned(1, 'health check /x failed 3 times'));
     expect(done.state).toMatchObject({ role: 'backup', bars: { health: 'health check /x failed 3 times' } });
     expect(nextDeadline(done.state)).toBeUndefined();
   });

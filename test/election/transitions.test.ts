@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { initialState } from '../../src/election/machine.js';
 import { enter, type Target } from '../../src/election/transitions.js';
 import type { Role, State } from '../../src/election/types.js';
-import { backupState, demotion, masterState, promotion, release, settings } from './helpers.js';
+import { backupState, demotion, masterState, promotion, release, resigned, settings } from './helpers.js';
 
 const cfg = settings();
 const targets: Record<Role, Target | undefined> = {
@@ -31,8 +31,8 @@ describe('enter()', () => {
     expect(enter(cfg, master, { role: 'releasing', exitAfter: false }, 5000, 'why').effects).toEqual(release(1, 'why'));
     expect(enter(cfg, master, { role: 'releasing', exitAfter: true }, 5000, 'why').effects).toEqual(release(1, 'why', 'STOPPED'));
     const releasing = enter(cfg, master, { role: 'releasing', exitAfter: false }, 5000, 'why').state;
-    expect(enter(cfg, releasing, { role: 'backup' }, 5100, 'why').effects).toEqual([{ kind: 'send', type: 'resign', epoch: 1, advskew: 0 }]);
-    expect(enter(cfg, releasing, { role: 'stopped', released: true }, 5100, 'done').effects).toEqual([{ kind: 'send', type: 'resign', epoch: 1, advskew: 0 }, { kind: 'exit', code: 0 }]);
+    expect(enter(cfg, releasing, { role: 'backup' }, 5100, 'why').effects).toEqual(resigned(1, 'why'));
+    expect(enter(cfg, releasing, { role: 'stopped', released: true }, 5100, 'done').effects).toEqual(resigned(1, 'done', 'STOPPED'));
     expect(enter(cfg, master, { role: 'stopped' }, 5100, 'now').effects).toEqual([{ kind: 'exit', code: 0 }]);
   });
 

@@ -121,6 +121,32 @@ describe('hooks', () => {
     expect(c.find(other, isMasterTransition, since)?.reason).toBe('master 127.0.0.1 resigned');
   });
 
+  it('with -z, a graceful stop resigns once down.d/ is done and the VIP is gone; released.d/ tidies up after, while the next master already serves, and the agent exits only then', async () => {
+    const c = await cluster({ nodes: [{ advskew: 0, releasedHooks: ['record.sh', 'slow.sh'], env: { FLOATD_TEST_SLOW: '2' } }, { advskew: 50, deadratio: 20 }] });
+    const [old, next] = c.nodes as [ClusterNode, ClusterNode];
+    await c.waitForMaster(old);
+    const since = c.mark();
+    c.kill(old, 'SIGTERM');
+    const promoted = await c.waitForEvent(next, isMasterTransition, { since });
+    expect(promoted.reason).toBe('master 127.0.0.1 resigned');
+    expect(await c.exited(old)).toEqual({ code: 0, signal: null });
+
+    const after = c.events(old, since);
+    const at = (match: (e: (typeof after)[number]) => boolean) => after.findIndex(match);
+    const downDone = after.map((e) => e.msg === 'hook finished' && String(e.hook).includes('/down.d/')).lastIndexOf(true);
+    const vipRemoved = at((e) => e.event === 'vip' && e.op === 'remove');
+    const resign = at((e) => e.event === 'resign');
+    const releasedStart = at((e) => e.msg === 'hook started' && String(e.hook).includes('/released.d/'));
+    const slowDone = after.find((e) => e.msg === 'hook finished' && String(e.hook).endsWith('released.d/20-slow.sh'));
+    expect(downDone).toBeGreaterThanOrEqual(0);
+    expect([downDone < vipRemoved, vipRemoved < resign, resign < releasedStart]).toEqual([true, true, true]);
+    // The next master did not wait for the 2 s tidy-up: it promoted before released.d/ ended.
+    expect(slowDone).toBeDefined();
+    expect(promoted.time).toBeLessThan(slowDone!.time);
+    expect(at((e) => e.event === 'exit')).toBeGreaterThan(after.indexOf(slowDone!));
+    expect((await c.hookRuns(old)).at(-1)).toMatchObject({ phase: 'released', state: 'STOPPED', previous: 'MASTER' });
+  });
+
   // Fails at the time of writing: src/agent/agent.ts cleanup() aborts the queue but exits without awaiting
   // it, so the SIGKILL that hooks.ts sends after its grace never happens (see the report).
   it('without -z, SIGTERM during an up hook that ignores SIGTERM still kills the hook group before the agent exits', async () => {

@@ -31,6 +31,7 @@ export interface NodeSpec {
   cooldown?: number; // --cooldown seconds
   upHooks?: string[]; // default ['record.sh']
   downHooks?: string[]; // default ['record.sh']
+  releasedHooks?: string[]; // default none
   env?: Record<string, string>;
   extraArgs?: string[]; // appended last, so they override the harness's flags
   deferred?: boolean; // not started by startCluster: call cluster.start(node)
@@ -175,9 +176,9 @@ export class Cluster {
       n.dir = join(this.dir, n.name);
       n.stateFile = join(n.dir, 'state.json');
       n.controlSocket = join(n.dir, 'control.sock');
-      for (const [phase, hooks] of [['up', n.spec.upHooks], ['down', n.spec.downHooks]] as const) {
+      for (const [phase, hooks] of [['up', n.spec.upHooks ?? ['record.sh']], ['down', n.spec.downHooks ?? ['record.sh']], ['released', n.spec.releasedHooks ?? []]] as const) {
         await mkdir(join(n.dir, 'hooks', `${phase}.d`), { recursive: true });
-        for (const [i, name] of (hooks ?? ['record.sh']).entries()) await copyFile(fixture(name), join(n.dir, 'hooks', `${phase}.d`, `${(i + 1) * 10}-${name}`));
+        for (const [i, name] of hooks.entries()) await copyFile(fixture(name), join(n.dir, 'hooks', `${phase}.d`, `${(i + 1) * 10}-${name}`));
       }
     }
     this.observer = await bindObserver(this.observerIp, this.nodes.map((n) => n.ip));

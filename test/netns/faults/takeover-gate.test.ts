@@ -79,6 +79,8 @@ describe.skipIf(unavailable !== undefined)(`the takeover gate and the prepare ph
     // Nothing but the check ran: no prepare, up or down hook since the master died.
     expect(a2.lines.slice(since).filter((l) => l.msg === 'hook started' && !String(l.hook).endsWith('gate.sh'))).toEqual([]);
     expect(outputLines(lab, h2, VHID, 'checks').length).toBeGreaterThanOrEqual(3);
+    // The master went silent: the check is told so (it may still hold the VIP; probe it).
+    expect(new Set(outputLines(lab, h2, VHID, 'checks'))).toEqual(new Set(['takeover-check epoch=3 claim=silent']));
   });
 
   it('once the check passes the standby promotes, and its hooks know it was a backup that followed h1 in epoch 2', async () => {
@@ -92,7 +94,9 @@ describe.skipIf(unavailable !== undefined)(`the takeover gate and the prepare ph
 
   it('h1, restarted after dying as master, is told so at start-up, and when it promotes again it is told a newer epoch was heard', async () => {
     rmSync(join(outDir(lab, h1, VHID), 'facts'), { force: true });
-    a1 = startAgent(lab, h1, S1);
+    // Now gated too: its check is told that h2 resigned (an authenticated resign: nothing left to probe).
+    a1 = startAgent(lab, h1, { ...S1, takeoverCheck: 'gate' });
+    flag(h1, 'allow', true);
     await a1.waitFor('h1 listening', isStarting);
     await joined(a1);
     await follows(a1, h2);
@@ -102,6 +106,7 @@ describe.skipIf(unavailable !== undefined)(`the takeover gate and the prepare ph
     await a2.exited;
     await a1.waitFor('h1 serving', isServing, { since, timeoutMs: 10_000 });
     expect(outputLines(lab, h1, VHID, 'facts').at(-1)).toBe(`prepare MASTER previous-run=master/2 newer=yes last=${h2.ip}/3 max=3 epoch=4`);
+    expect(outputLines(lab, h1, VHID, 'checks')).toEqual(['takeover-check epoch=4 claim=resigned']);
     expect(existsSync(join(lab.dir, `h1-vhid${VHID}.record.json`))).toBe(true);
     expect(lab.addresses.overlaps(VIP)).toEqual([]);
   });
