@@ -43,7 +43,8 @@ function vipFirstHooks(dir: string): string {
   for (const f of ['10-stop-metalogger', '20-mount-shared', '30-restore']) link('prepare.d', f, `prepare.d/${f}`);
   link('up.d', '10-start-master', 'prepare.d/40-start-master');
   link('up.d', '50-ready-vip', 'up.d/50-ready-vip');
-  for (const f of ['00-validate', '10-stop-master', '20-umount-shared', '30-rejoin-metalogger']) link('down.d', f, `down.d/${f}`);
+  for (const f of ['00-validate', '10-stop-master', '20-umount-shared']) link('down.d', f, `down.d/${f}`);
+  link('released.d', '30-rejoin-metalogger', 'released.d/30-rejoin-metalogger');
   return root;
 }
 

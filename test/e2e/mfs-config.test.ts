@@ -69,7 +69,7 @@ describe.skipIf(unavailable !== undefined)(`MooseFS pack config and rules${unava
   it('install copies the pack to a prefix when the config is valid', () => {
     const r = run(join(PACK, 'install'), [join(dir, 'prefix')]);
     expect(r.code, r.out).toBe(0);
-    expect(readdirSync(join(dir, 'prefix')).sort()).toEqual(['check', 'down.d', 'install', 'lib', 'metadata-version', 'prepare.d', 'takeover-check', 'up.d']);
+    expect(readdirSync(join(dir, 'prefix')).sort()).toEqual(['check', 'down.d', 'install', 'lib', 'metadata-version', 'prepare.d', 'released.d', 'takeover-check', 'up.d']);
     expect(r.out).toMatch(/--takeover-check .*takeover-check/);
   });
 
@@ -98,6 +98,28 @@ describe.skipIf(unavailable !== undefined)(`MooseFS pack config and rules${unava
     expect(run(join(PACK, 'metadata-version'), []).stdout).toBe('90\n');
     config(base);
     expect(run(join(PACK, 'metadata-version'), []).stdout).toBe('90\n');
+  });
+
+  it('takeover-check skips its probes after an authenticated resign, runs them when the master went silent, and names a broken arping', () => {
+    changelog('changelog_ml.0.mfs', 1, 20);
+    writeFileSync(join(data, 'metadata_ml.mfs.back'), 'MFSM NEW');
+    // Nothing listens on this loopback port: the connect probe is refused at once.
+    config(['MFS_STRATEGY=metalogger', 'MFS_SERVICE=direct', `MFS_MASTER_CFG=${dir}/master.cfg`, `MFS_METALOGGER_CFG=${dir}/ml.cfg`]);
+    writeFileSync(join(dir, 'master.cfg'), `DATA_PATH = ${data}\nMATOCL_LISTEN_PORT = 1\n`);
+    const facts = { FLOATD_INTERFACE: 'nosuchif0', FLOATD_VIP: '203.0.113.100', FLOATD_LAST_MASTER: '127.0.0.1', FLOATD_PREVIOUS_RUN: 'none' };
+    const resigned = run(join(PACK, 'takeover-check'), [], { ...facts, FLOATD_CLAIM: 'resigned' });
+    expect(resigned.code, resigned.out).toBe(0);
+    expect(resigned.out).toMatch(/probes skipped: the master 127\.0\.0\.1 resigned/);
+    expect(resigned.out).toMatch(/metadata ok: metalogger/);
+    // Silent: both probes run; arping cannot use the interface, and that is said, not taken for "nobody answers".
+    const silent = run(join(PACK, 'takeover-check'), [], { ...facts, FLOATD_CLAIM: 'silent' });
+    expect(silent.code).toBe(1);
+    expect(silent.out).toMatch(/arping -D -I nosuchif0 203\.0\.113\.100 exited \d+ — check that arping \(iputils\) is installed and nosuchif0 exists/);
+    expect(silent.out).toMatch(/no MooseFS master at last master 127\.0\.0\.1:1 within 300 ms \(\d+ ms\)/);
+    config(['MFS_STRATEGY=metalogger', 'MFS_SERVICE=direct', `MFS_MASTER_CFG=${dir}/master.cfg`, `MFS_METALOGGER_CFG=${dir}/ml.cfg`, 'MFS_PROBE_WAIT_MS=0.3']);
+    const typo = run(join(PACK, 'takeover-check'), [], { ...facts, FLOATD_CLAIM: 'silent' });
+    expect(typo.code).toBe(1);
+    expect(typo.out).toMatch(/MFS_PROBE_WAIT_MS must be a whole number, got "0\.3"/);
   });
 
   it('archiving moves every master file and never deletes one; pruning drops only archives already in the served metadata', () => {

@@ -200,6 +200,8 @@ describe.skipIf(unavailable !== undefined)(`MooseFS metalogger strategy under fl
     await a1.waitFor('m1 BACKUP', becomes('BACKUP'), { since, timeoutMs: 60_000 });
     const promoted = await a2.waitFor('m2 MASTER', becomes('MASTER'), { since: since2, timeoutMs: 30_000 });
     expect(promoted.reason).toMatch(/resigned$/);
+    // m1 resigned after its down hooks: m2's check skips the ARP and port probes.
+    expect(packLines(a2, since2)).toContainEqual(expect.stringMatching(/probes skipped: the master 203\.0\.113\.11 resigned/));
     await a2.waitFor('m2 serving', isServing, { since: since2, timeoutMs: 60_000 });
     expect(packLines(a2, since2)).toContainEqual(expect.stringMatching(/restore: metadata reaches change \d+ \(needed \d+\)/));
     expect(await checksums(lab, 90_000)).toBe(before);

@@ -53,6 +53,7 @@ mfs_load_config() {
   MFS_START_TIMEOUT=${MFS_START_TIMEOUT:-30}
   MFS_STOP_TIMEOUT=${MFS_STOP_TIMEOUT:-30}
   MFS_READY_PORTS=${MFS_READY_PORTS:-}
+  MFS_PROBE_WAIT_MS=${MFS_PROBE_WAIT_MS:-300}
   MFS_MASTER_BIN=${MFS_MASTER_BIN:-mfsmaster}
   MFS_METALOGGER_BIN=${MFS_METALOGGER_BIN:-mfsmetalogger}
   mfs_validate
@@ -65,7 +66,7 @@ mfs_validate() {
   case $MFS_SERVICE in systemd|direct) ;; *) bad+=("MFS_SERVICE must be systemd or direct, got \"$MFS_SERVICE\"") ;; esac
   case $MFS_SHARED_FSCK in yes|no) ;; *) bad+=("MFS_SHARED_FSCK must be yes or no, got \"$MFS_SHARED_FSCK\"") ;; esac
   case $MFS_SHARED_METALOGGER in yes|no) ;; *) bad+=("MFS_SHARED_METALOGGER must be yes or no, got \"$MFS_SHARED_METALOGGER\"") ;; esac
-  for k in MFS_ARCHIVE_KEEP MFS_START_TIMEOUT MFS_STOP_TIMEOUT; do
+  for k in MFS_ARCHIVE_KEEP MFS_START_TIMEOUT MFS_STOP_TIMEOUT MFS_PROBE_WAIT_MS; do
     case ${!k} in ''|*[!0-9]*) bad+=("$k must be a whole number, got \"${!k}\"") ;; esac
   done
   [ -f "$MFS_MASTER_CFG" ] || bad+=("MFS_MASTER_CFG names a missing file: \"$MFS_MASTER_CFG\"")
@@ -205,8 +206,11 @@ mfs_change_text() {
 . "$(dirname "${BASH_SOURCE[0]}")/mfs-archive.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/mfs-decide.sh"
 
-# True when a TCP connect to HOST:PORT succeeds within a second.
-mfs_port_open() { timeout -k 1 1 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2" 2>/dev/null; }
+# True when a TCP connect to HOST:PORT succeeds within a second (WAIT seconds when given).
+mfs_port_open() { timeout -k 1 "${3:-1}" bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2" 2>/dev/null; }
+
+# MFS_PROBE_WAIT_MS as seconds for timeout(1), e.g. 300 -> 0.300.
+mfs_probe_wait() { printf '%d.%03d' $((MFS_PROBE_WAIT_MS / 1000)) $((MFS_PROBE_WAIT_MS % 1000)); }
 
 # The master's three ports (metaloggers, chunkservers, clients) from MFS_MASTER_CFG, or MFS_READY_PORTS.
 mfs_master_ports() {
