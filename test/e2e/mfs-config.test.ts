@@ -1,7 +1,7 @@
 // The pack's checks that need no daemons (issue 7 §1): config validation as the startup down hooks and install run
 // it, the archive keep rule, and whose metadata a promotion picks (lib/mfs-decide.sh) over hand-made DATA_PATHs.
-import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -120,6 +120,20 @@ describe.skipIf(unavailable !== undefined)(`MooseFS pack config and rules${unava
     const typo = run(join(PACK, 'takeover-check'), [], { ...facts, FLOATD_CLAIM: 'silent' });
     expect(typo.code).toBe(1);
     expect(typo.out).toMatch(/MFS_PROBE_WAIT_MS must be a whole number, got "0\.3"/);
+  });
+
+  it('a daemon that exited but is not reaped yet (a zombie: init in a container may take seconds) counts as stopped', async () => {
+    // The child exits at once; its parent execs into sleep, which never reaps it.
+    const parent = spawn('bash', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const zombie = Number((await new Promise<string>((r) => parent.stdout.once('data', (d: Buffer) => r(String(d))))).trim());
+      for (let i = 0; i < 50 && !/\) Z /.test(readFileSync(`/proc/${zombie}/stat`, 'utf8')); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(readFileSync(`/proc/${zombie}/stat`, 'utf8')).toMatch(/\) Z /);
+      const alive = (pid: number) => lib(`mfs_alive ${pid} && echo alive || echo gone`).stdout.trim();
+      expect([alive(zombie), alive(parent.pid!), alive(2 ** 22 + 1)]).toEqual(['gone', 'alive', 'gone']);
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 
   it('archiving moves every master file and never deletes one; pruning drops only archives already in the served metadata', () => {
