@@ -1,5 +1,6 @@
-// The client's view of a failover: two loops on the client host, one creating a file (a metadata operation the
-// master must answer) every 50 ms, one reading a not-yet-read file's data (master lookup + chunkserver read);
+// The client's view of a failover: loops on the client host, one creating a file (a metadata operation the
+// master must answer) every 50 ms, one reading a not-yet-read file's data (master lookup + chunkserver read), and
+// one asking the master behind the VIP which chunkservers it has (mfscli -SCS: exit 0 when it lists CS_IP);
 // each logs "start end exit" in ms of the wall clock. Every operation has its own `timeout -k`.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,22 +25,24 @@ export class ClientProbe {
   private readonly runs: Promise<RunResult>[] = [];
   private readonly dir: string;
 
-  constructor(lab: MfsLab, readFiles: number) {
+  constructor(lab: MfsLab, readFiles: number, vip: string) {
     const cl = lab.host('cl');
     this.dir = cl.dir;
     const mnt = lab.mnt;
-    for (const f of ['meta.log', 'read.log']) writeFileSync(join(this.dir, f), '');
+    for (const f of ['meta.log', 'read.log', 'cs.log']) writeFileSync(join(this.dir, f), '');
     const stop = join(this.dir, 'probe.stop');
     this.runs.push(lab.shell(cl, `mkdir -p ${mnt}/probe; ${LOOP(mnt, join(this.dir, 'meta.log'), stop, `touch ${mnt}/probe/m$i`)}`, 600_000));
     this.runs.push(lab.shell(cl, LOOP(mnt, join(this.dir, 'read.log'), stop, `cat ${mnt}/reads/r$((i % ${readFiles})) >/dev/null`), 600_000));
+    const cs = lab.host('cs').ip.replace(/\./g, '\\.');
+    this.runs.push(lab.shell(cl, LOOP(mnt, join(this.dir, 'cs.log'), stop, `timeout 1 sh -c 'mfscli -H ${vip} -p -SCS 2>/dev/null | grep -q "${cs}"'`), 600_000));
   }
 
   // The first operation of a loop that started at or after `t` and ended at or after `after` (ms since the epoch).
-  firstAfter(kind: 'meta' | 'read', t: number, after = t): Op | undefined {
-    return this.ops(kind).find((o) => o.start >= t && o.end >= after);
+  firstAfter(kind: 'meta' | 'read' | 'cs', t: number, after = t): Op | undefined {
+    return this.ops(kind).find((o) => o.start >= t && o.end >= after && (kind !== 'cs' || o.code === 0));
   }
 
-  ops(kind: 'meta' | 'read'): Op[] {
+  ops(kind: 'meta' | 'read' | 'cs'): Op[] {
     return readFileSync(join(this.dir, `${kind}.log`), 'utf8').split('\n').filter(Boolean).map((l) => {
       const [start, end, code] = l.split(' ').map(Number) as [number, number, number];
       return { start, end, code };

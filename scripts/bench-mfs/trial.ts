@@ -6,7 +6,7 @@ import { basename, join } from 'node:path';
 import type { AgentProcess, AgentLine } from '../../test/support/netns.js';
 import { waitCaughtUp } from '../../test/e2e/mfs-data.js';
 import { becomes, isServing, startFloatd, stopAgents } from '../../test/e2e/mfs-floatd.js';
-import { createMfsLab, PACK, type MfsLab } from '../../test/e2e/mfs-lab.js';
+import { createMfsLab, PACK, VIP, type MfsLab } from '../../test/e2e/mfs-lab.js';
 import { ClientProbe, writeReadFiles } from './probe.js';
 
 export interface TrialSpec {
@@ -26,6 +26,8 @@ export interface Figures {
   serving?: number; // (b) the pack's readiness check passed
   meta?: number; // (c)
   read?: number; // (d)
+  cs?: number; // the chunkserver is registered with the new master (mfscli -SCS through the VIP lists it)
+  oldStop?: number; // graceful: how long the old master's down.d/10-stop-master took (mfsmaster writing its metadata)
   hooks: string[]; // "hook: N ms (ends at T)" per hook, and the pack's step lines
 }
 
@@ -63,6 +65,8 @@ async function figures(spec: TrialSpec, kind: Figures['kind'], a: AgentProcess, 
   // answering while it writes its metadata, so "the first op after the SIGTERM" would be the old master's).
   const meta = probe.firstAfter('meta', t0, vipAt);
   const read = probe.firstAfter('read', t0, vipAt);
+  const cs = probe.firstAfter('cs', t0, vipAt);
+  const stop = old?.lines.find((l) => Number(l.time) >= t0 && l.msg === 'hook finished' && String(l.hook).endsWith('10-stop-master'));
   return {
     label: spec.label,
     kind,
@@ -71,6 +75,8 @@ async function figures(spec: TrialSpec, kind: Figures['kind'], a: AgentProcess, 
     serving: at(lines.find((l) => /mfsmaster serving on/.test(l.msg)), t0),
     meta: meta ? meta.end - t0 : undefined,
     read: read ? read.end - t0 : undefined,
+    cs: cs ? cs.end - t0 : undefined,
+    oldStop: stop ? Number(stop.durationMs) : undefined,
     hooks,
   };
 }
@@ -97,7 +103,7 @@ export async function runTrial(spec: TrialSpec): Promise<Figures[]> {
     if (mount.code !== 0) throw new Error(`mount failed: ${mount.out}`);
     await writeReadFiles(lab, READS);
     await waitCaughtUp(lab, m2, m1);
-    probe = new ClientProbe(lab, READS);
+    probe = new ClientProbe(lab, READS, VIP);
     await sleep(1500);
 
     let since = a2.mark();
