@@ -10,7 +10,7 @@ import { ConfigError, validate, type Config } from '../config/config.js';
 import { runDemo } from './demo.js';
 import { createLogger } from '../log/log.js';
 import { OPTIONS, attributeOf, flagsOf, type OptionSpec, type RawOptions } from '../config/options.js';
-import { readSecret, SecretError, type Secret } from '../config/secret.js';
+import { exposedWarning, readSecret, SecretError, type Secret } from '../config/secret.js';
 import { ownArguments, selfCommand } from './self-command.js';
 import { controlCommand, statusCommand, type ControlFlags } from '../control/commands.js';
 import type { Command as ControlCommand } from '../control/protocol.js';
@@ -120,6 +120,7 @@ async function startAgent(raw: RawOptions, entryUrl: string): Promise<number> {
   process.removeAllListeners('warning');
   process.on('warning', (w) => log.warn({ event: 'node-warning', name: w.name }, w.message));
   if (cfg.secret.kind === 'pass' && !cfg.secret.fromEnv) log.warn('--pass puts the secret on the command line, visible to every user in ps: use --passfile or FLOATD_PASSFILE');
+  if (secret.exposed) log.warn({ event: 'secret-mode', passfile: secret.exposed.path, mode: secret.exposed.mode }, exposedWarning(secret.exposed));
   if (secret.trimmed > 0) log.warn({ trimmed: secret.trimmed }, `the shared secret had ${secret.trimmed} space/tab character(s) around it, which are not part of it (docs/operations.md: secrets)`);
   // Before anything is spawned: hooks must not inherit NOTIFY_SOCKET.
   const notifier = startNotifier(process.env, log);

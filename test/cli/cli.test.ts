@@ -1,7 +1,7 @@
 // The built command (dist/cli.js) as a real process: what an operator sees on stdout, stderr and $?.
 // Run `npm run build` first.
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -122,12 +122,22 @@ describe('floatd refuses bad input before starting anything', () => {
     expect(r.stdout).toBe('');
   });
 
-  it('a passfile that does not exist exits 1 naming --passfile and the path', async () => {
+  it('a passfile that does not exist exits 1 naming --passfile and the path, and the command that creates a key', async () => {
     const missing = join(dir, 'no-such-key');
     const r = await floatd(valid({ '-o': missing }));
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toBe(`floatd: --passfile "${missing}" cannot be read: ENOENT`);
+    expect(r.stderr).toMatch(new RegExp(`^floatd: --passfile "${missing}" does not exist; create the shared key with: .+ \\(then copy it to every node of the VIP\\)$`));
     expect(r.stdout).toBe('');
+    // The command it prints, run as printed, makes a root-only key that the agent then takes without a word.
+    const command = /with: (.+) \(then copy/.exec(r.stderr)?.[1] ?? '';
+    expect(command).toBe(`install -m 600 /dev/null ${missing} && head -c 32 /dev/urandom | base64 > ${missing}`);
+    expect((await execa('sh', ['-c', command])).exitCode).toBe(0);
+    expect((await stat(missing)).mode & 0o777).toBe(0o600);
+    const port = await freePort();
+    const { agent, lines } = await startUntil(valid({ '-o': missing, '-v': '14', '-a': '10.255.0.14', '--peer': `127.0.0.2:${port}`, '--port': String(port), '--state-file': join(dir, 'made.json') }), /floatd starting/);
+    expect(lines.filter((l) => l.level >= 40)).toEqual([]);
+    process.kill(agent.pid as number, 'SIGTERM');
+    expect((await agent).exitCode).toBe(0);
   });
 
   it('a passfile that is a directory cannot be read either', async () => {
@@ -156,7 +166,7 @@ describe('floatd refuses bad input before starting anything', () => {
     const missing = join(dir, 'env-key');
     const r = await floatd(args, { FLOATD_PASSFILE: missing });
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toBe(`floatd: FLOATD_PASSFILE "${missing}" cannot be read: ENOENT`);
+    expect(r.stderr).toMatch(new RegExp(`^floatd: FLOATD_PASSFILE "${missing}" does not exist; create the shared key with: install -m 600 `));
   });
 
   it('a non-executable --upscript or --downscript exits 1 naming it', async () => {
@@ -239,6 +249,19 @@ describe('floatd starts', () => {
     const r = await agent;
     expect(r.exitCode).toBe(0);
     expect(r.stderr).toBe('');
+  });
+
+  it('a passfile that group or others may read starts, with a warning naming the file, its mode and the chmod', async () => {
+    const port = await freePort();
+    const open = join(dir, 'open-key');
+    await writeFile(open, 'correct horse battery staple\n', { mode: 0o644 });
+    await chmod(open, 0o644);
+    const args = valid({ '-o': open, '-v': '15', '-a': '10.255.0.15', '--peer': `127.0.0.2:${port}`, '--port': String(port), '--state-file': join(dir, 'open.json') });
+    const { agent, lines } = await startUntil(args, /floatd starting/);
+    const warning = lines.find((l) => l.level === 40 && l.event === 'secret-mode');
+    expect(warning?.msg).toBe(`--passfile "${open}" is readable by group or others (mode 0644): whoever reads the shared secret can forge adverts and take the VIP; run chmod 600 ${open}`);
+    process.kill(agent.pid as number, 'SIGTERM');
+    expect((await agent).exitCode).toBe(0);
   });
 
   it('a secret from --passfile or FLOATD_PASS brings no warning', async () => {
