@@ -70,6 +70,18 @@ describe('floatd --help', () => {
     expect(r.stdout).toContain('--json');
     expect(r.stdout).toContain('--state-file <file>');
   });
+
+  it('status --help says what each exit code means', async () => {
+    const r = await floatd(['status', '--help']);
+    expect(r.stdout).toMatch(/^Exit status:\n {2}0 {2}every vhid shown has a running agent .*\n {2}1 {2}.*\n {2}3 {2}not running: .*\n {2}4 {2}unknown: .*run it as root/m);
+  });
+
+  it('status with nothing to show exits 3 (not running), as systemctl status does', async () => {
+    // No agent anywhere: no socket of this vhid answers, and no state file of it is found in /run/floatd.
+    const r = await floatd(['status', '--vhid', '254']);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toMatch(/no state files for vhid 254 in \/run\/floatd: floatd is not running/);
+  });
 });
 
 describe('floatd refuses bad input before starting anything', () => {
@@ -323,18 +335,21 @@ describe('floatd status', () => {
     const file = join(dir, 'vhid-10.json');
     await writeFile(file, JSON.stringify(doc));
     const r = await floatd(['status', '--state-file', file, '--json']);
-    expect(r.exitCode).toBe(0);
+    expect(r.exitCode).toBe(3);
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual(doc);
   });
 
-  it('without --json prints one line for people, noting a pid that is not running', async () => {
+  it('without --json prints one line for people, noting a pid that is not running, and exits 3 (not running)', async () => {
     const file = join(dir, 'vhid-10-text.json');
     await writeFile(file, JSON.stringify(doc));
     const r = await floatd(['status', '--state-file', file]);
-    expect(r.exitCode).toBe(0);
+    expect(r.exitCode).toBe(3);
     expect(r.stdout).toBe(
-      'vhid 10 VIP 10.0.0.99 on eth0 (10.0.0.1): BACKUP since 2025-01-02T03:04:05.000Z, master 10.0.0.2, epoch 4 — master 10.0.0.2 is preferred (stale: pid 999999999 is not running)',
+      'vhid 10 VIP 10.0.0.99 on eth0 (10.0.0.1): BACKUP since 2025-01-02T03:04:05.000Z, master 10.0.0.2, own epoch 4 — master 10.0.0.2 is preferred (stale: pid 999999999 is not running)',
     );
+    // A state file of this version also names the master's epoch.
+    await writeFile(file, JSON.stringify({ ...doc, masterEpoch: 5 }));
+    expect((await floatd(['status', '--state-file', file])).stdout).toMatch(/, master 10\.0\.0\.2 at epoch 5, own epoch 4 — /);
   });
 });
