@@ -4,7 +4,7 @@
 // start floatd again, which inside the binary means the binary itself, not node and a script).
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readlinkSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -123,9 +123,32 @@ describe('the single binary', () => {
     expect(c.find(b, { event: 'transition', state: 'MASTER' }, since)?.reason).toMatch(/master down/);
     const after = await run(binary, ['status', '--state-file', b.stateFile]);
     expect(after.stdout).toMatch(/\(127\.0\.0\.2\): MASTER, serving since /);
+    // The agent is gone: its state file alone says so, with the exit code of "not running".
+    const stale = await run(binary, ['status', '--state-file', a.stateFile]);
+    expect([stale.code, stale.stdout]).toEqual([3, expect.stringMatching(/\(stale: pid \d+ is not running\)\n$/)]);
     const missing = await run(binary, ['status', '--state-file', join(dir, 'none.json')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/--state-file ".*none\.json"/);
+  });
+
+  it('warns at start about a key file others may read, and refuses a missing one with the command that makes it', async () => {
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('NODE_') && !k.startsWith('FLOATD_')));
+    const open = join(dir, 'open-key');
+    await writeFile(open, 'floatd-binary-secret\n');
+    await chmod(open, 0o644);
+    const port = String(await freePort());
+    const args = (key: string) => ['-i', 'lo', '-s', '127.0.0.1', '-v', '45', '-a', '127.0.0.103', '-o', key, '--vip-driver', 'record', '--peer', `127.0.0.2:${port}`, '--port', port, '--state-file', join(dir, 'mode.json'), '--run-record', join(dir, 'mode.record.json'), '--control-socket', join(dir, 'mode.sock'), '--log-format', 'json'];
+    const missing = await run(binary, args(join(dir, 'no-key')));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(`--passfile "${join(dir, 'no-key')}" does not exist; create the shared key with: install -m 600 /dev/null `);
+    const child = spawn(binary, args(open), { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exit = new Promise<number | null>((done) => child.once('close', (code) => done(code)));
+    await waitFor('the "floatd starting" line', async () => (/floatd starting/.test(out) ? true : undefined));
+    child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+    expect(out).toContain(`--passfile \\"${open}\\" is readable by group or others (mode 0644)`);
   });
 
   it('logs pretty lines when asked (pino-pretty is inside the binary) and stops cleanly on SIGTERM', async () => {
