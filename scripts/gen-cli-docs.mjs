@@ -32,7 +32,9 @@ floatd demo
 - \`floatd status\` asks each running agent over its control socket (\`/run/floatd/<vhid>.sock\`) and
   prints one block a vhid: role, epoch, master, the peers it hears, checks, the takeover gate and the
   last hooks (JSON with \`--json\`). A vhid whose agent does not answer is shown from its state file;
-  with \`--state-file\` only that file is read. It exits 1 when there is nothing to show.
+  with \`--state-file\` only that file is read. It exits 0 when every vhid shown has a running agent,
+  3 when not (only stale state files, or nothing), 4 when the control sockets may not be opened (not root)
+  and 1 on a bad flag (\`floatd status --help\`, docs/operations.md: control socket).
 - \`floatd standby\` makes the agent hand over gracefully if it is master (down hooks, VIP removal,
   resign) and stay BACKUP until \`floatd resume\` (maintenance); \`floatd clear\` forgets the failed
   masterships counted against it (\`--failure-threshold\`). With one agent running no \`--vhid\` is

@@ -32,6 +32,7 @@ export function snapshotOf(i: SnapshotInput): StateFile {
     state: LABELS[s.role],
     since: iso(i.wallNow - (i.monotonicNow - s.since)),
     master: s.master?.address ?? null,
+    masterEpoch: s.master?.epoch ?? null,
     epoch: s.epoch,
     maxEpochSeen: s.maxEpochSeen,
     reason: s.reason,

@@ -69,8 +69,14 @@ export async function runCleanup(cfg: Config, o: { log: Logger; env: Record<stri
 
   if (doc) await markCleaned(cfg.stateFile, doc, reason, log);
   const ok = removed.ok && failures.length === 0;
-  log.info({ event: 'cleanup', action: 'done', ok, failures }, ok ? 'cleanup done: VIP gone, down hooks run' : `cleanup incomplete: ${[removed.ok ? '' : 'VIP not removed', ...failures].filter(Boolean).join('; ')}`);
+  log[ok ? 'info' : 'error']({ event: 'cleanup', action: 'done', ok, failures }, ok ? 'cleanup done: VIP gone, down hooks run' : `cleanup incomplete: ${verdict(removed.ok, failures)}`);
   return ok ? CLEANUP_EXIT.done : CLEANUP_EXIT.failed;
+}
+
+// What matters after a crash, said apart: is the VIP gone, and did the down hooks (which stop the service) succeed.
+function verdict(vipGone: boolean, failures: readonly string[]): string {
+  const vip = vipGone ? 'the VIP is gone' : 'the VIP was NOT removed';
+  return failures.length === 0 ? `${vip}, down hooks run` : `${vip}, but ${failures.join('; ')} (the service may still be running)`;
 }
 
 // The hooks directory first, the ucarp -d script, then released.d/, as a release runs them; each failure's detail.

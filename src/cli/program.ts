@@ -10,9 +10,10 @@ import { ConfigError, validate, type Config } from '../config/config.js';
 import { runDemo } from './demo.js';
 import { createLogger } from '../log/log.js';
 import { OPTIONS, attributeOf, flagsOf, type OptionSpec, type RawOptions } from '../config/options.js';
-import { readSecret, SecretError, type Secret } from '../config/secret.js';
+import { exposedWarning, readSecret, SecretError, type Secret } from '../config/secret.js';
 import { ownArguments, selfCommand } from './self-command.js';
 import { controlCommand, statusCommand, type ControlFlags } from '../control/commands.js';
+import { STATUS_EXIT } from '../state/status.js';
 import type { Command as ControlCommand } from '../control/protocol.js';
 import { ControlSocketBusy } from '../control/server.js';
 import { startNotifier } from '../systemd/notify.js';
@@ -21,6 +22,14 @@ import { TransportError } from '../net/transport.js';
 const EXIT_USAGE = 1;
 // How long the exit waits for unwritten log lines.
 const LOG_FLUSH_MS = 1000;
+
+// `floatd status --help` ends with what its exit code means (docs/operations.md says the same).
+const STATUS_EXIT_HELP = `
+Exit status:
+  ${STATUS_EXIT.running}  every vhid shown has a running agent (it answered on its control socket, or its state file names a running floatd)
+  ${STATUS_EXIT.error}  a bad flag, or --state-file is not a floatd state file
+  ${STATUS_EXIT.notRunning}  not running: a vhid shown has only the state file of an agent that is gone (stale), or nothing was found
+  ${STATUS_EXIT.unknown}  unknown: the control sockets are root's and this user may not open them (run it as root)`;
 
 // Fails startup with a message naming the flag; nothing has been started when this is thrown.
 class StartupError extends Error {
@@ -43,6 +52,7 @@ function buildProgram(entryUrl: string): Command {
     .option('--vhid <id>', 'only this vhid (its socket /run/floatd/<vhid>.sock, else its state file)')
     .option('--control-socket <file>', 'ask the agent on this socket only')
     .option('--state-file <file>', 'read this state file only, without asking any agent (default: every /run/floatd/*.json when no agent answers)')
+    .addHelpText('after', STATUS_EXIT_HELP)
     .action(async (o: ControlFlags) => process.exit(await statusCommand(o)));
 
   const control: [Exclude<ControlCommand, 'status'>, string][] = [
@@ -120,6 +130,7 @@ async function startAgent(raw: RawOptions, entryUrl: string): Promise<number> {
   process.removeAllListeners('warning');
   process.on('warning', (w) => log.warn({ event: 'node-warning', name: w.name }, w.message));
   if (cfg.secret.kind === 'pass' && !cfg.secret.fromEnv) log.warn('--pass puts the secret on the command line, visible to every user in ps: use --passfile or FLOATD_PASSFILE');
+  if (secret.exposed) log.warn({ event: 'secret-mode', passfile: secret.exposed.path, mode: secret.exposed.mode }, exposedWarning(secret.exposed));
   if (secret.trimmed > 0) log.warn({ trimmed: secret.trimmed }, `the shared secret had ${secret.trimmed} space/tab character(s) around it, which are not part of it (docs/operations.md: secrets)`);
   // Before anything is spawned: hooks must not inherit NOTIFY_SOCKET.
   const notifier = startNotifier(process.env, log);

@@ -3,7 +3,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defaultControlSocket } from '../config/config.js';
-import { describe, listStateFiles, loadStateDocs, printStatus, STATE_DIR, type StatusDoc } from '../state/status.js';
+import { agentAlive, describe, listStateFiles, loadStateDocs, printStatus, STATE_DIR, STATUS_EXIT, type StatusDoc } from '../state/status.js';
 import { ask, type Asked } from './client.js';
 import { describeControl } from './format.js';
 import type { Command, ControlStatus } from './protocol.js';
@@ -15,21 +15,27 @@ export interface ControlFlags {
   stateFile?: string;
 }
 
-const EXIT_FAILED = 1;
+const EXIT_FAILED = STATUS_EXIT.error;
 
 // `floatd status`: live agents over their sockets, then the state file of every vhid that did not answer.
+// The exit code says whether every vhid shown has a running agent (STATUS_EXIT).
 export async function statusCommand(o: ControlFlags): Promise<number> {
-  if (o.stateFile !== undefined) return printStatus(o);
+  if (o.stateFile !== undefined) return printStatus({ json: o.json, stateFile: o.stateFile });
   const target = chosen(o);
   if (typeof target === 'number') return target;
   const paths = target ? [target] : await listSockets();
   const answers = await askAll(paths, 'status');
+  const denied = answers.filter((a) => a.asked.kind === 'unreachable' && (a.asked.code === 'EACCES' || a.asked.code === 'EPERM'));
+  if (denied.length > 0) {
+    // The sockets are root's (mode 0600): a state file would only tell what the agent last wrote, not what it is now.
+    note(`permission denied on ${denied.map((a) => a.path).join(', ')}: floatd status asks the agents over their control sockets, which only root may open; run it as root (sudo floatd status)`);
+    return STATUS_EXIT.unknown;
+  }
   const live = answers.flatMap((a) => (a.asked.kind === 'answer' && a.asked.response.ok ? [a.asked.response.status] : []));
   if (live.length === 0) {
     for (const a of answers) if (target || a.asked.kind === 'answer') note(`no status from ${a.path}: ${reason(a.asked)}`);
-    if (o.controlSocket === undefined && o.vhid !== undefined) return printStatus({ json: o.json, stateFile: join(STATE_DIR, `vhid-${o.vhid}.json`) });
-    if (o.controlSocket !== undefined) return EXIT_FAILED;
-    return printStatus(o);
+    if (o.controlSocket !== undefined) return answers.some((a) => a.asked.kind === 'unreachable' && (a.asked.code === 'ENOENT' || a.asked.code === 'ECONNREFUSED')) ? STATUS_EXIT.notRunning : STATUS_EXIT.error;
+    return printStatus({ json: o.json, vhid: o.vhid === undefined ? undefined : Number(o.vhid) });
   }
   // Only when no vhid was chosen: the state files of agents whose socket is missing or does not answer.
   const answered = new Set(live.map((s) => s.vhid));
@@ -37,7 +43,7 @@ export async function statusCommand(o: ControlFlags): Promise<number> {
   const docs: (ControlStatus | StatusDoc)[] = [...live, ...rest].sort((a, b) => a.vhid - b.vhid);
   if (o.json) process.stdout.write(`${JSON.stringify(docs.length === 1 ? docs[0] : docs, null, 2)}\n`);
   else process.stdout.write(`${docs.map((d) => ('peers' in d ? describeControl(d as ControlStatus) : `${describe(d)}\n  (from the state file: no agent answered on a control socket for vhid ${d.vhid})`)).join('\n\n')}\n`);
-  return 0;
+  return rest.every(agentAlive) ? STATUS_EXIT.running : STATUS_EXIT.notRunning;
 }
 
 // `floatd standby|resume|clear`: to the one agent running, or the one --vhid / --control-socket names.

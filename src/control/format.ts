@@ -14,10 +14,12 @@ export function describeControl(s: ControlStatus): string {
   return lines.join('\n');
 }
 
-// "127.0.0.2 advert every 0.4 s (advbase 0.2 s, advskew 50), epoch 3, last seen 0.1 s ago, 52 adverts".
+// "127.0.0.2 advert every 0.4 s (advbase 0.2 s, advskew 50), epoch 3, last seen 0.1 s ago, 52 adverts"; a
+// resign is sent once, when a master steps down, so it is what was last heard, not a rhythm.
 function peerLine(p: PeerStatus): string {
   const behind = p.behind > 0 ? `, ${p.behind} behind` : '';
-  return `${p.address} ${p.type} every ${seconds(p.intervalMs)} (advbase ${seconds(p.advbaseMs)}, advskew ${p.advskew}), epoch ${p.epoch}, last seen ${seconds(p.lastSeenAgoMs)} ago, ${p.count} advert${p.count === 1 ? '' : 's'}${behind}`;
+  const heard = p.type === 'resign' ? 'last heard: resign' : `advert every ${seconds(p.intervalMs)}`;
+  return `${p.address} ${heard} (advbase ${seconds(p.advbaseMs)}, advskew ${p.advskew}), epoch ${p.epoch}, last seen ${seconds(p.lastSeenAgoMs)} ago, ${p.count} advert${p.count === 1 ? '' : 's'}${behind}`;
 }
 
 // "failing weight 20, on all: `curl -fsS localhost` (3 in a row, last: exit 7 in 12 ms at …)".

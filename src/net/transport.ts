@@ -144,8 +144,12 @@ export async function openTransport(o: TransportOptions): Promise<Transport> {
   const rx = dgram.createSocket({ type: 'udp4', reuseAddr: true });
   const tx = dgram.createSocket({ type: 'udp4' });
   try {
-    // Unicast receives only what is sent to us; multicast and broadcast need the wildcard address.
-    await bind(rx, d.kind === 'unicast' ? o.srcip : '0.0.0.0', o.port, d.kind === 'unicast' ? `--srcip ${o.srcip} with --port ${o.port}` : `--port ${o.port}`);
+    // Unicast receives only what is sent to us. Multicast binds the group itself: on Linux a socket bound to
+    // 0.0.0.0 gets every group any socket on the host joined (IP_MULTICAST_ALL), so two agents on one host
+    // with different --mcast would hear, and with the same vhid and key elect across, each other's groups.
+    // Broadcast needs the wildcard address.
+    const [address, flag] = d.kind === 'unicast' ? [o.srcip, `--srcip ${o.srcip} with --port ${o.port}`] : d.kind === 'multicast' ? [d.group, `--mcast ${d.group} with --port ${o.port}`] : ['0.0.0.0', `--port ${o.port}`];
+    await bind(rx, address, o.port, flag);
     // Binding the sender to --srcip fixes the source address peers see and check.
     await bind(tx, o.srcip, 0, `--srcip ${o.srcip}`);
     if (d.kind === 'multicast') {

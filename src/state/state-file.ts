@@ -12,6 +12,7 @@ export interface StateFile {
   state: 'INIT' | 'BACKUP' | 'MASTER' | 'RELEASING' | 'STOPPED';
   since: string; // ISO time of the last transition
   master: string | null; // address of the master as this node sees it
+  masterEpoch?: number | null; // that master's epoch, from its adverts (absent in files of older versions)
   epoch: number;
   maxEpochSeen: number;
   reason: string;

@@ -9,16 +9,29 @@ export const STATE_DIR = '/run/floatd';
 // A state file as `floatd status` shows it: marked when its running agent could not keep it current.
 export type StatusDoc = StateFile & { outOfDate?: { lastWritten: string; failedAt: string } };
 
-// Prints every known vhid's state; exit code 1 when there is nothing to show.
-export async function printStatus(o: { json?: boolean; stateFile?: string }): Promise<number> {
-  const docs = await loadStateDocs(o.stateFile ? [o.stateFile] : await listStateFiles(), o.stateFile !== undefined);
+// `floatd status` exit codes, after LSB init scripts and systemctl status: 0 every vhid shown has a running
+// agent, 3 not running (only state files of agents that are gone, or nothing at all), 4 unknown (the control
+// socket may not be opened: not root), 1 a bad flag or a --state-file that is not one.
+export const STATUS_EXIT = { running: 0, error: 1, notRunning: 3, unknown: 4 } as const;
+
+// Prints the state files (--state-file, else every one in STATE_DIR, or only those of `vhid`) and says by
+// the exit code whether their agents run.
+export async function printStatus(o: { json?: boolean; stateFile?: string; vhid?: number }): Promise<number> {
+  const found = await loadStateDocs(o.stateFile ? [o.stateFile] : await listStateFiles(), o.stateFile !== undefined);
+  const docs = o.vhid === undefined ? found : found.filter((d) => d.vhid === o.vhid);
   if (docs.length === 0) {
-    if (!o.stateFile) process.stderr.write(`floatd: no state files in ${STATE_DIR} (is floatd running? pass --state-file)\n`);
-    return 1;
+    if (o.stateFile) return STATUS_EXIT.error;
+    process.stderr.write(`floatd: no state files${o.vhid === undefined ? '' : ` for vhid ${o.vhid}`} in ${STATE_DIR}: floatd is not running (or pass --state-file)\n`);
+    return STATUS_EXIT.notRunning;
   }
   if (o.json) process.stdout.write(`${JSON.stringify(docs.length === 1 ? docs[0] : docs, null, 2)}\n`);
   else for (const d of docs) process.stdout.write(`${describe(d)}\n`);
-  return 0;
+  return docs.every(agentAlive) ? STATUS_EXIT.running : STATUS_EXIT.notRunning;
+}
+
+// Whether the agent that wrote `d` still runs.
+export function agentAlive(d: StateFile): boolean {
+  return isAlive(d.pid);
 }
 
 // One line a vhid, e.g. "vhid 10 VIP 10.0.0.99 on eth0: MASTER since … — reason", and warnings below it.
@@ -27,11 +40,13 @@ export function describe(d: StatusDoc): string {
   // Said first: everything after it is what the agent last managed to write, not what it is now.
   const old = d.outOfDate ? `OUT OF DATE: the agent could not update this file since ${d.outOfDate.lastWritten} (last failed attempt ${d.outOfDate.failedAt}; is /run full?), it last wrote: ` : '';
   const role = d.state === 'MASTER' ? `MASTER${d.serving ? ', serving' : ', up hooks running'}` : d.state;
-  // A master (or one releasing) follows itself: only another node is worth naming.
-  const master = d.master && d.master !== d.srcip ? `, master ${d.master}` : '';
+  // A master (or one releasing) follows itself: only another node is worth naming, with the epoch it leads
+  // (what an operator compares across nodes); this node's own epoch is that of its last mastership.
+  const other = d.master && d.master !== d.srcip;
+  const master = other ? `, master ${d.master}${typeof d.masterEpoch === 'number' ? ` at epoch ${d.masterEpoch}` : ''}` : '';
   const hooks = d.hooksInProgress.length > 0 ? `, hooks running: ${d.hooksInProgress.join(' ')}` : '';
   const out = Object.entries(d.keptOut ?? {}).map(([bar, why]) => `\n  kept out of mastership (${bar}): ${why}`);
-  const line = `${old}vhid ${d.vhid} VIP ${d.vip} on ${d.interface} (${d.srcip}): ${role} since ${d.since}${master}, epoch ${d.epoch}${hooks} — ${d.reason}${alive}`;
+  const line = `${old}vhid ${d.vhid} VIP ${d.vip} on ${d.interface} (${d.srcip}): ${role} since ${d.since}${master}, ${other ? 'own epoch' : 'epoch'} ${d.epoch}${hooks} — ${d.reason}${alive}`;
   // Both nodes may be master while a peer's adverts cannot be verified: said on its own line, never folded away.
   const auth = (d.authFailures ?? []).map((f) => `\n  WARNING: adverts from ${f.from} fail HMAC verification (${f.count} since ${f.since}, last ${f.lastAt}): check the secret, vhid and VIP on both nodes`);
   return line + out.join('') + auth.join('');

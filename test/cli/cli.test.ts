@@ -1,7 +1,7 @@
 // The built command (dist/cli.js) as a real process: what an operator sees on stdout, stderr and $?.
 // Run `npm run build` first.
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,6 +70,18 @@ describe('floatd --help', () => {
     expect(r.stdout).toContain('--json');
     expect(r.stdout).toContain('--state-file <file>');
   });
+
+  it('status --help says what each exit code means', async () => {
+    const r = await floatd(['status', '--help']);
+    expect(r.stdout).toMatch(/^Exit status:\n {2}0 {2}every vhid shown has a running agent .*\n {2}1 {2}.*\n {2}3 {2}not running: .*\n {2}4 {2}unknown: .*run it as root/m);
+  });
+
+  it('status with nothing to show exits 3 (not running), as systemctl status does', async () => {
+    // No agent anywhere: no socket of this vhid answers, and no state file of it is found in /run/floatd.
+    const r = await floatd(['status', '--vhid', '254']);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toMatch(/no state files for vhid 254 in \/run\/floatd: floatd is not running/);
+  });
 });
 
 describe('floatd refuses bad input before starting anything', () => {
@@ -122,12 +134,22 @@ describe('floatd refuses bad input before starting anything', () => {
     expect(r.stdout).toBe('');
   });
 
-  it('a passfile that does not exist exits 1 naming --passfile and the path', async () => {
+  it('a passfile that does not exist exits 1 naming --passfile and the path, and the command that creates a key', async () => {
     const missing = join(dir, 'no-such-key');
     const r = await floatd(valid({ '-o': missing }));
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toBe(`floatd: --passfile "${missing}" cannot be read: ENOENT`);
+    expect(r.stderr).toMatch(new RegExp(`^floatd: --passfile "${missing}" does not exist; create the shared key with: .+ \\(then copy it to every node of the VIP\\)$`));
     expect(r.stdout).toBe('');
+    // The command it prints, run as printed, makes a root-only key that the agent then takes without a word.
+    const command = /with: (.+) \(then copy/.exec(r.stderr)?.[1] ?? '';
+    expect(command).toBe(`install -m 600 /dev/null ${missing} && head -c 32 /dev/urandom | base64 > ${missing}`);
+    expect((await execa('sh', ['-c', command])).exitCode).toBe(0);
+    expect((await stat(missing)).mode & 0o777).toBe(0o600);
+    const port = await freePort();
+    const { agent, lines } = await startUntil(valid({ '-o': missing, '-v': '14', '-a': '10.255.0.14', '--peer': `127.0.0.2:${port}`, '--port': String(port), '--state-file': join(dir, 'made.json') }), /floatd starting/);
+    expect(lines.filter((l) => l.level >= 40)).toEqual([]);
+    process.kill(agent.pid as number, 'SIGTERM');
+    expect((await agent).exitCode).toBe(0);
   });
 
   it('a passfile that is a directory cannot be read either', async () => {
@@ -156,7 +178,7 @@ describe('floatd refuses bad input before starting anything', () => {
     const missing = join(dir, 'env-key');
     const r = await floatd(args, { FLOATD_PASSFILE: missing });
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toBe(`floatd: FLOATD_PASSFILE "${missing}" cannot be read: ENOENT`);
+    expect(r.stderr).toMatch(new RegExp(`^floatd: FLOATD_PASSFILE "${missing}" does not exist; create the shared key with: install -m 600 `));
   });
 
   it('a non-executable --upscript or --downscript exits 1 naming it', async () => {
@@ -241,6 +263,19 @@ describe('floatd starts', () => {
     expect(r.stderr).toBe('');
   });
 
+  it('a passfile that group or others may read starts, with a warning naming the file, its mode and the chmod', async () => {
+    const port = await freePort();
+    const open = join(dir, 'open-key');
+    await writeFile(open, 'correct horse battery staple\n', { mode: 0o644 });
+    await chmod(open, 0o644);
+    const args = valid({ '-o': open, '-v': '15', '-a': '10.255.0.15', '--peer': `127.0.0.2:${port}`, '--port': String(port), '--state-file': join(dir, 'open.json') });
+    const { agent, lines } = await startUntil(args, /floatd starting/);
+    const warning = lines.find((l) => l.level === 40 && l.event === 'secret-mode');
+    expect(warning?.msg).toBe(`--passfile "${open}" is readable by group or others (mode 0644): whoever reads the shared secret can forge adverts and take the VIP; run chmod 600 ${open}`);
+    process.kill(agent.pid as number, 'SIGTERM');
+    expect((await agent).exitCode).toBe(0);
+  });
+
   it('a secret from --passfile or FLOATD_PASS brings no warning', async () => {
     const port = await freePort();
     const args = valid({ '-v': '12', '-a': '10.255.0.12', '--peer': `127.0.0.2:${port}`, '--port': String(port), '--state-file': join(dir, 'file.json') });
@@ -300,18 +335,21 @@ describe('floatd status', () => {
     const file = join(dir, 'vhid-10.json');
     await writeFile(file, JSON.stringify(doc));
     const r = await floatd(['status', '--state-file', file, '--json']);
-    expect(r.exitCode).toBe(0);
+    expect(r.exitCode).toBe(3);
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual(doc);
   });
 
-  it('without --json prints one line for people, noting a pid that is not running', async () => {
+  it('without --json prints one line for people, noting a pid that is not running, and exits 3 (not running)', async () => {
     const file = join(dir, 'vhid-10-text.json');
     await writeFile(file, JSON.stringify(doc));
     const r = await floatd(['status', '--state-file', file]);
-    expect(r.exitCode).toBe(0);
+    expect(r.exitCode).toBe(3);
     expect(r.stdout).toBe(
-      'vhid 10 VIP 10.0.0.99 on eth0 (10.0.0.1): BACKUP since 2025-01-02T03:04:05.000Z, master 10.0.0.2, epoch 4 — master 10.0.0.2 is preferred (stale: pid 999999999 is not running)',
+      'vhid 10 VIP 10.0.0.99 on eth0 (10.0.0.1): BACKUP since 2025-01-02T03:04:05.000Z, master 10.0.0.2, own epoch 4 — master 10.0.0.2 is preferred (stale: pid 999999999 is not running)',
     );
+    // A state file of this version also names the master's epoch.
+    await writeFile(file, JSON.stringify({ ...doc, masterEpoch: 5 }));
+    expect((await floatd(['status', '--state-file', file])).stdout).toMatch(/, master 10\.0\.0\.2 at epoch 5, own epoch 4 — /);
   });
 });

@@ -1,9 +1,9 @@
 // The whitespace rule for secrets: "secret", "secret   " and "\tsecret" are one key on every node.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { normalizeSecret, readSecret } from '../../src/config/secret.js';
+import { exposedWarning, normalizeSecret, readSecret } from '../../src/config/secret.js';
 
 let dir = '';
 beforeAll(async () => {
@@ -41,5 +41,20 @@ describe('secrets', () => {
   it('applies the same rule to --pass and FLOATD_PASS', async () => {
     expect((await readSecret({ kind: 'pass', value: ' secret ', fromEnv: false })).key.toString()).toBe('secret');
     await expect(readSecret({ kind: 'pass', value: '   ', fromEnv: true })).rejects.toThrow('FLOATD_PASS is blank: the shared secret cannot be only spaces');
+  });
+
+  it('says when group or others may read a passfile, with its mode; a root-only one is not remarked on', async () => {
+    const open = await fileWith('open', 'secret\n');
+    await chmod(open.path, 0o640);
+    const { exposed } = await readSecret(open);
+    expect(exposed).toEqual({ flag: '--passfile', path: open.path, mode: '0640' });
+    expect(exposedWarning(exposed!)).toMatch(new RegExp(`^--passfile ".*open" is readable by group or others \\(mode 0640\\): .*; run chmod 600 .*open$`));
+    await chmod(open.path, 0o600);
+    expect((await readSecret(open)).exposed).toBeUndefined();
+  });
+
+  it('refuses a passfile that does not exist, naming the flag and the path and printing the command that makes one', async () => {
+    const path = join(dir, 'none');
+    await expect(readSecret({ kind: 'file', path, fromEnv: true })).rejects.toThrow(`FLOATD_PASSFILE "${path}" does not exist; create the shared key with: install -m 600 /dev/null ${path} && head -c 32 /dev/urandom | base64 > ${path} (then copy it to every node of the VIP)`);
   });
 });

@@ -107,3 +107,13 @@ describe('what docs/guide.md names', () => {
     }
   });
 });
+
+describe('the example config and the guide\'s first cluster', () => {
+  it('ship the same FLOATD_OPTS line for host A, so copying the example gives what the guide says (no -P yet)', async () => {
+    const example = await readFile(fileURLToPath(new URL('../../scripts/etc/floatd/vip.conf.example', import.meta.url)), 'utf8');
+    const optsLine = (text: string) => text.split('\n').filter((l) => /^\s*FLOATD_OPTS=/.test(l)).map((l) => l.trim());
+    const section = guide.slice(guide.indexOf('## The first cluster'), guide.indexOf('## Choosing timers'));
+    expect(optsLine(section)).toHaveLength(1);
+    expect(optsLine(example)).toEqual(optsLine(section));
+  });
+});

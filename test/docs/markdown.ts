@@ -51,3 +51,26 @@ export function headingAnchors(page: string): Set<string> {
   }
   return anchors;
 }
+
+// A log line as the docs quote it, as a pattern for the lines the code writes; "…" stands for anything.
+// With `addresses`, the quoted ones are put in their place and only measured durations ("11 ms") vary: the
+// rest is what this configuration must log. Without, every address and number is an example and stands for any.
+export function quotedLinePattern(quoted: string, addresses?: Readonly<Record<string, string>>): RegExp {
+  const esc = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const parts = quoted.split(/(…|\d+\.\d+\.\d+\.\d+|\d+(?:\.\d+)?)/);
+  const source = parts.map((part, i) => {
+    if (i % 2 === 0) return esc(part);
+    if (part === '…') return '.*';
+    if (/^\d+\.\d+\.\d+\.\d+$/.test(part)) return addresses ? esc(addresses[part] ?? part) : '\\d+\\.\\d+\\.\\d+\\.\\d+';
+    const measured = (parts[i + 1] ?? '').startsWith(' ms');
+    return addresses && !measured ? esc(part) : '\\d+(?:\\.\\d+)?';
+  });
+  return new RegExp(`^${source.join('')}$`);
+}
+
+// The log lines of a troubleshooting table (the first `code` of each row's first cell) that match `filter`.
+export function quotedLogLines(tableLines: readonly string[], filter: RegExp): string[] {
+  return tableRows(tableLines)
+    .map((r) => /`([^`]+)`/.exec(r[0] ?? '')?.[1])
+    .filter((l): l is string => l !== undefined && filter.test(l));
+}

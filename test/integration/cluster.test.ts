@@ -205,7 +205,7 @@ describe('status', () => {
     expect(b.stdout).toMatch(/^vhid 42 VIP 127\.0\.0\.100 on lo \(127\.0\.0\.2\): BACKUP since /);
     // The backup's file names the master it follows, without waiting for a transition of its own.
     await c.waitFor(() => readJson(backup.stateFile, (d) => d.master === '127.0.0.1'), 5_000, 'the backup naming its master');
-    expect((await runCli(['status', '--state-file', backup.stateFile])).stdout).toMatch(/, master 127\.0\.0\.1, epoch /);
+    expect((await runCli(['status', '--state-file', backup.stateFile])).stdout).toMatch(/, master 127\.0\.0\.1 at epoch 1, own epoch 0 — /);
 
     const j = await runCli(['status', '--state-file', master.stateFile, '--json']);
     expect(j.code).toBe(0);

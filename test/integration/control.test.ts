@@ -53,7 +53,7 @@ describe('floatd status over the control socket', () => {
     const text = await runCli(['status', '--control-socket', b.controlSocket]);
     expect(text.code).toBe(0);
     const lines = text.stdout.split('\n');
-    expect(lines[0]).toMatch(/^vhid 42 VIP 127\.0\.0\.100 on lo \(127\.0\.0\.2\): BACKUP since \S+, master 127\.0\.0\.1, epoch 0 — /);
+    expect(lines[0]).toMatch(/^vhid 42 VIP 127\.0\.0\.100 on lo \(127\.0\.0\.2\): BACKUP since \S+, master 127\.0\.0\.1 at epoch 1, own epoch 0 — /);
     expect(text.stdout).toMatch(/\n {2}peers:\n {4}127\.0\.0\.1 advert every 0\.2 s \(advbase 0\.2 s, advskew 0\), epoch 1, last seen [\d.]+ s ago, \d+ adverts\n/);
     expect(text.stdout).toMatch(/\n {2}last hooks:\n {4}down \S+\/down\.d\/10-record\.sh exit 0 in \d+ ms at \S+\n/);
   });
@@ -220,10 +220,10 @@ describe('floatd standby, resume, clear', () => {
     expect(r.stdout).toMatch(/^cleared: failed masterships forgotten\nvhid 42 .*: BACKUP since /);
   });
 
-  it('no agent on the socket: exit 1 with a message naming it; --vhid and --control-socket together are refused', async () => {
-    for (const cmd of ['standby', 'status']) {
+  it('no agent on the socket: a message naming it, exit 1 (status: 3, not running); --vhid and --control-socket together are refused', async () => {
+    for (const [cmd, code] of [['standby', 1], ['status', 3]] as const) {
       const r = await runCli([cmd, '--control-socket', '/nonexistent/floatd.sock']);
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(code);
       expect(r.stderr).toMatch(/\/nonexistent\/floatd\.sock.*ENOENT/);
     }
     const both = await runCli(['resume', '--vhid', '3', '--control-socket', '/x.sock']);

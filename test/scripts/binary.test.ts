@@ -4,7 +4,7 @@
 // start floatd again, which inside the binary means the binary itself, not node and a script).
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readlinkSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,11 +23,15 @@ interface Result {
   stderr: string;
 }
 
-// Runs FILE ARGS to completion from `dir`, with no NODE_* variables that could point at modules.
+// This environment without NODE_* variables that could point at modules, nor FLOATD_* ones.
+function cleanEnv(): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('NODE_') && !k.startsWith('FLOATD_')));
+}
+
+// Runs FILE ARGS to completion from `dir`.
 function run(file: string, args: string[], timeoutMs = 30_000): Promise<Result> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('NODE_') && !k.startsWith('FLOATD_')));
   return new Promise((done) => {
-    execFile(file, args, { cwd: dir, env, timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+    execFile(file, args, { cwd: dir, env: cleanEnv(), timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
       done({ code, stdout, stderr });
     });
@@ -39,6 +43,19 @@ function hasNodeModulesAbove(path: string): boolean {
     if (existsSync(join(d, 'node_modules'))) return true;
     if (dirname(d) === d) return false;
   }
+}
+
+// Runs the binary as an agent until its stdout matches `until`, then stops it with SIGTERM.
+async function runUntil(args: string[], until: RegExp): Promise<Result> {
+  const child = spawn(binary, args, { cwd: dir, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exit = new Promise<number | null>((done) => child.once('close', (code) => done(code)));
+  await waitFor(`${until}`, async () => (until.test(stdout) ? true : undefined));
+  child.kill('SIGTERM');
+  return { code: await exit, stdout, stderr };
 }
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
@@ -123,24 +140,33 @@ describe('the single binary', () => {
     expect(c.find(b, { event: 'transition', state: 'MASTER' }, since)?.reason).toMatch(/master down/);
     const after = await run(binary, ['status', '--state-file', b.stateFile]);
     expect(after.stdout).toMatch(/\(127\.0\.0\.2\): MASTER, serving since /);
+    // The agent is gone: its state file alone says so, with the exit code of "not running".
+    const stale = await run(binary, ['status', '--state-file', a.stateFile]);
+    expect([stale.code, stale.stdout]).toEqual([3, expect.stringMatching(/\(stale: pid \d+ is not running\)\n$/)]);
     const missing = await run(binary, ['status', '--state-file', join(dir, 'none.json')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/--state-file ".*none\.json"/);
   });
 
+  it('warns at start about a key file others may read, and refuses a missing one with the command that makes it', async () => {
+    const open = join(dir, 'open-key');
+    await writeFile(open, 'floatd-binary-secret\n');
+    await chmod(open, 0o644);
+    const port = String(await freePort());
+    const args = (key: string) => ['-i', 'lo', '-s', '127.0.0.1', '-v', '45', '-a', '127.0.0.103', '-o', key, '--vip-driver', 'record', '--peer', `127.0.0.2:${port}`, '--port', port, '--state-file', join(dir, 'mode.json'), '--run-record', join(dir, 'mode.record.json'), '--control-socket', join(dir, 'mode.sock'), '--log-format', 'json'];
+    const missing = await run(binary, args(join(dir, 'no-key')));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(`--passfile "${join(dir, 'no-key')}" does not exist; create the shared key with: install -m 600 /dev/null `);
+    const r = await runUntil(args(open), /floatd starting/);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`--passfile \\"${open}\\" is readable by group or others (mode 0644)`);
+  });
+
   it('logs pretty lines when asked (pino-pretty is inside the binary) and stops cleanly on SIGTERM', async () => {
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('NODE_') && !k.startsWith('FLOATD_')));
     const port = String(await freePort());
     const args = ['-i', 'lo', '-s', '127.0.0.1', '-v', '43', '-a', '127.0.0.101', '-o', join(dir, 'key'), '--vip-driver', 'record', '--peer', `127.0.0.2:${port}`, '--port', port, '--state-file', join(dir, 'pretty.json'), '--run-record', join(dir, 'pretty.record.json'), '--control-socket', join(dir, 'pretty.sock'), '--log-format', 'pretty'];
-    const child = spawn(binary, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const exit = new Promise<number | null>((done) => child.once('close', (code) => done(code)));
-    await waitFor('the pretty "started" line', async () => (/INFO.*INIT -> BACKUP: started/.test(out) ? true : undefined));
-    child.kill('SIGTERM');
-    expect(await exit, err).toBe(0);
+    const { code, stdout: out, stderr } = await runUntil(args, /INFO.*INIT -> BACKUP: started/);
+    expect(code, stderr).toBe(0);
     // pino-pretty's layout: a time, the level word, the message, then the fields one per line.
     expect(out).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: floatd starting\n\s+vhid: 43\n/m);
     expect(out).toMatch(/INFO: floatd stopped/);

@@ -76,12 +76,18 @@ describe('scripts/install.sh', () => {
     expect(unit).toContain('file:/usr/share/doc/floatd/operations.md');
   });
 
-  it('run again, it changes nothing at all (contents, modes and mtimes)', async () => {
+  it('run again, it changes nothing at all (contents, modes and mtimes), and ends with the line docs/install.md quotes', async () => {
     const before = await snapshot();
     const r = await install();
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/0 installed, 0 updated, 0 config\(s\) kept, 0 removed, \d+ unchanged/);
     expect(await snapshot()).toEqual(before);
+    // The doc's N is the number of files shipped: one manifest line each.
+    const quoted = /`(floatd-install: 0 installed, [^`]* unchanged)`/.exec(await readFile(resolve('docs/install.md'), 'utf8'))?.[1];
+    expect(quoted).toBeDefined();
+    const shipped = (await readFile(at('usr/lib/floatd/install.manifest'), 'utf8')).split('\n').filter(Boolean).length;
+    const last = r.stdout.trimEnd().split('\n').at(-1) ?? '';
+    expect(last.replace(/ \(under .*\)$/, '')).toBe(quoted?.replace(/\bN unchanged$/, `${shipped} unchanged`));
   });
 
   it('keeps a config the admin changed when this version ships the same one', async () => {

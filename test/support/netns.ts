@@ -152,11 +152,12 @@ export class Lab {
   // also catches the arping and hook processes it leaves behind. With `terminal`, script(1) runs it on a
   // fresh pseudo-terminal and copies what it writes there to our pipe: the spawned process is then
   // script, the agent its child (sh and ip netns exec both exec), and SIGKILL to script hangs the terminal up.
-  // `nodeArgs` go to node before the script (e.g. --import of a fault-injecting preload).
-  spawnAgent(host: LabHost, args: readonly string[], opts: { terminal?: boolean; nodeArgs?: readonly string[] } = {}): AgentProcess {
+  // `nodeArgs` go to node before the script (e.g. --import of a fault-injecting preload). `program` replaces
+  // node and the script: `args` then follow it (an installed floatd, run through nsenter).
+  spawnAgent(host: LabHost, args: readonly string[], opts: { terminal?: boolean; nodeArgs?: readonly string[]; program?: readonly string[] } = {}): AgentProcess {
     if (this.torn) throw new Error(`lab ${this.prefix} is torn down`);
-    if (!existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: run npm run build first`);
-    const argv = ['ip', 'netns', 'exec', host.ns, process.execPath, ...(opts.nodeArgs ?? []), CLI_PATH, ...args];
+    if (!opts.program && !existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: run npm run build first`);
+    const argv = ['ip', 'netns', 'exec', host.ns, ...(opts.program ?? [process.execPath, ...(opts.nodeArgs ?? []), CLI_PATH]), ...args];
     const child = opts.terminal
       ? // stdin stays an open pipe: script would pass an EOF on it to the terminal.
         spawn('script', ['-qfec', `exec ${argv.map(shellQuote).join(' ')}`, '/dev/null'], { detached: true, stdio: ['pipe', 'pipe', 'pipe'] })

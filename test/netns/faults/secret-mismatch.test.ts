@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI_PATH, createLab, sleep, type AgentProcess, type Lab, type LabHost, watchLab } from '../../support/netns.js';
 import { agentArgs, becomes, follows, isServing, isStarting, joined, masterDownMs, skipNote, stopAll, transitions, unavailable, type AgentSpec } from './fault-lab.js';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { quotedLinePattern, quotedLogLines } from '../../docs/markdown.js';
 
 const VIP = '198.51.100.100';
 const spec = (vhid: number, advskew: number): AgentSpec => ({ vhid, vip: VIP, advbase: 0.3, advskew, shutdown: true });
@@ -67,6 +70,12 @@ describe.skipIf(unavailable !== undefined)(`fault: the nodes' secrets differ${sk
     expect(firstAlarm.level).toBe(50);
     expect(firstAlarm.msg).toMatch(/both nodes may be MASTER \(this node is MASTER\)/);
     await second.waitFor('h2 alarm', alarm(second, h1), { timeoutMs: 3000 });
+    // Every line the guide's troubleshooting table quotes about HMAC failures is one the agents wrote.
+    const guide = readFileSync(fileURLToPath(new URL('../../../docs/guide.md', import.meta.url)), 'utf8');
+    const quoted = quotedLogLines(guide.slice(guide.indexOf('## Troubleshooting')).split('\n'), /HMAC/);
+    expect(quoted.length).toBeGreaterThan(0);
+    const logged = [...first.lines, ...second.lines].map((l) => l.msg);
+    for (const q of quoted) expect(logged.filter((m) => quotedLinePattern(q).test(m)), q).not.toEqual([]);
     expect(await status(h1, 38)).toMatch(new RegExp(`WARNING: adverts from ${h2.ip.replaceAll('.', '\\.')} fail HMAC verification \\(\\d+ since `));
 
     const repeat = await first.waitFor('h1 repeats the alarm', (l) => alarm(first, h2)(l) && l !== firstAlarm, { since: first.lines.indexOf(firstAlarm) + 1, timeoutMs: PERIOD_MS + 3000 });

@@ -144,9 +144,10 @@ describe.skipIf(unavailable !== undefined)(title, () => {
     );
     // From host3's own address (a relayed copy of a real advert is then an address-mismatch), or from host1's,
     // held by host3 for the run as a spoofing attacker would, so real and mangled adverts of host1 reach verify().
+    // Sent to the group: an agent in multicast mode receives nothing else.
     const datagram = fc.record({ d: bytes, from: fc.constantFrom(h3.ip, h1.ip) }).map(({ d, from }) => ({ ...d, from }));
     addAddresses(h3, [h1.ip]);
-    const relay = new NsScript(h3, SENDER, ['--bind', h3.ip, '--bind', h1.ip, '--to', `${h2.ip}:${PORT}`, '--kind', 'stdin', '--max-seconds', '60']);
+    const relay = new NsScript(h3, SENDER, ['--bind', h3.ip, '--bind', h1.ip, '--to', `${GROUP}:${PORT}`, '--kind', 'stdin', '--max-seconds', '60']);
     const marks = { master: master.mark(), backup: backup.mark() };
     let runs = 0;
 
