@@ -59,7 +59,12 @@ export function daemonProcesses(lab: MfsLab, h: MfsHost): { pid: number; name: s
   for (const pid of lab.pids(h)) {
     try {
       const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      const args = cmdline.split('\0');
+      // An empty cmdline is a process on its way out (its memory is already gone; it still closes its files before
+      // it leaves the namespace): it serves nothing, and its arguments can no longer say it was one of the hooks'
+      // `mfsmaster -c CFG test` commands, which is what a busy machine showed here as a "second master".
+      if (cmdline === '') continue;
       if (/^mfs(master|metalogger|chunkserver)$/.test(comm) && !args.some((a) => COMMANDS.has(a))) found.push({ pid, name: comm, args: args.join(' ').trim() });
     } catch {
       // gone meanwhile
