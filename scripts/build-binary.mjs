@@ -6,6 +6,8 @@
 // sentinel fuse. Nothing is downloaded: the node binary is this one, the tools are npm dev dependencies.
 //
 //   node scripts/build-binary.mjs [--out FILE]     (default dist/floatd; work files in a temporary directory)
+//   node scripts/build-binary.mjs --bundle-only --out FILE.cjs   (only the self-contained bundle, for node to run:
+//                                                  tests run it as another user, who may not read the checkout)
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -58,6 +60,12 @@ await build({
   banner: { js: 'const __floatd_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
   logLevel: 'warning',
 });
+if (process.argv.includes('--bundle-only')) {
+  await copyFile(bundle, out);
+  await chmod(out, 0o644);
+  process.stdout.write(`build-binary: ${out} (bundle only) in ${Date.now() - t0} ms\n`);
+  process.exit(0);
+}
 
 const config = join(work, 'sea-config.json');
 const blob = join(work, 'floatd.blob');

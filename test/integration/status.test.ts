@@ -1,12 +1,16 @@
 // `floatd status` as an operator and a script meet it: a backup names its master with the master's epoch, a
 // peer that resigned reads "last heard: resign", and the exit code tells a running agent (0) from one that is
 // gone (3) and from a user who may not ask (4, with what to run). Real agents on loopback.
-import { chmod } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CLI, clusterPerTest, runCli, type Cluster, type ClusterNode } from '../support/cluster.js';
+import { clusterPerTest, runCli, type Cluster, type ClusterNode } from '../support/cluster.js';
 
 const cluster = clusterPerTest();
+const BUILD_BINARY = fileURLToPath(new URL('../../scripts/build-binary.mjs', import.meta.url));
 const asRoot = process.getuid?.() === 0;
 
 async function masterAndBackup(): Promise<[Cluster, ClusterNode, ClusterNode]> {
@@ -16,13 +20,28 @@ async function masterAndBackup(): Promise<[Cluster, ClusterNode, ClusterNode]> {
   return [c, m, b];
 }
 
+// floatd as one self-contained file in a directory anybody may read: the checkout (a fresh CI clone lives in a
+// 0700 directory) may be closed to nobody.
+async function bundleForNobody(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'floatd-nobody-'));
+  await chmod(dir, 0o755);
+  const out = join(dir, 'floatd.cjs');
+  await new Promise<void>((resolve, reject) => execFile(process.execPath, [BUILD_BINARY, '--bundle-only', '--out', out], { timeout: 60_000 }, (err) => (err ? reject(err) : resolve())));
+  return out;
+}
+
 // `floatd status` run as nobody (uid and gid 65534, no groups), as a user without sudo would.
-function statusAsNobody(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'status', ...args], { timeout: 15_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+async function statusAsNobody(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const cli = await bundleForNobody();
+  try {
+    return await new Promise((resolve) => {
+      execFile('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cli, 'status', ...args], { timeout: 15_000 }, (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+      });
     });
-  });
+  } finally {
+    await rm(dirname(cli), { recursive: true, force: true });
+  }
 }
 
 describe('floatd status', () => {
