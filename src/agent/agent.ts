@@ -1,5 +1,6 @@
 // The driver: real sockets, timers and signals feed step(); its effects are carried out here, adverts
 // at once and everything else through the serial effect queue, so adverts never wait for hooks.
+import { randomInt } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { checksFor, type CheckRunner } from '../checks/runner.js';
 import type { Config } from '../config/config.js';
@@ -13,6 +14,8 @@ import type { VipDriver } from '../effects/vip.js';
 import { initialState, nextDeadline, step, type Effect, type Event, type Settings, type State } from '../election/machine.js';
 import type { Logger } from '../log/log.js';
 import { sign, Verifier } from '../protocol/auth.js';
+import { presenceOf } from '../election/presence.js';
+import { describeQuorum } from '../election/quorum.js';
 import { AdvertChannel } from '../net/advert-channel.js';
 import { AuthAlarm } from '../net/auth-alarm.js';
 import { describeDestination, destinationOf } from '../net/destination.js';
@@ -78,7 +81,7 @@ class Agent {
     this.secret = deps.secret;
     this.handleSignals = deps.handleSignals ?? true;
     this.notifier = deps.notifier ?? NO_NOTIFIER;
-    this.settings = settingsOf(cfg);
+    this.settings = settingsOf(cfg, randomInt(1, 2 ** 32 - 1));
     ({ vip: this.vip, announcer: this.announcer } = driversFor(cfg, this.log));
     const runner = new EffectRunner({
       cfg,
@@ -138,6 +141,8 @@ class Agent {
     this.installSignals();
     this.link = watchLink(this.cfg.interface, LINK_POLL_MS, (s) => this.onLinkState(s), { up: true, ifindex: this.channel.openedOn });
     this.log.info({ vip: this.cfg.vip, interface: this.cfg.interface, srcip: this.cfg.srcip, advbase: this.cfg.advbaseMs / 1000, advskew: this.cfg.advskew, transport: describeDestination(destination, this.cfg.port) }, 'floatd starting');
+    // Said plainly at every start: whether a partition can give two masters here, and why (issue 13).
+    this.log.info({ event: 'quorum', voters: this.cfg.cluster.voters, quorum: this.cfg.cluster.quorum, incarnation: this.settings.cluster?.incarnation }, `${this.cfg.cluster.quorumWhy}; ${describeQuorum(this.settings)}`);
     this.notifier.attach(() => this.snapshot());
     // An operator's standby outlives restarts and reboots (maintenance): the node joins held out.
     const standby = this.record.standby;
@@ -203,6 +208,9 @@ class Agent {
         case 'exit':
           this.finish(e.code);
           break;
+        case 'drop-vip':
+          this.dropVip(e.epoch);
+          break;
         default:
           queued.push(this.stamp(e, before));
       }
@@ -210,17 +218,28 @@ class Agent {
     this.queue.push(queued);
   }
 
-  // What goes on the wire is what the machine says this node is now (its advskew includes any weight).
-  private send(type: 'advert' | 'resign', epoch: number, advskew: number): void {
+  // A master that lost its quorum stops answering at once, before its queued down work (docs/election.md).
+  private dropVip(epoch: number): void {
+    const r = this.vip.removeNow();
+    this.vipHeld = false;
+    this.persist();
+    if (r.ok) this.log.warn({ event: 'vip', op: 'remove', epoch, at: 'once', changed: r.changed }, 'quorum lost: VIP removed at once, the down hooks follow');
+    else this.log.error({ event: 'vip', op: 'remove', epoch, at: 'once', err: r.error }, `quorum lost: cannot remove the VIP at once: ${r.error}`);
+  }
+
+  // What goes on the wire is what the machine says this node is now (its advskew includes any weight),
+  // with its presence (wire version 2).
+  private send(type: 'advert' | 'resign' | 'presence', epoch: number, advskew: number): void {
     const c = this.cfg;
-    const packet = sign({ type, vhid: c.vhid, advskew, advbaseMs: c.advbaseMs, epoch, seq: this.seq++, sender: c.srcip, vip: c.vip }, this.secret);
+    const presence = presenceOf(this.settings, this.state, this.now());
+    const packet = sign({ type, vhid: c.vhid, advskew, advbaseMs: c.advbaseMs, epoch, seq: this.seq++, sender: c.srcip, vip: c.vip, presence }, this.secret);
     this.channel?.send(packet);
     if (type === 'resign') this.log.info({ event: 'resign', epoch }, 'resign advert sent: the next node takes over now');
   }
 
   private schedule(): void {
     clearTimeout(this.timer);
-    const due = nextDeadline(this.state);
+    const due = nextDeadline(this.state, this.settings);
     if (due === undefined) return;
     this.timer = setTimeout(() => {
       // A cut link must be seen before a master's next advert or a backup's promotion (ucarp's IFF_RUNNING check).
@@ -263,7 +282,7 @@ class Agent {
   }
 
   private snapshot(): StateFile {
-    return snapshotOf({ cfg: this.cfg, state: this.state, monotonicNow: this.now(), wallNow: Date.now(), pid: process.pid, vipHeld: this.vipHeld, hooksInProgress: this.hooksInProgress, seq: this.seq, authFailures: this.authAlarm.active() });
+    return snapshotOf({ cfg: this.cfg, settings: this.settings, state: this.state, monotonicNow: this.now(), wallNow: Date.now(), pid: process.pid, vipHeld: this.vipHeld, hooksInProgress: this.hooksInProgress, seq: this.seq, authFailures: this.authAlarm.active() });
   }
 
   private persist(): void {

@@ -37,6 +37,8 @@ export const OPTIONS = [
   { long: 'advert-copies', arg: 'n', default: '2', origin: 'floatd', description: 'adverts per advert interval, sent 20 ms apart (1 = ucarp); a lossy link must then drop n × deadratio in a row to cause a failover' },
   { long: 'port', arg: 'port', default: '5798', origin: 'floatd', description: 'UDP port of the adverts' },
   { long: 'peer', arg: 'ip[:port]', repeatable: true, origin: 'floatd', description: 'unicast adverts to this peer instead of multicast (repeat for each peer)' },
+  { long: 'nodes', arg: 'n', origin: 'floatd', description: 'with multicast: how many voters the cluster has, this node and a witness included (with --peer they are counted from the list)' },
+  { long: 'quorum', arg: 'n|auto|off', default: 'auto', origin: 'floatd', description: 'a master promotes and stays master only while this many voters support it, itself included; auto: a majority once the voters are known and at least 3 (2 nodes + a witness), else off (docs/election.md: quorum)' },
   { long: 'hooks-dir', arg: 'dir', origin: 'floatd', description: 'run DIR/prepare.d/* (before the VIP), DIR/up.d/* (after it) and DIR/down.d/* in lexical order (executable files only)' },
   { long: 'takeover-check', arg: 'file', repeatable: true, origin: 'floatd', description: 'executable that must exit 0 before this node promotes (run while still BACKUP, before the VIP and any hook); on failure stay BACKUP and retry with backoff (repeat for several)' },
   { long: 'fence', arg: 'file', origin: 'floatd', description: 'executable that must exit 0 before this node promotes after its master failed (not after a resign or preemption), e.g. an IPMI power-off of FLOATD_FENCE_TARGET; on failure stay BACKUP and retry with backoff' },

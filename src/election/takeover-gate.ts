@@ -18,6 +18,13 @@ export function checkBackoffMs(failures: number): number {
 // BACKUP → MASTER goes through the gate when there is one: the checks, and fencing after a failure only
 // (a resigned master gave the VIP up itself; fencing it would only cost a power cycle).
 export function claim(cfg: Settings, state: State, now: number, reason: string, kind: ClaimKind): Step {
+  // With a quorum the claim waits for a majority's support (quorum.ts goes on with claimNow then).
+  if ((cfg.cluster?.quorum ?? 0) > 0) return same({ ...state, masterDownAt: undefined, view: { ...state.view, seeking: { reason, kind } } });
+  return claimNow(cfg, state, now, reason, kind);
+}
+
+// The claim itself: through the gate when there is one, else straight to MASTER.
+export function claimNow(cfg: Settings, state: State, now: number, reason: string, kind: ClaimKind): Step {
   const fence = cfg.fence && kind === 'failure' ? { target: state.master?.address } : undefined;
   // A live master (not one that resigned) is preempted: it hands over before this node starts the service.
   const from = kind === 'handover' && state.master !== undefined && !state.master.resigned ? state.master : undefined;

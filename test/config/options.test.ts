@@ -193,6 +193,7 @@ describe('validate() applies the table defaults', () => {
     'run-record': (c) => c.runRecord,
     'log-format': (c) => c.logFormat,
     'vip-driver': (c) => c.vipDriver,
+    quorum: (c) => c.cluster.mode,
   };
   const EXPECTED: Partial<Record<OptionName, (d: string) => unknown>> = {
     advbase: seconds,
