@@ -223,16 +223,16 @@ class Agent {
     const r = this.vip.removeNow();
     this.vipHeld = false;
     this.persist();
-    if (r.ok) this.log.warn({ event: 'vip', op: 'remove', epoch, at: 'once', changed: r.changed }, 'quorum lost: VIP removed at once, the down hooks follow');
-    else this.log.error({ event: 'vip', op: 'remove', epoch, at: 'once', err: r.error }, `quorum lost: cannot remove the VIP at once: ${r.error}`);
+    if (r.ok) this.log.warn({ event: 'vip', op: 'remove', epoch, immediate: true, changed: r.changed }, 'quorum lost: VIP removed at once, the down hooks follow');
+    else this.log.error({ event: 'vip', op: 'remove', epoch, immediate: true, err: r.error }, `quorum lost: cannot remove the VIP at once: ${r.error}`);
   }
 
   // What goes on the wire is what the machine says this node is now (its advskew includes any weight),
   // with its presence (wire version 2).
   private send(type: 'advert' | 'resign' | 'presence', epoch: number, advskew: number): void {
     const c = this.cfg;
-    const presence = presenceOf(this.settings, this.state, this.now());
-    const packet = sign({ type, vhid: c.vhid, advskew, advbaseMs: c.advbaseMs, epoch, seq: this.seq++, sender: c.srcip, vip: c.vip, presence }, this.secret);
+    const presence = this.settings.cluster === undefined ? undefined : presenceOf(this.settings, this.state, this.now());
+    const packet = sign({ type, vhid: c.vhid, advskew, advbaseMs: c.advbaseMs, epoch, seq: this.seq++, sender: c.srcip, vip: c.vip, ...(presence === undefined ? {} : { presence }) }, this.secret);
     this.channel?.send(packet);
     if (type === 'resign') this.log.info({ event: 'resign', epoch }, 'resign advert sent: the next node takes over now');
   }

@@ -7,10 +7,13 @@ export interface ClusterConfig {
   voters: number; // expected voters, this node included; 0: unknown (multicast without --nodes)
   quorum: number; // supports a master needs; 0: quorum off
   quorumWhy: string; // for the start-up line: why this node is or is not partition-safe
+  presenceMode: 'auto' | 'on' | 'off'; // --presence as given
+  presence: boolean; // backups send presence (wire version 2); off: silent backups and version 1, as ucarp
 }
 
 // --nodes counts every voter (this node, the other candidates, a witness); --peer lists the others.
 export function clusterConfig(v: Reader, raw: { nodes?: unknown; quorum?: unknown }, peers: number, deadratio: number, problems: string[]): ClusterConfig {
+  const presenceMode = v.oneOf('presence', ['auto', 'on', 'off'] as const);
   const nodesGiven = typeof raw.nodes === 'string';
   const nodes = nodesGiven ? v.int('nodes', 1, 255) : 0;
   if (nodesGiven && peers > 0 && nodes !== peers + 1) problems.push(`--nodes must count this node and every --peer (${peers + 1}), got "${String(raw.nodes)}"`);
@@ -18,7 +21,10 @@ export function clusterConfig(v: Reader, raw: { nodes?: unknown; quorum?: unknow
   const text = typeof raw.quorum === 'string' ? raw.quorum : 'auto';
   const quorum = quorumOf(text, voters, problems);
   if (quorum > 0 && deadratio < 3) problems.push(`--deadratio must be at least 3 with a quorum (a master's lease must outlast an advert interval), got "${deadratio}"`);
-  return { mode: text, voters, quorum, quorumWhy: why(text, voters, quorum) };
+  if (quorum > 0 && presenceMode === 'off') problems.push(`--presence must be on with a quorum (the votes ride in it), got "off"`);
+  // auto: only a cluster that uses the view pays for it; without one the wire and the election are ucarp's.
+  const presence = presenceMode === 'on' || (presenceMode === 'auto' && quorum > 0);
+  return { mode: text, voters, quorum, quorumWhy: why(text, voters, quorum), presenceMode, presence };
 }
 
 // auto: a majority when the voters are known and at least 3 (2 + a witness counts); off; or a number.

@@ -135,7 +135,7 @@ export function validate(raw: RawOptions, env: Readonly<Record<string, string | 
     runRecord: (v.optional('run-record') ?? defaultOf('run-record')).replace('<vhid>', String(vhid)),
     logFormat: v.oneOf('log-format', ['json', 'pretty', 'auto'] as const),
     vipDriver: v.oneOf('vip-driver', ['ip', 'record'] as const),
-    cluster: { mode: 'auto', voters: 0, quorum: 0, quorumWhy: '' },
+    cluster: { mode: 'auto', voters: 0, quorum: 0, quorumWhy: '', presenceMode: 'auto', presence: false },
   };
   config.cluster = clusterConfig(v, raw, peers.length, config.deadratio, problems);
   if (config.vip && config.vip === config.srcip) problems.push(`--addr must differ from --srcip, both are "${config.vip}"`);

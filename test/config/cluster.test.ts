@@ -50,3 +50,16 @@ describe('bad cluster flags name the flag and quote the value', () => {
     expect(validate({ ...base, peer: peers(2), quorum: 'off' }).cluster.quorumWhy).toMatch(/^NOT partition-safe: --quorum off/);
   });
 });
+
+describe('--presence', () => {
+  it('auto: on with a quorum, off without one (silent backups, wire version 1, as ucarp)', () => {
+    expect(validate({ ...base, peer: peers(2) }).cluster.presence).toBe(true);
+    expect(validate({ ...base, peer: peers(1) }).cluster.presence).toBe(false);
+    expect(validate({ ...base, peer: peers(1), presence: 'on' }).cluster.presence).toBe(true);
+  });
+
+  it('off with a quorum is refused: the votes ride in the presence', () => {
+    expect(problems({ peer: peers(2), presence: 'off' })).toContain('--presence must be on with a quorum (the votes ride in it), got "off"');
+    expect(problems({ presence: 'sometimes' })).toContain('--presence must be one of auto, on, off, got "sometimes"');
+  });
+});

@@ -18,8 +18,7 @@ describe('election', () => {
     expect(c.events().filter(isMasterTransition).map((e) => e.node)).toEqual([master.index]);
     expect(c.events(undefined, since).filter((e) => e.event === 'transition')).toEqual([]);
     expect(c.masters()).toEqual([master]);
-    // Only the master advertises; the backups send presence only (wire version 2, issue 13).
-    expect(new Set(c.observed.filter((p) => p.seq >= since && p.advert?.type !== 'presence').map((p) => p.from))).toEqual(new Set([master.ip]));
+    expect(new Set(c.observed.filter((p) => p.seq >= since).map((p) => p.from))).toEqual(new Set([master.ip]));
   });
 
   it('after SIGKILL of the master another node becomes master and runs its up hooks', async () => {

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import dgram, { type Socket } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
-import { PACKET_LENGTH, PACKET_LENGTH_V2, SENDER_OFFSET, ipv4Bytes, type Advert } from '../../src/protocol/advert.js';
+import { PACKET_LENGTH, SENDER_OFFSET, ipv4Bytes, type Advert } from '../../src/protocol/advert.js';
 import { sign } from '../../src/protocol/auth.js';
 import { SECRET, VHID, VIP, clusterPerTest, sleep, type Cluster, type ClusterNode } from '../support/cluster.js';
 
@@ -52,7 +52,7 @@ async function sendAll(from: Socket, packets: Buffer[], to: ClusterNode, port: n
 // True when the transport drops `p` from `from` as 'address-mismatch' before any HMAC: a 64-byte datagram
 // whose signed-sender bytes are not its source address.
 function mismatched(p: Buffer, from: string): boolean {
-  return (p.length === PACKET_LENGTH || p.length === PACKET_LENGTH_V2) && !p.subarray(SENDER_OFFSET, SENDER_OFFSET + 4).equals(Buffer.from(ipv4Bytes(from)));
+  return p.length === PACKET_LENGTH && !p.subarray(SENDER_OFFSET, SENDER_OFFSET + 4).equals(Buffer.from(ipv4Bytes(from)));
 }
 
 // Per-reason growth of the drop counters between two dumps (reasons that did not grow are left out).

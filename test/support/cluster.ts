@@ -266,8 +266,7 @@ export class Cluster {
 
   // Adverts (and resigns) a node sent since `since`, as the observer received them.
   advertsFrom(n: ClusterNode, since = 0): Observed[] {
-    // A master's adverts and resigns; a backup's presence (wire version 2) is not one.
-    return this.observed.filter((p) => p.seq >= since && p.from === n.ip && p.advert !== undefined && p.advert.type !== 'presence');
+    return this.observed.filter((p) => p.seq >= since && p.from === n.ip && p.advert !== undefined);
   }
 
   // Polls every 10 ms until `predicate` returns something truthy, and resolves with it.
