@@ -126,7 +126,8 @@ class Agent {
       srcip: this.cfg.srcip,
       port: this.cfg.port,
       destination,
-      verifier: new Verifier({ key: this.secret, vhid: this.cfg.vhid, vip: this.cfg.vip }),
+      // A witness has no VIP: it takes the adverts of every node of the vhid.
+      verifier: new Verifier({ key: this.secret, vhid: this.cfg.vhid, vip: this.cfg.witness ? undefined : this.cfg.vip }),
       log: this.log,
       onUnverified: (from) => this.authAlarm.record(from),
       onAdvert: ({ advert, behind }) => {

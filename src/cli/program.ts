@@ -8,6 +8,7 @@ import { runAgent } from '../agent/agent.js';
 import { runCleanup } from './cleanup.js';
 import { ConfigError, validate, type Config } from '../config/config.js';
 import { runDemo } from './demo.js';
+import { validateWitness } from '../config/witness.js';
 import { createLogger } from '../log/log.js';
 import { OPTIONS, attributeOf, flagsOf, type OptionSpec, type RawOptions } from '../config/options.js';
 import { readSecret, SecretError, type Secret } from '../config/secret.js';
@@ -66,6 +67,13 @@ function buildProgram(entryUrl: string): Command {
   addAgentOptions(cleanup);
   cleanup.action(async (opts: Record<string, unknown>) => process.exit(await startCleanup(toRaw(opts))));
 
+  // The same flags as the agent (a unit passes one $FLOATD_OPTS), but no VIP and no hooks.
+  const witness = program
+    .command('witness')
+    .description('a vote only, for a two-node cluster: sends presence and supports one candidate at a time, never claims, holds no VIP, runs no hooks (list it as a --peer on the candidates, or count it in --nodes)');
+  addAgentOptions(witness);
+  witness.action(async (opts: Record<string, unknown>) => process.exit(await startAgent(toRaw(opts), entryUrl, validateWitness)));
+
   program
     .command('demo')
     .description('run a 3-node cluster on loopback (no root, no config), kill its master and show the failover')
@@ -99,11 +107,11 @@ function toRaw(opts: Record<string, unknown>): RawOptions {
   return raw as RawOptions;
 }
 
-async function startAgent(raw: RawOptions, entryUrl: string): Promise<number> {
+async function startAgent(raw: RawOptions, entryUrl: string, check: typeof validate = validate): Promise<number> {
   let cfg: Config;
   let secret: Secret;
   try {
-    cfg = validate(raw, process.env);
+    cfg = check(raw, process.env);
     secret = await readSecret(cfg.secret);
     await checkPaths(cfg);
   } catch (err) {

@@ -18,8 +18,9 @@ export function checkBackoffMs(failures: number): number {
 // BACKUP → MASTER goes through the gate when there is one: the checks, and fencing after a failure only
 // (a resigned master gave the VIP up itself; fencing it would only cost a power cycle).
 export function claim(cfg: Settings, state: State, now: number, reason: string, kind: ClaimKind): Step {
-  // With a quorum the claim waits for a majority's support (quorum.ts goes on with claimNow then).
-  if ((cfg.cluster?.quorum ?? 0) > 0) return same({ ...state, masterDownAt: undefined, view: { ...state.view, seeking: { reason, kind } } });
+  // With a quorum the claim waits for a majority's support (quorum.ts goes on with claimNow then); a
+  // witness waits forever: it never supports itself.
+  if ((cfg.cluster?.quorum ?? 0) > 0 || cfg.cluster?.witness === true) return same({ ...state, masterDownAt: undefined, view: { ...state.view, seeking: { reason, kind } } });
   return claimNow(cfg, state, now, reason, kind);
 }
 
