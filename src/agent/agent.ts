@@ -16,6 +16,8 @@ import type { Logger } from '../log/log.js';
 import { sign, Verifier } from '../protocol/auth.js';
 import { presenceOf } from '../election/presence.js';
 import { describeQuorum } from '../election/quorum.js';
+import { versionsSeen } from '../election/freshness.js';
+import { DataVersionRunner } from './data-version.js';
 import { AdvertChannel } from '../net/advert-channel.js';
 import { AuthAlarm } from '../net/auth-alarm.js';
 import { describeDestination, destinationOf } from '../net/destination.js';
@@ -74,6 +76,7 @@ class Agent {
   private readonly notifier: Notifier;
   private readonly control: AgentControl; // the control socket, peers heard, last hooks, --garp-refresh
   private readonly checks: CheckRunner | undefined; // --check
+  private readonly dataVersion: DataVersionRunner | undefined; // --data-version
 
   constructor(cfg: Config, deps: AgentDeps) {
     this.cfg = cfg;
@@ -104,6 +107,7 @@ class Agent {
     this.stateWriter = new StateWriter(cfg.stateFile, this.log, () => this.snapshot());
     this.authAlarm = new AuthAlarm({ log: this.log, role: () => LABELS[this.state.role], onChange: () => this.persist() });
     this.checks = checksFor(cfg, this.log, (e) => this.dispatch(e));
+    this.dataVersion = cfg.dataVersion === undefined ? undefined : new DataVersionRunner(cfg.dataVersion, this.log, (e) => this.dispatch(e));
   }
 
   async run(): Promise<number> {
@@ -150,6 +154,7 @@ class Agent {
     if (standby !== null) this.dispatch({ type: 'bar', bar: 'standby', detail: standby });
     this.dispatch({ type: 'start' });
     this.checks?.start();
+    this.dataVersion?.start();
     // Joined: the startup down hooks ran and a stale VIP is gone (whatever was queued after them).
     void this.queue.settled().then(() => this.notifier.ready());
     const code = await done;
@@ -169,6 +174,7 @@ class Agent {
     this.channel?.close();
     this.announcer.stop();
     void this.checks?.stop();
+    this.dataVersion?.stop();
   }
 
   private dispatch(event: Event): void {
@@ -178,6 +184,8 @@ class Agent {
     this.state = state;
     // Master-only checks follow the mastership; this never dispatches back.
     this.checks?.follow(state);
+    // About to claim: the freshest number goes out in the next presence (--data-version).
+    if (state.view.seeking !== undefined && before.view.seeking === undefined) this.dataVersion?.runNow();
     this.record?.observe(before, state, event.type === 'advert' ? event.advert.epoch : undefined, this.cfg.srcip);
     logStep(this.log, before, state, event, this.now());
     if (event.type === 'checked') this.control.gate(event.ok, event.detail);
@@ -191,7 +199,10 @@ class Agent {
   // Queued work carries what it needs from the moment it was emitted: hooks the facts, a VIP removal
   // whether it ends a mastership.
   private stamp(e: QueuedEffect, before: State): QueuedEffect {
-    if (e.kind === 'hooks' || e.kind === 'check') return { ...e, facts: this.record?.facts(before.maxEpochSeen) };
+    if (e.kind === 'hooks' || e.kind === 'check') {
+      const facts = this.record?.facts(before.maxEpochSeen);
+      return { ...e, facts: facts && this.dataVersion ? { ...facts, dataVersions: versionsSeen(this.settings, this.state, this.now()) } : facts };
+    }
     if (e.kind === 'vip' && e.op === 'remove' && before.role === 'master') return { ...e, endsMastership: true };
     return e;
   }
@@ -297,6 +308,7 @@ class Agent {
     this.link?.stop();
     this.uninstallSignals();
     await this.checks?.stop();
+    this.dataVersion?.stop();
     // Abort whatever still runs and wait: a hook that ignores SIGTERM is SIGKILLed after its grace, and
     // must not outlive the agent that started it.
     this.queue.clear();

@@ -170,7 +170,7 @@ async function checkPaths(cfg: Config): Promise<void> {
   await access(`/sys/class/net/${cfg.interface}`).catch(() => {
     throw new StartupError(`--interface "${cfg.interface}" does not exist on this host (see: ip link)`);
   });
-  const scripts: [string, string | undefined][] = [['--upscript', cfg.upscript], ['--downscript', cfg.downscript], ...cfg.takeoverChecks.map((p): [string, string] => ['--takeover-check', p]), ['--fence', cfg.fence]];
+  const scripts: [string, string | undefined][] = [['--upscript', cfg.upscript], ['--downscript', cfg.downscript], ...cfg.takeoverChecks.map((p): [string, string] => ['--takeover-check', p]), ['--fence', cfg.fence], ['--data-version', cfg.dataVersion]];
   for (const [flag, path] of scripts) {
     if (path === undefined) continue;
     // X_OK: a script that cannot run would only fail at the first failover, when it matters most.

@@ -12,7 +12,7 @@ export interface ClusterConfig {
 }
 
 // --nodes counts every voter (this node, the other candidates, a witness); --peer lists the others.
-export function clusterConfig(v: Reader, raw: { nodes?: unknown; quorum?: unknown }, peers: number, deadratio: number, problems: string[]): ClusterConfig {
+export function clusterConfig(v: Reader, raw: { nodes?: unknown; quorum?: unknown; 'data-version'?: unknown }, peers: number, deadratio: number, problems: string[]): ClusterConfig {
   const presenceMode = v.oneOf('presence', ['auto', 'on', 'off'] as const);
   const nodesGiven = typeof raw.nodes === 'string';
   const nodes = nodesGiven ? v.int('nodes', 1, 255) : 0;
@@ -22,8 +22,10 @@ export function clusterConfig(v: Reader, raw: { nodes?: unknown; quorum?: unknow
   const quorum = quorumOf(text, voters, problems);
   if (quorum > 0 && deadratio < 3) problems.push(`--deadratio must be at least 3 with a quorum (a master's lease must outlast an advert interval), got "${deadratio}"`);
   if (quorum > 0 && presenceMode === 'off') problems.push(`--presence must be on with a quorum (the votes ride in it), got "off"`);
-  // auto: only a cluster that uses the view pays for it; without one the wire and the election are ucarp's.
-  const presence = presenceMode === 'on' || (presenceMode === 'auto' && quorum > 0);
+  // auto: only a cluster that uses the view (a quorum, data versions) pays for it; without one the wire and the election are ucarp's.
+  const dataVersion = typeof raw['data-version'] === 'string';
+  if (dataVersion && presenceMode === 'off') problems.push('--presence must be on with --data-version (the versions ride in it), got "off"');
+  const presence = presenceMode === 'on' || (presenceMode === 'auto' && (quorum > 0 || dataVersion));
   return { mode: text, voters, quorum, quorumWhy: why(text, voters, quorum), presenceMode, presence };
 }
 

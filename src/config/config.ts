@@ -58,6 +58,7 @@ export interface Config {
   logFormat: 'json' | 'pretty' | 'auto';
   vipDriver: 'ip' | 'record';
   cluster: ClusterConfig;
+  dataVersion: string | undefined; // --data-version COMMAND
   witness: boolean; // floatd witness (witness.ts): a vote only, no VIP, no hooks
 }
 
@@ -136,6 +137,7 @@ export function validate(raw: RawOptions, env: Readonly<Record<string, string | 
     runRecord: (v.optional('run-record') ?? defaultOf('run-record')).replace('<vhid>', String(vhid)),
     logFormat: v.oneOf('log-format', ['json', 'pretty', 'auto'] as const),
     vipDriver: v.oneOf('vip-driver', ['ip', 'record'] as const),
+    dataVersion: v.optional('data-version'),
     witness: false,
     cluster: { mode: 'auto', voters: 0, quorum: 0, quorumWhy: '', presenceMode: 'auto', presence: false },
   };

@@ -23,6 +23,6 @@ export function settingsOf(cfg: Config, incarnation = 0): Settings {
     failureThreshold: cfg.failureThreshold,
     failureWindowMs: cfg.failureWindowMs,
     failureTimeoutMs: cfg.failureTimeoutMs,
-    ...(cfg.cluster.presence ? { cluster: { incarnation, voters: cfg.cluster.voters, quorum: cfg.cluster.quorum, witness: cfg.witness } } : {}),
+    ...(cfg.cluster.presence ? { cluster: { incarnation, voters: cfg.cluster.voters, quorum: cfg.cluster.quorum, witness: cfg.witness, freshness: cfg.dataVersion !== undefined } } : {}),
   };
 }

@@ -4,15 +4,17 @@
 import { WITNESS_VIP } from '../protocol/auth.js';
 import { ConfigError, validate, type Config } from './config.js';
 import type { OptionName, RawOptions } from './options.js';
+import { defaultOf } from './reader.js';
 
 // What a witness must not be given: it holds no VIP and runs nothing.
-const NOT_FOR_A_WITNESS: readonly OptionName[] = ['addr', 'upscript', 'downscript', 'hooks-dir', 'takeover-check', 'fence', 'check', 'preempt', 'shutdown', 'garp-refresh'];
+const NOT_FOR_A_WITNESS: readonly OptionName[] = ['addr', 'upscript', 'downscript', 'hooks-dir', 'takeover-check', 'fence', 'check', 'preempt', 'shutdown', 'garp-refresh', 'data-version'];
 
 export function validateWitness(raw: RawOptions, env: Readonly<Record<string, string | undefined>> = {}): Config {
   const problems: string[] = [];
   for (const name of NOT_FOR_A_WITNESS) {
     const value = raw[name];
-    if (value === undefined || value === false) continue;
+    // Commander fills in the table's defaults (--garp-refresh 0): only a value given counts.
+    if (value === undefined || value === false || value === defaultOf(name)) continue;
     const shown = Array.isArray(value) ? value.join(' ') : String(value);
     problems.push(`floatd witness holds no VIP and runs no hooks: --${name} is not for it, got "${shown}"`);
   }

@@ -5,6 +5,7 @@ import { barred, onBar, onClear, onUnbar } from './bars.js';
 import { failuresExpired, recordFailure } from './failures.js';
 import { handoverTimedOut } from './handover.js';
 import { onAdvert } from './hearing.js';
+import { onDataVersion } from './freshness.js';
 import { afterStep, beforeStep, clusterDeadline, earliest } from './quorum.js';
 import { claim, onChecked, withoutCheck } from './takeover-gate.js';
 import { formatMs, masterDownIntervalMs } from './timing.js';
@@ -85,6 +86,8 @@ function rules(cfg: Settings, state: State, event: Event, now: number): Step {
       return onUnbar(cfg, state, event.bar, now);
     case 'skew':
       return same({ ...state, skewWeight: event.weight });
+    case 'data-version':
+      return onDataVersion(state, event);
     default:
       return assertNever(event);
   }

@@ -4,6 +4,7 @@
 import { nextAdvert } from './adverts.js';
 import { heardPresence, holdMs, pruned, supportExpiry } from './membership.js';
 import { supportNow } from './support.js';
+import { fresherPeer } from './freshness.js';
 import { claimNow } from './takeover-gate.js';
 import { formatMs } from './timing.js';
 import { after, enter } from './transitions.js';
@@ -68,7 +69,8 @@ export function beforeStep(cfg: Settings, state: State, event: Event, now: numbe
 export function afterStep(cfg: Settings, before: State, step: Step, event: Event, now: number): Step {
   if (cfg.cluster === undefined) return step;
   let r = withSupport(cfg, step, event, now);
-  if (quorumOn(cfg)) r = withQuorum(cfg, before, r, now);
+  if (quorumOn(cfg)) r = withLease(cfg, before, r, now);
+  r = withClaim(cfg, r, now);
   return withPresence(cfg, before, r, event, now);
 }
 
@@ -81,7 +83,8 @@ function withSupport(cfg: Settings, step: Step, event: Event, now: number): Step
   return support === s.view.support ? { ...step, state: s } : { ...step, state: { ...s, view: { ...s.view, support } } };
 }
 
-function withQuorum(cfg: Settings, before: State, step: Step, now: number): Step {
+// A master keeps its VIP only while its lease lasts; leaving MASTER in any way drops the VIP first.
+function withLease(cfg: Settings, before: State, step: Step, now: number): Step {
   const s = step.state;
   const lease = leaseUntil(cfg, s);
   const held = lease !== undefined && lease > now;
@@ -97,11 +100,19 @@ function withQuorum(cfg: Settings, before: State, step: Step, now: number): Step
     if (s.view.dropAt === Infinity || held) return step;
     return { state: { ...s, view: { ...s.view, dropAt: Infinity } }, effects: [...step.effects, dropVip(s.epoch)] };
   }
-  const cleared = s.view.dropAt === undefined ? s : { ...s, view: { ...s.view, dropAt: undefined } };
-  const seeking = cleared.view.seeking;
-  if (cleared.role !== 'backup' || seeking === undefined || cleared.checking !== undefined || !held) return { ...step, state: cleared };
-  const claimed = claimNow(cfg, { ...cleared, view: { ...cleared.view, seeking: undefined } }, now, `${seeking.reason}; supported by ${supportCount(cfg, cleared, now)} of ${cfg.cluster?.voters ?? 0} voters`, seeking.kind);
-  return after({ ...step, state: cleared }, claimed);
+  return s.view.dropAt === undefined || s.role === 'master' ? step : { ...step, state: { ...s, view: { ...s.view, dropAt: undefined } } };
+}
+
+// A seeking backup claims once nothing holds it back: a majority supports it (with a quorum), and no
+// fresher peer may still claim first (--data-version).
+function withClaim(cfg: Settings, step: Step, now: number): Step {
+  const s = step.state;
+  const seeking = s.view.seeking;
+  if (s.role !== 'backup' || seeking === undefined || s.checking !== undefined || cfg.cluster?.witness === true) return step;
+  if (quorumOn(cfg) ? !((leaseUntil(cfg, s) ?? -Infinity) > now) : fresherPeer(cfg, s, now) !== undefined) return step;
+  if (Object.keys(s.bars).length > 0 || now < s.holdUntil) return step;
+  const support = quorumOn(cfg) ? `; supported by ${supportCount(cfg, s, now)} of ${cfg.cluster?.voters ?? 0} voters` : '';
+  return after(step, claimNow(cfg, { ...s, view: { ...s.view, seeking: undefined } }, now, `${seeking.reason}${support}`, seeking.kind));
 }
 
 // Backups send presence every advert interval, as a burst of copies like a master's adverts, and answer

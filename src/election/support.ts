@@ -1,6 +1,7 @@
 // The voter's rule (issue 13 item 3): each node supports at most one master at a time, says whom in its
 // presence, and moves its support only once that node resigned, withdrew a claim it never won, or was
 // silent for the hold (membership.ts). A free voter supports the best claimant it hears. Pure.
+import { fresherPeer, ownVersion } from './freshness.js';
 import { holdMs, liveMembers, supportExpiry } from './membership.js';
 import { comparePreference, type Candidate } from './timing.js';
 import type { Settings, State } from './types.js';
@@ -47,7 +48,7 @@ export function supportNow(cfg: Settings, state: State, now: number): Support | 
     if (!claiming || better) s = undefined;
   }
   if (s !== undefined) return s;
-  const self = claiming && mayClaim(cfg, state, now) ? selfClaimant(cfg, state) : undefined;
+  const self = claiming && mayClaim(cfg, state, now) && fresherPeer(cfg, state, now) === undefined ? selfClaimant(cfg, state) : undefined;
   const pick = best === undefined ? self : self === undefined || compareClaimants(best, self) < 0 ? best : self;
   if (pick === undefined) return undefined;
   if (pick === self) return { address: cfg.self, incarnation: cfg.cluster?.incarnation ?? 0, heardAt: now, beat: now, wasMaster: false };
@@ -75,9 +76,8 @@ function claimantOf(address: string, m: Member): Claimant {
 }
 
 function selfClaimant(cfg: Settings, state: State): Claimant {
-  const v = state.view;
   const master = state.role === 'master';
-  return { address: cfg.self, advbaseMs: cfg.advbaseMs, advskew: cfg.advskew, master, epoch: state.epoch, dataVersion: v.versionFailing !== undefined ? undefined : v.dataVersion, incarnation: cfg.cluster?.incarnation ?? 0, beat: 0 };
+  return { address: cfg.self, advbaseMs: cfg.advbaseMs, advskew: cfg.advskew, master, epoch: state.epoch, dataVersion: ownVersion(state), incarnation: cfg.cluster?.incarnation ?? 0, beat: 0 };
 }
 
 function mayClaim(cfg: Settings, state: State, now: number): boolean {

@@ -20,7 +20,12 @@ export function checkBackoffMs(failures: number): number {
 export function claim(cfg: Settings, state: State, now: number, reason: string, kind: ClaimKind): Step {
   // With a quorum the claim waits for a majority's support (quorum.ts goes on with claimNow then); a
   // witness waits forever: it never supports itself.
-  if ((cfg.cluster?.quorum ?? 0) > 0 || cfg.cluster?.witness === true) return same({ ...state, masterDownAt: undefined, view: { ...state.view, seeking: { reason, kind } } });
+  // --data-version: it waits while a fresher peer may claim first (freshness.ts).
+  const c = cfg.cluster;
+  if (c !== undefined && (c.quorum > 0 || c.witness || c.freshness === true)) {
+    const since = state.view.seeking?.since ?? now;
+    return same({ ...state, masterDownAt: undefined, view: { ...state.view, seeking: { reason, kind, since } } });
+  }
   return claimNow(cfg, state, now, reason, kind);
 }
 

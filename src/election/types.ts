@@ -109,7 +109,9 @@ export type Event =
   | { type: 'unbar'; bar: Bar }
   // A new weight on this node's advskew (a failing health check makes it less preferred).
   | { type: 'skew'; weight: number }
-  | { type: 'checked'; epoch: number; ok: boolean; detail: string };
+  | { type: 'checked'; epoch: number; ok: boolean; detail: string }
+  // --data-version's reading: a number, or why there is none (freshness.ts).
+  | { type: 'data-version'; version?: bigint; problem?: string };
 
 // What hooks are told about the transition they belong to (FLOATD_STATE, FLOATD_PREVIOUS_STATE, FLOATD_REASON).
 export interface HookContext {

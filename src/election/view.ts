@@ -9,6 +9,7 @@ export interface ClusterSettings {
   voters: number; // expected voters, this node included when it votes (0: unknown)
   quorum: number; // supports a master needs, its own included; 0: quorum off (today's election)
   witness: boolean; // floatd witness: presence and a vote only, never claims
+  freshness?: boolean; // --data-version given: a claim waits for a fresher eligible peer (freshness.ts)
 }
 
 // Another node as its last presence described it.
@@ -46,7 +47,7 @@ export interface View {
   members: Record<string, Member>;
   support: Support | undefined;
   // A backup that would claim mastership (its master is down or resigned) but waits for a quorum.
-  seeking: { reason: string; kind: ClaimKind } | undefined;
+  seeking: { reason: string; kind: ClaimKind; since: number } | undefined;
   lastPresenceAt: number; // when this node last sent a presence (a reply to its master waits half an interval)
   dropAt: number | undefined; // Infinity: the VIP was dropped at once (quorum lost) in this mastership
   dataVersion: bigint | undefined; // --data-version's last good number

@@ -91,6 +91,11 @@ export class Sim {
     this.handle(to, { type: 'advert', advert: a });
   }
 
+  // Hands `event` to node i now (a driver's event: a data-version reading, a check's verdict).
+  dispatch(i: number, event: Event): void {
+    this.handle(i, event);
+  }
+
   private handle(i: number, event: Event): void {
     const n = this.nodes[i]!;
     if (!n.alive) return;

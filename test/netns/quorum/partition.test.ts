@@ -2,14 +2,13 @@
 // healed. The VIP is never on two hosts (every address change in the lab is seen, in kernel order); a
 // cut-off master drops the VIP at once and runs its down hooks; the majority side sees no transition at heal.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createLab, sleep, type AgentProcess, type Lab, watchLab } from '../../support/netns.js';
-import { becomes, isServing, isStarting, joined, markers, masterDownMs, skipNote, startAgent, transitions, unavailable, type AgentSpec } from '../faults/fault-lab.js';
-import { healAll, split } from './split.js';
+import { sleep, type AgentProcess, type Lab, watchLab } from '../../support/netns.js';
+import { masterDownMs, skipNote, transitions, unavailable } from '../faults/fault-lab.js';
+import { expectLetGo, healAll, quorumLab, quorumSpecs, split } from './quorum-lab.js';
 
 const VIP = '198.51.100.110';
 const VHID = 61;
-const spec = (advskew: number): AgentSpec => ({ vhid: VHID, vip: VIP, advbase: 0.2, advskew, up: ['mark'], down: ['mark'] });
-const SPECS = [spec(0), spec(50), spec(100)].map((s) => ({ ...s, extra: ['--nodes', '3'] }));
+const SPECS = quorumSpecs(3, VHID, VIP);
 const CUT_MS = 10_000;
 
 describe.skipIf(unavailable !== undefined)(`quorum: three nodes, every 1|2 split for 10 s, then heal${skipNote}`, () => {
@@ -17,12 +16,7 @@ describe.skipIf(unavailable !== undefined)(`quorum: three nodes, every 1|2 split
   let agents: AgentProcess[] = [];
 
   beforeAll(async () => {
-    lab = await createLab({ hosts: 3 });
-    const first = startAgent(lab, lab.hosts[0]!, SPECS[0]!);
-    await first.waitFor('h1 listening', isStarting);
-    agents = [first, ...lab.hosts.slice(1).map((h, i) => startAgent(lab, h, SPECS[i + 1]!))];
-    await first.waitFor('h1 serving', isServing, { timeoutMs: 10_000 });
-    await Promise.all(agents.slice(1).map((a) => joined(a)));
+    ({ lab, agents } = await quorumLab(3, SPECS));
   });
 
   watchLab(() => lab);
@@ -45,13 +39,7 @@ describe.skipIf(unavailable !== undefined)(`quorum: three nodes, every 1|2 split
     expect(after, 'a master on the majority side').toBeDefined();
     expect(alone.state).not.toBe('MASTER');
     if (alone === master) {
-      // It dropped the VIP at once, then ran its down hooks (the mark fixture records them).
-      const at = marks[agents.indexOf(alone)];
-      const dropped = await alone.waitFor('VIP dropped at once', (l) => l.event === 'vip' && l.op === 'remove' && l.immediate === true, { since: at });
-      const released = await alone.waitFor('released to BACKUP', becomes('BACKUP'), { since: at });
-      expect(released.reason).toMatch(/^lost the quorum: fewer than 2 voters support this node \(1 now\)$/);
-      expect(alone.lines.indexOf(dropped)).toBeLessThan(alone.lines.indexOf(released));
-      expect(markers(lab, alone.host, VHID).at(-1)).toMatch(/^down BACKUP previous=MASTER epoch=\d+ lost the quorum/);
+      await expectLetGo(lab, alone, marks[agents.indexOf(alone)]!, VHID);
     } else {
       // The master kept its majority: no transition anywhere on its side.
       for (const a of majority) expect(transitions(a, marks[agents.indexOf(a)])).toEqual([]);
