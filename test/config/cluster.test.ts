@@ -1,18 +1,12 @@
 // --nodes and --quorum: the voters counted from --peer or --nodes, the default, and bad input naming the flag.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, validate } from '../../src/config/config.js';
+import { validate } from '../../src/config/config.js';
 import type { RawOptions } from '../../src/config/options.js';
+import { problemsOf } from './problems.js';
 
 const base: RawOptions = { interface: 'eth0', srcip: '10.0.0.1', vhid: '10', addr: '10.0.0.99', passfile: '/etc/floatd/key' };
 const peers = (n: number) => Array.from({ length: n }, (_, i) => `10.0.0.${i + 2}`);
-const problems = (raw: RawOptions): string[] => {
-  try {
-    validate({ ...base, ...raw });
-    return [];
-  } catch (err) {
-    return (err as ConfigError).problems;
-  }
-};
+const problems = problemsOf((raw) => validate(raw), base);
 
 describe('--quorum auto (the default)', () => {
   it('is a majority once the voters are known and at least 3: two peers', () => {

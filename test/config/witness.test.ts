@@ -1,18 +1,11 @@
 // `floatd witness`: the agent's flags without a VIP or hooks; bad input names the flag and quotes the value.
 import { describe, expect, it } from 'vitest';
-import type { ConfigError } from '../../src/config/config.js';
 import type { RawOptions } from '../../src/config/options.js';
+import { problemsOf } from './problems.js';
 import { validateWitness } from '../../src/config/witness.js';
 
 const base: RawOptions = { interface: 'eth0', srcip: '10.0.0.3', vhid: '10', passfile: '/etc/floatd/key', peer: ['10.0.0.1', '10.0.0.2'] };
-const problems = (raw: RawOptions): string[] => {
-  try {
-    validateWitness({ ...base, ...raw });
-    return [];
-  } catch (err) {
-    return (err as ConfigError).problems;
-  }
-};
+const problems = problemsOf((raw) => validateWitness(raw), base);
 
 describe('floatd witness', () => {
   it('is a voter with presence, no VIP (0.0.0.0), no down hooks at start, and a recorded VIP driver', () => {
