@@ -80,6 +80,10 @@ function selfClaimant(cfg: Settings, state: State): Claimant {
   return { address: cfg.self, advbaseMs: cfg.advbaseMs, advskew: cfg.advskew, master, epoch: state.epoch, dataVersion: ownVersion(state), incarnation: cfg.cluster?.incarnation ?? 0, beat: 0 };
 }
 
+// A node that hears fewer voters than its claim needs does not claim: it could not win, and voters that
+// hear it (a one-way cut) would stay bound to it instead of electing a node that can.
 function mayClaim(cfg: Settings, state: State, now: number): boolean {
-  return cfg.cluster?.witness !== true && Object.keys(state.bars).length === 0 && now >= state.holdUntil;
+  const c = cfg.cluster;
+  if (c === undefined || c.witness || Object.keys(state.bars).length > 0 || now < state.holdUntil) return false;
+  return c.quorum <= 1 || liveMembers(state.view, now).filter(([, m]) => m.voter).length >= c.quorum - 1;
 }

@@ -101,6 +101,21 @@ describe('a master promotes and stays master only while a majority supports it',
     expect(sim.nodes[2]?.state.role).toBe('backup');
   });
 
+  it('a node that hears nobody (one-way deaf) never claims, so the voters that still hear it elect another when the master dies', () => {
+    const five = [0, 1, 2, 3, 4].map((i) => node(i, {}, 5, 3));
+    const sim = cluster(five);
+    sim.runUntil(1000);
+    expect(sim.holders()).toEqual([0]);
+    // h2, the preferred backup, goes deaf: it still sends (its presence reaches everyone), hears nothing.
+    sim.faults = { ...whole, cut: (_from, to) => to === 1 };
+    sim.runUntil(3000);
+    sim.kill(0);
+    sim.runUntil(6000);
+    expect(sim.holders()).toEqual([2]);
+    expect(sim.nodes[1]?.state.view.support).toBeUndefined();
+    expect(sim.overlaps).toEqual([]);
+  });
+
   it('two nodes with quorum 2 of 2 (no witness): the survivor of a death does not promote (why 2 nodes default to quorum off)', () => {
     const sim = cluster([node(0, {}, 2, 2), node(1, {}, 2, 2)]);
     sim.runUntil(1000);
