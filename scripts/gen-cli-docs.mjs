@@ -25,6 +25,7 @@ floatd -i eth0 -s 10.0.0.1 -v 10 -o /etc/floatd/key -a 10.0.0.99 -u up -d down -
 floatd status [--json] [--vhid N | --control-socket FILE | --state-file FILE]
 floatd standby|resume|clear [--vhid N | --control-socket FILE]
 floatd cleanup [the agent's options]
+floatd witness [the agent's options, without -a and the hooks]
 floatd demo
 \`\`\`
 

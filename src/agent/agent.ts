@@ -1,5 +1,6 @@
 // The driver: real sockets, timers and signals feed step(); its effects are carried out here, adverts
 // at once and everything else through the serial effect queue, so adverts never wait for hooks.
+import { randomInt } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { checksFor, type CheckRunner } from '../checks/runner.js';
 import type { Config } from '../config/config.js';
@@ -13,6 +14,10 @@ import type { VipDriver } from '../effects/vip.js';
 import { initialState, nextDeadline, step, type Effect, type Event, type Settings, type State } from '../election/machine.js';
 import type { Logger } from '../log/log.js';
 import { sign, Verifier } from '../protocol/auth.js';
+import { presenceOf } from '../election/presence.js';
+import { describeQuorum } from '../election/quorum.js';
+import { versionsSeen } from '../election/freshness.js';
+import { DataVersionRunner } from './data-version.js';
 import { AdvertChannel } from '../net/advert-channel.js';
 import { AuthAlarm } from '../net/auth-alarm.js';
 import { describeDestination, destinationOf } from '../net/destination.js';
@@ -71,6 +76,7 @@ class Agent {
   private readonly notifier: Notifier;
   private readonly control: AgentControl; // the control socket, peers heard, last hooks, --garp-refresh
   private readonly checks: CheckRunner | undefined; // --check
+  private readonly dataVersion: DataVersionRunner | undefined; // --data-version
 
   constructor(cfg: Config, deps: AgentDeps) {
     this.cfg = cfg;
@@ -78,7 +84,7 @@ class Agent {
     this.secret = deps.secret;
     this.handleSignals = deps.handleSignals ?? true;
     this.notifier = deps.notifier ?? NO_NOTIFIER;
-    this.settings = settingsOf(cfg);
+    this.settings = settingsOf(cfg, randomInt(1, 2 ** 32 - 1));
     ({ vip: this.vip, announcer: this.announcer } = driversFor(cfg, this.log));
     const runner = new EffectRunner({
       cfg,
@@ -101,6 +107,7 @@ class Agent {
     this.stateWriter = new StateWriter(cfg.stateFile, this.log, () => this.snapshot());
     this.authAlarm = new AuthAlarm({ log: this.log, role: () => LABELS[this.state.role], onChange: () => this.persist() });
     this.checks = checksFor(cfg, this.log, (e) => this.dispatch(e));
+    this.dataVersion = cfg.dataVersion === undefined ? undefined : new DataVersionRunner(cfg.dataVersion, this.log, (e) => this.dispatch(e));
   }
 
   async run(): Promise<number> {
@@ -123,7 +130,8 @@ class Agent {
       srcip: this.cfg.srcip,
       port: this.cfg.port,
       destination,
-      verifier: new Verifier({ key: this.secret, vhid: this.cfg.vhid, vip: this.cfg.vip }),
+      // A witness has no VIP: it takes the adverts of every node of the vhid.
+      verifier: new Verifier({ key: this.secret, vhid: this.cfg.vhid, vip: this.cfg.witness ? undefined : this.cfg.vip }),
       log: this.log,
       onUnverified: (from) => this.authAlarm.record(from),
       onAdvert: ({ advert, behind }) => {
@@ -138,12 +146,15 @@ class Agent {
     this.installSignals();
     this.link = watchLink(this.cfg.interface, LINK_POLL_MS, (s) => this.onLinkState(s), { up: true, ifindex: this.channel.openedOn });
     this.log.info({ vip: this.cfg.vip, interface: this.cfg.interface, srcip: this.cfg.srcip, advbase: this.cfg.advbaseMs / 1000, advskew: this.cfg.advskew, transport: describeDestination(destination, this.cfg.port) }, 'floatd starting');
+    // Said plainly at every start: whether a partition can give two masters here, and why (issue 13).
+    this.log.info({ event: 'quorum', voters: this.cfg.cluster.voters, quorum: this.cfg.cluster.quorum, incarnation: this.settings.cluster?.incarnation }, `${this.cfg.cluster.quorumWhy}; ${describeQuorum(this.settings)}`);
     this.notifier.attach(() => this.snapshot());
     // An operator's standby outlives restarts and reboots (maintenance): the node joins held out.
     const standby = this.record.standby;
     if (standby !== null) this.dispatch({ type: 'bar', bar: 'standby', detail: standby });
     this.dispatch({ type: 'start' });
     this.checks?.start();
+    this.dataVersion?.start();
     // Joined: the startup down hooks ran and a stale VIP is gone (whatever was queued after them).
     void this.queue.settled().then(() => this.notifier.ready());
     const code = await done;
@@ -163,6 +174,7 @@ class Agent {
     this.channel?.close();
     this.announcer.stop();
     void this.checks?.stop();
+    this.dataVersion?.stop();
   }
 
   private dispatch(event: Event): void {
@@ -172,6 +184,8 @@ class Agent {
     this.state = state;
     // Master-only checks follow the mastership; this never dispatches back.
     this.checks?.follow(state);
+    // About to claim: the freshest number goes out in the next presence (--data-version).
+    if (state.view.seeking !== undefined && before.view.seeking === undefined) this.dataVersion?.runNow();
     this.record?.observe(before, state, event.type === 'advert' ? event.advert.epoch : undefined, this.cfg.srcip);
     logStep(this.log, before, state, event, this.now());
     if (event.type === 'checked') this.control.gate(event.ok, event.detail);
@@ -185,7 +199,10 @@ class Agent {
   // Queued work carries what it needs from the moment it was emitted: hooks the facts, a VIP removal
   // whether it ends a mastership.
   private stamp(e: QueuedEffect, before: State): QueuedEffect {
-    if (e.kind === 'hooks' || e.kind === 'check') return { ...e, facts: this.record?.facts(before.maxEpochSeen) };
+    if (e.kind === 'hooks' || e.kind === 'check') {
+      const facts = this.record?.facts(before.maxEpochSeen);
+      return { ...e, facts: facts && this.dataVersion ? { ...facts, dataVersions: versionsSeen(this.settings, this.state, this.now()) } : facts };
+    }
     if (e.kind === 'vip' && e.op === 'remove' && before.role === 'master') return { ...e, endsMastership: true };
     return e;
   }
@@ -203,6 +220,9 @@ class Agent {
         case 'exit':
           this.finish(e.code);
           break;
+        case 'drop-vip':
+          this.dropVip(e.epoch);
+          break;
         default:
           queued.push(this.stamp(e, before));
       }
@@ -210,17 +230,28 @@ class Agent {
     this.queue.push(queued);
   }
 
-  // What goes on the wire is what the machine says this node is now (its advskew includes any weight).
-  private send(type: 'advert' | 'resign', epoch: number, advskew: number): void {
+  // A master that lost its quorum stops answering at once, before its queued down work (docs/election.md).
+  private dropVip(epoch: number): void {
+    const r = this.vip.removeNow();
+    this.vipHeld = false;
+    this.persist();
+    if (r.ok) this.log.warn({ event: 'vip', op: 'remove', epoch, immediate: true, changed: r.changed }, 'quorum lost: VIP removed at once, the down hooks follow');
+    else this.log.error({ event: 'vip', op: 'remove', epoch, immediate: true, err: r.error }, `quorum lost: cannot remove the VIP at once: ${r.error}`);
+  }
+
+  // What goes on the wire is what the machine says this node is now (its advskew includes any weight),
+  // with its presence (wire version 2).
+  private send(type: 'advert' | 'resign' | 'presence', epoch: number, advskew: number): void {
     const c = this.cfg;
-    const packet = sign({ type, vhid: c.vhid, advskew, advbaseMs: c.advbaseMs, epoch, seq: this.seq++, sender: c.srcip, vip: c.vip }, this.secret);
+    const presence = this.settings.cluster === undefined ? undefined : presenceOf(this.settings, this.state, this.now());
+    const packet = sign({ type, vhid: c.vhid, advskew, advbaseMs: c.advbaseMs, epoch, seq: this.seq++, sender: c.srcip, vip: c.vip, ...(presence === undefined ? {} : { presence }) }, this.secret);
     this.channel?.send(packet);
     if (type === 'resign') this.log.info({ event: 'resign', epoch }, 'resign advert sent: the next node takes over now');
   }
 
   private schedule(): void {
     clearTimeout(this.timer);
-    const due = nextDeadline(this.state);
+    const due = nextDeadline(this.state, this.settings);
     if (due === undefined) return;
     this.timer = setTimeout(() => {
       // A cut link must be seen before a master's next advert or a backup's promotion (ucarp's IFF_RUNNING check).
@@ -263,7 +294,7 @@ class Agent {
   }
 
   private snapshot(): StateFile {
-    return snapshotOf({ cfg: this.cfg, state: this.state, monotonicNow: this.now(), wallNow: Date.now(), pid: process.pid, vipHeld: this.vipHeld, hooksInProgress: this.hooksInProgress, seq: this.seq, authFailures: this.authAlarm.active() });
+    return snapshotOf({ cfg: this.cfg, settings: this.settings, state: this.state, monotonicNow: this.now(), wallNow: Date.now(), pid: process.pid, vipHeld: this.vipHeld, hooksInProgress: this.hooksInProgress, seq: this.seq, authFailures: this.authAlarm.active() });
   }
 
   private persist(): void {
@@ -277,6 +308,7 @@ class Agent {
     this.link?.stop();
     this.uninstallSignals();
     await this.checks?.stop();
+    this.dataVersion?.stop();
     // Abort whatever still runs and wait: a hook that ignores SIGTERM is SIGKILLed after its grace, and
     // must not outlive the agent that started it.
     this.queue.clear();

@@ -1,7 +1,8 @@
 // What the state file says about the agent now: a pure function of the election state and what the driver
 // knows besides (VIP held, hooks running, the next sequence number, unverifiable peers).
 import type { Config } from '../config/config.js';
-import type { Role, State } from '../election/machine.js';
+import type { Role, Settings, State } from '../election/machine.js';
+import { clusterStatus } from '../state/cluster-status.js';
 import type { AuthFailure } from '../net/auth-alarm.js';
 import type { StateFile } from '../state/state-file.js';
 
@@ -10,6 +11,7 @@ export const LABELS = { init: 'INIT', backup: 'BACKUP', master: 'MASTER', releas
 
 export interface SnapshotInput {
   cfg: Config;
+  settings?: Settings; // the election's settings: the cluster view needs them
   state: State;
   monotonicNow: number; // the clock `state` is in
   wallNow: number;
@@ -43,6 +45,7 @@ export function snapshotOf(i: SnapshotInput): StateFile {
     seqFloor: String(i.seq),
     keptOut: { ...s.bars },
     authFailures: i.authFailures.map((f) => ({ from: f.from, count: f.count, since: iso(f.since), lastAt: iso(f.lastAt) })),
+    ...(i.settings?.cluster === undefined ? {} : { cluster: clusterStatus(i.settings, s, i.monotonicNow) }),
     updatedAt: iso(i.wallNow),
   };
 }

@@ -8,6 +8,7 @@ import { runAgent } from '../agent/agent.js';
 import { runCleanup } from './cleanup.js';
 import { ConfigError, validate, type Config } from '../config/config.js';
 import { runDemo } from './demo.js';
+import { validateWitness } from '../config/witness.js';
 import { createLogger } from '../log/log.js';
 import { OPTIONS, attributeOf, flagsOf, type OptionSpec, type RawOptions } from '../config/options.js';
 import { exposedWarning, readSecret, SecretError, type Secret } from '../config/secret.js';
@@ -76,6 +77,13 @@ function buildProgram(entryUrl: string): Command {
   addAgentOptions(cleanup);
   cleanup.action(async (opts: Record<string, unknown>) => process.exit(await startCleanup(toRaw(opts))));
 
+  // The same flags as the agent (a unit passes one $FLOATD_OPTS), but no VIP and no hooks.
+  const witness = program
+    .command('witness')
+    .description('a vote only, for a two-node cluster: sends presence and supports one candidate at a time, never claims, holds no VIP, runs no hooks (list it as a --peer on the candidates, or count it in --nodes)');
+  addAgentOptions(witness);
+  witness.action(async (opts: Record<string, unknown>) => process.exit(await startAgent(toRaw(opts), entryUrl, validateWitness)));
+
   program
     .command('demo')
     .description('run a 3-node cluster on loopback (no root, no config), kill its master and show the failover')
@@ -109,11 +117,11 @@ function toRaw(opts: Record<string, unknown>): RawOptions {
   return raw as RawOptions;
 }
 
-async function startAgent(raw: RawOptions, entryUrl: string): Promise<number> {
+async function startAgent(raw: RawOptions, entryUrl: string, check: typeof validate = validate): Promise<number> {
   let cfg: Config;
   let secret: Secret;
   try {
-    cfg = validate(raw, process.env);
+    cfg = check(raw, process.env);
     secret = await readSecret(cfg.secret);
     await checkPaths(cfg);
   } catch (err) {
@@ -173,7 +181,7 @@ async function checkPaths(cfg: Config): Promise<void> {
   await access(`/sys/class/net/${cfg.interface}`).catch(() => {
     throw new StartupError(`--interface "${cfg.interface}" does not exist on this host (see: ip link)`);
   });
-  const scripts: [string, string | undefined][] = [['--upscript', cfg.upscript], ['--downscript', cfg.downscript], ...cfg.takeoverChecks.map((p): [string, string] => ['--takeover-check', p]), ['--fence', cfg.fence]];
+  const scripts: [string, string | undefined][] = [['--upscript', cfg.upscript], ['--downscript', cfg.downscript], ...cfg.takeoverChecks.map((p): [string, string] => ['--takeover-check', p]), ['--fence', cfg.fence], ['--data-version', cfg.dataVersion]];
   for (const [flag, path] of scripts) {
     if (path === undefined) continue;
     // X_OK: a script that cannot run would only fail at the first failover, when it matters most.

@@ -4,6 +4,7 @@ import { isIPv4 } from '../protocol/advert.js';
 import { parseCheck, type CheckSpec } from '../checks/spec.js';
 import type { RawOptions } from './options.js';
 import { defaultOf, Reader } from './reader.js';
+import { clusterConfig, type ClusterConfig } from './cluster.js';
 
 export interface Peer {
   address: string;
@@ -56,6 +57,9 @@ export interface Config {
   runRecord: string;
   logFormat: 'json' | 'pretty' | 'auto';
   vipDriver: 'ip' | 'record';
+  cluster: ClusterConfig;
+  dataVersion: string | undefined; // --data-version COMMAND
+  witness: boolean; // floatd witness (witness.ts): a vote only, no VIP, no hooks
 }
 
 // The phases a hook can run in, in the order of a promotion (down is the reverse).
@@ -133,7 +137,11 @@ export function validate(raw: RawOptions, env: Readonly<Record<string, string | 
     runRecord: (v.optional('run-record') ?? defaultOf('run-record')).replace('<vhid>', String(vhid)),
     logFormat: v.oneOf('log-format', ['json', 'pretty', 'auto'] as const),
     vipDriver: v.oneOf('vip-driver', ['ip', 'record'] as const),
+    dataVersion: v.optional('data-version'),
+    witness: false,
+    cluster: { mode: 'auto', voters: 0, quorum: 0, quorumWhy: '', presenceMode: 'auto', presence: false },
   };
+  config.cluster = clusterConfig(v, raw, peers.length, config.deadratio, problems);
   if (config.vip && config.vip === config.srcip) problems.push(`--addr must differ from --srcip, both are "${config.vip}"`);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

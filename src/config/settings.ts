@@ -2,7 +2,8 @@
 import type { Config } from './config.js';
 import type { Settings } from '../election/machine.js';
 
-export function settingsOf(cfg: Config): Settings {
+// `incarnation` is new at every start of the agent (its presence says which run a supporter's echo is for).
+export function settingsOf(cfg: Config, incarnation = 0): Settings {
   return {
     self: cfg.srcip,
     vip: cfg.vip,
@@ -22,5 +23,6 @@ export function settingsOf(cfg: Config): Settings {
     failureThreshold: cfg.failureThreshold,
     failureWindowMs: cfg.failureWindowMs,
     failureTimeoutMs: cfg.failureTimeoutMs,
+    ...(cfg.cluster.presence ? { cluster: { incarnation, voters: cfg.cluster.voters, quorum: cfg.cluster.quorum, witness: cfg.witness, freshness: cfg.dataVersion !== undefined } } : {}),
   };
 }

@@ -1,11 +1,13 @@
 // `floatd status` text for an agent that answered on its control socket: the state-file line, then
 // what only the running agent knows (peers, checks, gate, last hooks), one block per vhid. Pure.
 import { describe } from '../state/status.js';
+import { describeCluster } from '../state/cluster-status.js';
 import type { CheckStatus, ControlStatus, HookRecord, PeerStatus } from './protocol.js';
 
 // The block for one vhid; lines after the first are indented two spaces.
 export function describeControl(s: ControlStatus): string {
   const lines = [describe(s)];
+  if (s.cluster) lines.push(...describeCluster(s.cluster));
   lines.push(s.peers.length === 0 ? '  peers: none heard' : '  peers:', ...s.peers.map((p) => `    ${peerLine(p)}`));
   if (s.checks.length > 0) lines.push('  checks:', ...s.checks.map((c) => `    ${checkLine(c)}`));
   const g = s.gate;

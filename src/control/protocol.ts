@@ -18,7 +18,7 @@ export const MAX_REQUEST_BYTES = 4096;
 // One peer as `floatd status` shows it (src/agent/peers.ts keeps them).
 export interface PeerStatus {
   address: string;
-  type: 'advert' | 'resign'; // of its last advert
+  type: 'advert' | 'resign' | 'presence'; // of its last advert
   advbaseMs: number;
   advskew: number;
   intervalMs: number; // how often it advertises: advbase + advskew/256 s

@@ -11,6 +11,8 @@ import { after, enter, same } from './transitions.js';
 import type { Peer, Settings, State, Step } from './types.js';
 
 export function onAdvert(cfg: Settings, state: State, a: Advert, behind: boolean, now: number): Step {
+  // A presence is not a master's claim: only the cluster view (membership.ts) takes it in.
+  if (a.type === 'presence') return same(state);
   const them: Peer = { advbaseMs: a.advbaseMs, advskew: a.advskew, address: a.sender, epoch: a.epoch, resigned: false };
   switch (state.role) {
     case 'backup':

@@ -5,10 +5,13 @@ import { barred, onBar, onClear, onUnbar } from './bars.js';
 import { failuresExpired, recordFailure } from './failures.js';
 import { handoverTimedOut } from './handover.js';
 import { onAdvert } from './hearing.js';
+import { onDataVersion } from './freshness.js';
+import { afterStep, beforeStep, clusterDeadline, earliest } from './quorum.js';
 import { claim, onChecked, withoutCheck } from './takeover-gate.js';
 import { formatMs, masterDownIntervalMs } from './timing.js';
 import { after, enter, same } from './transitions.js';
 import type { Event, Settings, State, Step } from './types.js';
+import { emptyView } from './view.js';
 
 export type { Bar, Effect, Event, HookContext, Peer, Role, Settings, State, Step } from './types.js';
 
@@ -37,6 +40,7 @@ export function initialState(now: number, maxEpochSeen = 0): State {
     eligibleSince: now,
     masterHeardSince: undefined,
     handover: undefined,
+    view: emptyView(),
   };
 }
 
@@ -44,6 +48,12 @@ export function initialState(now: number, maxEpochSeen = 0): State {
 export function step(base: Settings, state: State, event: Event, now: number): Step {
   // The node's own timing and preference follow what it advertises: --advskew plus the weight.
   const cfg = effectiveSettings(base, state);
+  // The cluster view takes in what it heard first and has the last word (quorum.ts).
+  const seen = beforeStep(cfg, state, event, now);
+  return afterStep(cfg, state, rules(cfg, seen.state, seen.event, now), seen.event, now);
+}
+
+function rules(cfg: Settings, state: State, event: Event, now: number): Step {
   switch (event.type) {
     case 'start':
       return start(cfg, state, now);
@@ -78,13 +88,21 @@ export function step(base: Settings, state: State, event: Event, now: number): S
       return onUnbar(cfg, state, event.bar, now);
     case 'skew':
       return same({ ...state, skewWeight: event.weight });
+    case 'data-version':
+      return onDataVersion(state, event);
     default:
       return assertNever(event);
   }
 }
 
 // When the driver must next deliver a 'tick'; undefined means only other events can change anything.
-export function nextDeadline(state: State): number | undefined {
+export function nextDeadline(state: State, cfg?: Settings): number | undefined {
+  const election = electionDeadline(state);
+  return cfg === undefined ? election : earliest(election, clusterDeadline(cfg, state));
+}
+
+// The deadline of the election's own rules (a master's advert, a backup's master-down, the failure timeout).
+function electionDeadline(state: State): number | undefined {
   const role = roleDeadline(state);
   const clears = state.role === 'stopped' ? undefined : state.failuresClearAt;
   if (clears === undefined) return role;
@@ -138,7 +156,7 @@ function roleTick(cfg: Settings, state: State, now: number): Step {
     case 'releasing':
       return advertTick(cfg, state, now);
     case 'backup': {
-      const due = nextDeadline(state);
+      const due = electionDeadline(state);
       if (due === undefined || now < due) return same(state);
       return claim(cfg, state, now, masterDownReason(cfg, state), state.master?.resigned ? 'handover' : 'failure');
     }

@@ -18,6 +18,19 @@ export function checkBackoffMs(failures: number): number {
 // BACKUP → MASTER goes through the gate when there is one: the checks, and fencing after a failure only
 // (a resigned master gave the VIP up itself; fencing it would only cost a power cycle).
 export function claim(cfg: Settings, state: State, now: number, reason: string, kind: ClaimKind): Step {
+  // With a quorum the claim waits for a majority's support (quorum.ts goes on with claimNow then); a
+  // witness waits forever: it never supports itself.
+  // --data-version: it waits while a fresher peer may claim first (freshness.ts).
+  const c = cfg.cluster;
+  if (c !== undefined && (c.quorum > 0 || c.witness || c.freshness === true)) {
+    const since = state.view.seeking?.since ?? now;
+    return same({ ...state, masterDownAt: undefined, view: { ...state.view, seeking: { reason, kind, since } } });
+  }
+  return claimNow(cfg, state, now, reason, kind);
+}
+
+// The claim itself: through the gate when there is one, else straight to MASTER.
+export function claimNow(cfg: Settings, state: State, now: number, reason: string, kind: ClaimKind): Step {
   const fence = cfg.fence && kind === 'failure' ? { target: state.master?.address } : undefined;
   // A live master (not one that resigned) is preempted: it hands over before this node starts the service.
   const from = kind === 'handover' && state.master !== undefined && !state.master.resigned ? state.master : undefined;

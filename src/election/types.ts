@@ -2,6 +2,7 @@
 // machine.ts (events), hearing.ts (adverts heard) and transitions.ts (role changes).
 import type { Advert } from '../protocol/advert.js';
 import type { Candidate } from './timing.js';
+import type { ClusterSettings, View } from './view.js';
 
 // 'releasing' is a master that is giving the VIP up in order: it keeps advertising while its down hooks
 // run, so nobody promotes while the service is still stopping (Pacemaker's stop-then-start order).
@@ -31,6 +32,7 @@ export interface Settings {
   failureThreshold: number;
   failureWindowMs: number;
   failureTimeoutMs: number;
+  cluster?: ClusterSettings; // presence, membership and quorum (view.ts); absent: ucarp's silent backups
 }
 
 // The reasons a node may be kept from mastership: its link (interface down, adverts cannot be sent), a
@@ -66,6 +68,7 @@ export interface State {
   eligibleSince: number; // when this node last became a backup free to take part (for --preempt-delay)
   masterHeardSince: number | undefined; // backup: when it first heard its master in that master's epoch (--min-dwell)
   handover: Handover | undefined; // master: waiting for the master it preempted to let go
+  view: View; // the other nodes as their presence describes them, and whom this node supports
 }
 
 // What a backup is waiting for while its takeover checks run (takeover-gate.ts): the epoch it would claim
@@ -108,7 +111,9 @@ export type Event =
   | { type: 'unbar'; bar: Bar }
   // A new weight on this node's advskew (a failing health check makes it less preferred).
   | { type: 'skew'; weight: number }
-  | { type: 'checked'; epoch: number; ok: boolean; detail: string };
+  | { type: 'checked'; epoch: number; ok: boolean; detail: string }
+  // --data-version's reading: a number, or why there is none (freshness.ts).
+  | { type: 'data-version'; version?: bigint; problem?: string };
 
 // Why a backup claims, as its takeover gate is told (FLOATD_CLAIM): the master it followed went silent (it may
 // still hold the VIP: probe it), resigned with an authenticated resign (it stopped its service and dropped the VIP
@@ -126,7 +131,9 @@ export interface HookContext {
 // after another in emission order, and a failed up hook drops the rest of its mastership's up work.
 export type Effect =
   // advskew: what this node advertises now (--advskew plus the weight), owned by the machine.
-  | { kind: 'send'; type: 'advert' | 'resign'; epoch: number; advskew: number }
+  | { kind: 'send'; type: 'advert' | 'resign' | 'presence'; epoch: number; advskew: number }
+  // Quorum: the VIP goes at once, before any queued work (a master that lost its majority stops answering first).
+  | { kind: 'drop-vip'; epoch: number }
   // released: the hooks directory's released.d/, after the VIP is gone and the resign sent (tidying up only).
   | { kind: 'hooks'; phase: 'prepare' | 'up' | 'down' | 'released'; group: 'script' | 'dir'; epoch: number; context: HookContext }
   // The takeover gate: the checks, then (fence set) fencing of the master this node lost; target is that

@@ -2,7 +2,7 @@
 // and receives; verification belongs to protocol/auth, and a bad packet is a rate-limited warning, never a crash.
 import dgram, { type Socket } from 'node:dgram';
 import { once } from 'node:events';
-import { PACKET_LENGTH, SENDER_OFFSET, type Advert } from '../protocol/advert.js';
+import { MAGIC, PACKET_LENGTH, PACKET_LENGTH_V2, SENDER_OFFSET, VERSION_PRESENCE, type Advert } from '../protocol/advert.js';
 import type { Verifier, VerifyOutcome } from '../protocol/auth.js';
 import { rateLimited, type Logger } from '../log/log.js';
 import type { Peer } from '../config/config.js';
@@ -117,7 +117,9 @@ export class Transport implements AsyncIterable<Heard> {
     }
     // Cheap byte checks before any HMAC, and before verify() can move a replay mark: the claimed sender
     // must be the datagram's source, and our own adverts (multicast loopback, broadcast) are skipped silently.
-    if (msg.length === PACKET_LENGTH) {
+    // A version-2 packet is recognised by its header, so datagrams of that length that are not one fail the codec.
+    const v2 = msg.length === PACKET_LENGTH_V2 && msg.readUInt16BE(0) === MAGIC && msg[2] === VERSION_PRESENCE;
+    if (msg.length === PACKET_LENGTH || v2) {
       const claimed = `${msg[SENDER_OFFSET]}.${msg[SENDER_OFFSET + 1]}.${msg[SENDER_OFFSET + 2]}.${msg[SENDER_OFFSET + 3]}`;
       if (claimed !== from) return this.drop('address-mismatch', from, `advert claiming sender ${claimed} arrived from ${from}: ignored (NAT or spoofing?)`);
       if (claimed === this.o.srcip) return;

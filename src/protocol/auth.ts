@@ -1,7 +1,7 @@
 // Signing and verification of advertisements (see docs/protocol.md).
 // Pure: no sockets, no clocks. The only state is the per-sender replay mark inside a Verifier.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { DecodeError, HEADER_LENGTH, MAC_LENGTH, decode, encodeHeader } from './advert.js';
+import { DecodeError, MAC_LENGTH, decode, encodeHeader } from './advert.js';
 import type { Advert } from './advert.js';
 
 // The closed set of verdicts on a received packet (after keepalived's vrrp_check_packet results).
@@ -17,13 +17,16 @@ export type VerifyResult =
   | { outcome: 'behind'; detail: string; advert: Advert }
   | { outcome: Exclude<VerifyOutcome, 'ok' | 'behind'>; detail: string; advert?: Advert };
 
+// What a witness (floatd witness) signs as its VIP: it holds none.
+export const WITNESS_VIP = '0.0.0.0';
+
 // How many senders' replay marks a Verifier keeps; the one heard from least recently is forgotten first.
 export const MAX_SENDERS = 1024;
 
-// The full 64-byte packet: header followed by HMAC-SHA256(key, header).
+// The full packet (64 bytes in version 1, 104 in version 2): header followed by HMAC-SHA256(key, header).
 export function sign(advert: Advert, key: Buffer): Buffer {
   const header = encodeHeader(advert);
-  return Buffer.concat([header, mac(key, header)], HEADER_LENGTH + MAC_LENGTH);
+  return Buffer.concat([header, mac(key, header)], header.length + MAC_LENGTH);
 }
 
 // Checks received packets for one virtual host, cheapest test first as keepalived does, and keeps
@@ -31,7 +34,7 @@ export function sign(advert: Advert, key: Buffer): Buffer {
 export class Verifier {
   readonly #key: Buffer;
   readonly #vhid: number;
-  readonly #vip: string;
+  readonly #vip: string | undefined; // undefined: a witness, which votes for the vhid whatever its VIP
   readonly #maxSenders: number;
   // Highest accepted seq per signed sender address; Map order is least recently accepted first.
   readonly #marks = new Map<string, bigint>();
@@ -39,7 +42,7 @@ export class Verifier {
   // and over holds nobody back twice, while a restarted sender's rising seqs all pass.
   readonly #behind = new Map<string, bigint>();
 
-  constructor(opts: { key: Buffer; vhid: number; vip: string; maxSenders?: number }) {
+  constructor(opts: { key: Buffer; vhid: number; vip: string | undefined; maxSenders?: number }) {
     this.#key = Buffer.from(opts.key);
     this.#vhid = opts.vhid;
     this.#vip = opts.vip;
@@ -78,7 +81,9 @@ export class Verifier {
       const detail = `bad HMAC from ${from}: check vhid, password and virtual IP on both nodes`;
       return { outcome: 'bad-hmac', detail, advert };
     }
-    if (advert.vip !== this.#vip) {
+    // A witness holds no VIP and says 0.0.0.0 in its presence.
+    const witness = advert.presence?.witness === true && advert.vip === WITNESS_VIP;
+    if (this.#vip !== undefined && advert.vip !== this.#vip && !witness) {
       const detail = `virtual IP ${advert.vip} from ${from}, ours is ${this.#vip}: check the virtual IP on both nodes`;
       return { outcome: 'wrong-vip', detail, advert };
     }

@@ -25,6 +25,7 @@ export interface HookFacts {
   previousRun: 'master' | 'backup' | 'none';
   previousRunEpoch: number | null;
   newerEpochSeen: boolean; // a peer's epoch above previousRunEpoch has been heard since
+  dataVersions?: string; // --data-version: this node's and its peers' versions (the agent adds them)
 }
 
 // The record of one vhid: read once at start (the previous run), then kept up to date.

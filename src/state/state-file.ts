@@ -2,6 +2,7 @@
 // read by `floatd status` and by the next start of this node (epoch and sequence floors).
 import { mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { ClusterStatus } from './cluster-status.js';
 
 export interface StateFile {
   vhid: number;
@@ -22,6 +23,7 @@ export interface StateFile {
   seqFloor: string; // decimal u64: the next start sends sequence numbers above this
   authFailures?: { from: string; count: number; since: string; lastAt: string }[]; // peers whose adverts fail HMAC now
   keptOut?: Partial<Record<string, string>>; // why this node may not be master now: link, health, standby, failures → detail
+  cluster?: ClusterStatus; // the members heard and the quorum (issue 13)
   updatedAt: string;
 }
 

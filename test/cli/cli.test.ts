@@ -201,6 +201,20 @@ describe('floatd refuses bad input before starting anything', () => {
     expect(r.stderr).toBe(`floatd: --fence "${join(dir, 'fence-typo')}" is not an executable file`);
   });
 
+  it('a --data-version that cannot run exits 1 naming it, and nothing starts', async () => {
+    const r = await floatd(valid({ '--data-version': join(dir, 'version-typo') }));
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toBe(`floatd: --data-version "${join(dir, 'version-typo')}" is not an executable file`);
+    expect(r.stdout).toBe('');
+  });
+
+  it('floatd witness given a VIP exits 1 naming --addr and the value', async () => {
+    const args = valid({}).filter((a, i, all) => a !== '-a' && all[i - 1] !== '-a');
+    const r = await floatd(['witness', ...args, '-a', '10.0.0.99']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toBe('floatd: floatd witness holds no VIP and runs no hooks: --addr is not for it, got "10.0.0.99"');
+  });
+
   it('a --hooks-dir that does not exist exits 1 naming it', async () => {
     const missing = join(dir, 'no-hooks');
     const r = await floatd(valid({ '--hooks-dir': missing }));

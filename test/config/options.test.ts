@@ -193,6 +193,8 @@ describe('validate() applies the table defaults', () => {
     'run-record': (c) => c.runRecord,
     'log-format': (c) => c.logFormat,
     'vip-driver': (c) => c.vipDriver,
+    quorum: (c) => c.cluster.mode,
+    presence: (c) => c.cluster.presenceMode,
   };
   const EXPECTED: Partial<Record<OptionName, (d: string) => unknown>> = {
     advbase: seconds,

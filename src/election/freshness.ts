@@ -1,0 +1,45 @@
+// The freshest standby wins (issue 13 item 4): a node's data version (--data-version) rides in its
+// presence; a backup whose master is lost does not claim while a live eligible peer reports a strictly
+// newer version, for at most FRESHER_WAIT (the fresher one's gate or prepare may fail). Pure.
+import { liveMembers } from './membership.js';
+import { compareVersions } from './support.js';
+import { masterDownIntervalMs } from './timing.js';
+import type { Event, Settings, State, Step } from './types.js';
+
+// How long a claim waits for a fresher peer to claim first: long enough for that peer's skew and takeover
+// checks, short enough that a fresher peer that cannot serve delays a failover only by this much.
+export function fresherWaitMs(cfg: Settings): number {
+  return Math.max(2 * masterDownIntervalMs(cfg, cfg.deadratio), 5000);
+}
+
+// A new reading of --data-version: a number, or why there is none (a node without one is the least fresh).
+export function onDataVersion(state: State, e: Extract<Event, { type: 'data-version' }>): Step {
+  const view = e.problem === undefined ? { ...state.view, dataVersion: e.version, versionFailing: undefined } : { ...state.view, versionFailing: e.problem };
+  return { state: { ...state, view }, effects: [] };
+}
+
+// This node's version as it ranks: unknown while its command fails.
+export function ownVersion(state: State): bigint | undefined {
+  return state.view.versionFailing !== undefined ? undefined : state.view.dataVersion;
+}
+
+// The fresher eligible peer this node's claim waits for, if any (and while the wait lasts).
+export function fresherPeer(cfg: Settings, state: State, now: number): string | undefined {
+  const seeking = state.view.seeking;
+  if (seeking === undefined || now >= seeking.since + fresherWaitMs(cfg)) return undefined;
+  const mine = ownVersion(state);
+  for (const [address, m] of liveMembers(state.view, now)) {
+    if (m.witness || !m.eligible || m.versionFailing || m.role !== 'backup') continue;
+    if (compareVersions(m.dataVersion, mine) < 0) return address;
+  }
+  return undefined;
+}
+
+// "10.0.0.1=77 10.0.0.2=75 10.0.0.3=?" for the hooks (FLOATD_DATA_VERSIONS): this node first.
+export function versionsSeen(cfg: Settings, state: State, now: number): string {
+  const show = (v: bigint | undefined) => (v === undefined ? '?' : String(v));
+  const others = liveMembers(state.view, now)
+    .filter(([, m]) => !m.witness)
+    .map(([address, m]) => `${address}=${show(m.versionFailing ? undefined : m.dataVersion)}`);
+  return [`${cfg.self}=${show(ownVersion(state))}`, ...others].join(' ');
+}

@@ -1,0 +1,27 @@
+// What this node says about itself in every packet it sends (wire version 2's presence block). Pure.
+import type { Presence } from '../protocol/presence.js';
+import { barred } from './bars.js';
+import type { Settings, State } from './types.js';
+
+// `now` is when the packet goes out: it is the beat a supporter echoes back, the anchor of our lease.
+export function presenceOf(cfg: Settings, state: State, now: number): Presence {
+  const c = cfg.cluster;
+  const v = state.view;
+  const s = v.support;
+  const self = s?.address === cfg.self;
+  return {
+    role: state.role,
+    eligible: c?.witness !== true && !barred(state) && now >= state.holdUntil,
+    voter: true,
+    witness: c?.witness === true,
+    preempt: cfg.preempt,
+    deadratio: cfg.deadratio,
+    incarnation: c?.incarnation ?? 0,
+    beat: now,
+    dataVersion: v.dataVersion,
+    versionFailing: v.versionFailing !== undefined,
+    supports: s?.address,
+    supportIncarnation: s === undefined ? 0 : self ? (c?.incarnation ?? 0) : s.incarnation,
+    echo: s === undefined || self ? 0 : s.beat,
+  };
+}

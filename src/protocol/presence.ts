@@ -1,0 +1,97 @@
+// Wire version 2's presence block (bytes 32–71 of the signed header, docs/protocol.md): what every node,
+// backup included, says about itself and whom it supports, so nodes can form a cluster view. Pure.
+import { writeIPv4 } from './ipv4.js';
+import { reader } from './reader.js';
+
+// Where the block starts and how long it is; the version-2 header is the version-1 header plus this.
+export const PRESENCE_OFFSET = 32;
+export const PRESENCE_LENGTH = 40;
+const NOBODY = '0.0.0.0';
+
+export type PresenceRole = 'init' | 'backup' | 'master' | 'releasing' | 'stopped';
+const ROLE_CODES = { init: 0, backup: 1, master: 2, releasing: 3, stopped: 4 } as const satisfies Record<PresenceRole, number>;
+
+// Flag bits (u16 at offset 6, which version 1 reserves as zero).
+const FLAGS = { eligible: 1, voter: 2, witness: 4, versionKnown: 8, versionFailing: 16, preempt: 32 } as const;
+const ALL_FLAGS = Object.values(FLAGS).reduce((a, b) => a | b, 0);
+
+export interface Presence {
+  role: PresenceRole;
+  eligible: boolean; // no bar, no cooldown: it may become master now
+  voter: boolean; // counts towards the quorum
+  witness: boolean; // a vote only: never claims (floatd witness)
+  preempt: boolean; // -P
+  deadratio: number; // its -r: a voter's support for it lasts deadratio × advbase of silence
+  incarnation: number; // u32, new at every start of the sender
+  beat: number; // the sender's monotonic clock in ms when it sent this (echoed back by its supporters)
+  dataVersion: bigint | undefined; // --data-version's last good number (undefined: unknown)
+  versionFailing: boolean; // the --data-version command failed or printed garbage at its last run
+  supports: string | undefined; // the node this one supports as master, itself included
+  supportIncarnation: number; // that node's incarnation …
+  echo: number; // … and the latest beat heard from it: its lease is anchored on its own clock
+}
+
+// The flags of `p` for offset 6.
+export function presenceFlags(p: Presence): number {
+  return (
+    (p.eligible ? FLAGS.eligible : 0) |
+    (p.voter ? FLAGS.voter : 0) |
+    (p.witness ? FLAGS.witness : 0) |
+    (p.dataVersion !== undefined ? FLAGS.versionKnown : 0) |
+    (p.versionFailing ? FLAGS.versionFailing : 0) |
+    (p.preempt ? FLAGS.preempt : 0)
+  );
+}
+
+// Writes the block at PRESENCE_OFFSET of a version-2 header.
+export function writePresence(b: Buffer, p: Presence): void {
+  let at = PRESENCE_OFFSET;
+  b.writeUInt8(ROLE_CODES[p.role], at);
+  b.writeUInt8(p.deadratio, at + 1);
+  b.writeUInt16BE(0, at + 2); // reserved
+  b.writeUInt32BE(p.incarnation, (at += 4));
+  b.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(p.beat))), (at += 4));
+  b.writeBigUInt64BE(p.dataVersion ?? 0n, (at += 8));
+  writeIPv4(b, (at += 8), p.supports ?? NOBODY);
+  b.writeUInt32BE(p.supportIncarnation, (at += 4));
+  // The echo is a beat of another node: ms of its clock, at most 2^53.
+  b.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(p.echo))), at + 4);
+}
+
+// Reads the block; `flags` is the u16 at offset 6. Throws a fixed message on anything malformed.
+export function readPresence(b: Buffer, flags: number, fail: (msg: string) => never): Presence {
+  if ((flags & ~ALL_FLAGS) !== 0) fail('reserved bits set');
+  const r = reader(b, PRESENCE_OFFSET);
+  const code = r.u8();
+  const role = (Object.keys(ROLE_CODES) as PresenceRole[]).find((k) => ROLE_CODES[k] === code);
+  if (role === undefined) fail('unknown role');
+  const deadratio = r.u8();
+  if (deadratio === 0) fail('bad deadratio');
+  if (r.u16() !== 0) fail('reserved bits set');
+  const incarnation = r.u32();
+  const beat = safe(r.u64(), fail);
+  const version = r.u64();
+  const supports = r.ipv4();
+  const supportIncarnation = r.u32();
+  const echo = safe(r.u64(), fail);
+  return {
+    role,
+    eligible: (flags & FLAGS.eligible) !== 0,
+    voter: (flags & FLAGS.voter) !== 0,
+    witness: (flags & FLAGS.witness) !== 0,
+    preempt: (flags & FLAGS.preempt) !== 0,
+    deadratio,
+    incarnation,
+    beat,
+    dataVersion: (flags & FLAGS.versionKnown) !== 0 ? version : undefined,
+    versionFailing: (flags & FLAGS.versionFailing) !== 0,
+    supports: supports === NOBODY ? undefined : supports,
+    supportIncarnation,
+    echo,
+  };
+}
+
+function safe(n: bigint, fail: (msg: string) => never): number {
+  if (n > BigInt(Number.MAX_SAFE_INTEGER)) fail('bad beat');
+  return Number(n);
+}
