@@ -2,9 +2,16 @@
 // presence; a backup whose master is lost does not claim while a live eligible peer reports a strictly
 // newer version, for at most FRESHER_WAIT (the fresher one's gate or prepare may fail). Pure.
 import { liveMembers } from './membership.js';
-import { compareVersions } from './support.js';
 import { masterDownIntervalMs } from './timing.js';
 import type { Event, Settings, State, Step } from './types.js';
+
+// Negative when version a is fresher; unknown is the least fresh.
+export function compareVersions(a: bigint | undefined, b: bigint | undefined): number {
+  if (a === b) return 0;
+  if (a === undefined) return 1;
+  if (b === undefined) return -1;
+  return a > b ? -1 : 1;
+}
 
 // How long a claim waits for a fresher peer to claim first: long enough for that peer's skew and takeover
 // checks, short enough that a fresher peer that cannot serve delays a failover only by this much.

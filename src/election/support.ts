@@ -1,7 +1,7 @@
 // The voter's rule (issue 13 item 3): each node supports at most one master at a time, says whom in its
 // presence, and moves its support only once that node resigned, withdrew a claim it never won, or was
 // silent for the hold (membership.ts). A free voter supports the best claimant it hears. Pure.
-import { fresherPeer, ownVersion } from './freshness.js';
+import { compareVersions, fresherPeer, ownVersion } from './freshness.js';
 import { holdMs, liveMembers, supportExpiry } from './membership.js';
 import { comparePreference, type Candidate } from './timing.js';
 import type { Settings, State } from './types.js';
@@ -23,14 +23,6 @@ export function compareClaimants(a: Claimant, b: Claimant): number {
   if (a.master && a.epoch !== b.epoch) return b.epoch - a.epoch;
   const v = compareVersions(a.dataVersion, b.dataVersion);
   return v !== 0 ? v : comparePreference(a, b);
-}
-
-// Negative when version a is fresher; unknown is the least fresh.
-export function compareVersions(a: bigint | undefined, b: bigint | undefined): number {
-  if (a === b) return 0;
-  if (a === undefined) return 1;
-  if (b === undefined) return -1;
-  return a > b ? -1 : 1;
 }
 
 // This node's support after the facts of this step: its own claim kept or withdrawn, a silent node's

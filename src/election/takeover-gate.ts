@@ -5,10 +5,8 @@
 import { enter, same } from './transitions.js';
 import { formatMs } from './timing.js';
 import type { Claim, Event, Settings, State, Step } from './types.js';
+import type { ClaimKind } from './view.js';
 
-// Why a backup claims mastership: the master failed (silent: it may still hold the VIP, so fence it), or it
-// hands over (a resign, or a live master that yields to a preemption once it hears the newer epoch).
-export type ClaimKind = 'failure' | 'handover';
 
 // 1 s, 2 s, 4 s … 60 s: retried for as long as no master is heard, each refusal logged (never silent).
 export function checkBackoffMs(failures: number): number {

@@ -1,7 +1,10 @@
 // The cluster view's vocabulary (issue 13): what the settings say about the voters, what this node knows
 // of the others from their presence, and whom it supports. Types and constants only. Pure.
 import type { PresenceRole } from '../protocol/presence.js';
-import type { ClaimKind } from './takeover-gate.js';
+
+// Why a backup claims mastership: the master failed (silent: it may still hold the VIP, so fence it), or it
+// hands over (a resign, or a live master that yields to a preemption once it hears the newer epoch).
+export type ClaimKind = 'failure' | 'handover';
 
 // What the election needs of --quorum, --nodes, --peer and `floatd witness`.
 export interface ClusterSettings {
