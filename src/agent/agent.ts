@@ -35,7 +35,6 @@ import { NO_NOTIFIER, type Notifier } from '../systemd/notify.js';
 // master-down deadline), so this background poll only has to catch changes between them.
 const LINK_POLL_MS = 1000;
 
-
 // Everything the agent needs that is not in Config.
 export interface AgentDeps {
   log: Logger;

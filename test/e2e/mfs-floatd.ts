@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { AddressMonitor, AgentProcess, CLI_PATH, type AgentLine, type LabHost } from '../support/netns.js';
+import { AddressMonitor, AgentProcess, CLI_PATH, isAlive, type AgentLine, type LabHost } from '../support/netns.js';
 import { PACK, VIP, type MfsHost, type MfsLab } from './mfs-lab.js';
 
 export const VHID = 7;
@@ -146,13 +146,6 @@ export function agentReport(agents: readonly (AgentProcess | undefined)[]): stri
 export function killDaemon(lab: MfsLab, h: MfsHost, name: 'mfsmaster' | 'mfsmetalogger'): void {
   const killed = daemonProcesses(lab, h).filter((d) => d.name === name).map((d) => d.pid);
   for (const pid of killed) process.kill(pid, 'SIGKILL');
-  const alive = (pid: number) => {
-    try {
-      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-    } catch {
-      return false;
-    }
-  };
-  for (let i = 0; i < 100 && killed.some(alive); i++) spawnSync('sleep', ['0.05']);
-  if (killed.some(alive)) throw new Error(`${name} on ${h.name} (pid ${killed.filter(alive).join(', ')}) still runs 5 s after SIGKILL`);
+  for (let i = 0; i < 100 && killed.some(isAlive); i++) spawnSync('sleep', ['0.05']);
+  if (killed.some(isAlive)) throw new Error(`${name} on ${h.name} (pid ${killed.filter(isAlive).join(', ')}) still runs 5 s after SIGKILL`);
 }
