@@ -1,6 +1,7 @@
 // Runs the ordered effects (hooks, VIP, GARP, reports) strictly one after another, apart from the advert
 // path. Up work can be cancelled as a whole: a running up hook is aborted and queued up items are dropped.
 import type { Effect, Event } from '../election/machine.js';
+import { leavesMastership } from '../effects/hooks.js';
 import type { HookFacts } from '../state/run-record.js';
 
 // Hooks and checks carry the facts of the moment they were emitted (the driver adds them).
@@ -14,7 +15,7 @@ export type QueuedEffect =
 export function isUpWork(e: QueuedEffect): boolean {
   switch (e.kind) {
     case 'hooks':
-      return e.phase === 'prepare' || e.phase === 'up';
+      return !leavesMastership(e.phase);
     case 'check':
       return true;
     case 'vip':

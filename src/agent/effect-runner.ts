@@ -2,9 +2,9 @@
 // It never calls into the election: a failed up hook or VIP, a gate verdict or a report comes back as an
 // event in the outcome, which the queue hands to the driver's dispatch.
 import type { Config, HookPhaseName } from '../config/config.js';
-import type { QueuedEffect, RunOutcome } from './effect-queue.js';
+import { isUpWork, type QueuedEffect, type RunOutcome } from './effect-queue.js';
 import type { Announcer } from '../effects/garp.js';
-import type { HookResult } from '../effects/hooks.js';
+import { leavesMastership, type HookResult } from '../effects/hooks.js';
 import { runGate } from '../effects/gate.js';
 import { runHookGroup, type HookGroupOptions, type HooksEffect } from '../effects/hook-groups.js';
 import type { VipDriver } from '../effects/vip.js';
@@ -42,7 +42,7 @@ export class EffectRunner {
       }
       case 'hooks':
         // The service and the VIP never come before the record that says this node holds them.
-        if (e.phase === 'prepare' || e.phase === 'up') await this.d.record()?.flush();
+        if (isUpWork(e)) await this.d.record()?.flush();
         return this.hooks(e, signal);
       case 'vip':
         return this.vip(e);
@@ -75,7 +75,7 @@ export class EffectRunner {
   private async hooks(e: HooksEffect, signal: AbortSignal): Promise<RunOutcome> {
     const r = await runHookGroup(e, this.hookOptions(signal));
     if (r.ok) return CARRY_ON;
-    if (e.phase === 'down' || e.phase === 'released') {
+    if (leavesMastership(e.phase)) {
       this.d.log.error({ event: 'hook-failed', phase: e.phase, detail: r.detail }, `${e.phase} hook failed (${r.detail}); carrying on with the release`);
       return CARRY_ON;
     }

@@ -4,7 +4,7 @@ import type { Config, HookPhaseName } from '../config/config.js';
 import type { Effect, HookContext } from '../election/machine.js';
 import type { Logger } from '../log/log.js';
 import type { HookFacts } from '../state/run-record.js';
-import { listHookDir, runHooks, type HookResult } from './hooks.js';
+import { leavesMastership, listHookDir, runHooks, type HookResult } from './hooks.js';
 
 export type HooksEffect = Extract<Effect, { kind: 'hooks' }> & { facts?: HookFacts };
 export type CheckEffect = Extract<Effect, { kind: 'check' }> & { facts?: HookFacts };
@@ -37,8 +37,7 @@ export async function runGroup(paths: readonly string[], phase: HookPhaseName, e
     env: { ...hookEnv({ ...e, phase }, c, timeoutMs), ...extraEnv },
     timeoutMs,
     signal: o.signal,
-    // Leaving mastership runs every hook whatever one of them did: half a release is worse than a failed step.
-    stopOnFailure: phase !== 'down' && phase !== 'released',
+    stopOnFailure: !leavesMastership(phase),
     log: o.log,
     onHookStart: o.onStart,
     onHookEnd: (r) => o.onEnd(phase, r),

@@ -12,6 +12,12 @@ import { describeOutcome, succeeded, supervise, type Outcome, type SuperviseOpti
 // gone and the resign sent (tidying up that no new master waits for). Each is a directory DIR/<phase>.d.
 export type HookPhase = 'prepare' | 'up' | 'down' | 'released';
 
+// The phases that leave a mastership: every hook runs whatever one of them did (half a release is worse than a
+// failed step), a failure is logged and the release goes on.
+export function leavesMastership(phase: string): boolean {
+  return phase === 'down' || phase === 'released';
+}
+
 // Package-manager leftovers and disabled scripts, skipped like run-parts does (names ending in '~' too).
 const SKIPPED_SUFFIXES = [
   '~', '.dpkg-old', '.dpkg-new', '.dpkg-dist', '.dpkg-tmp', '.disabled', '.rpmnew', '.rpmsave',
