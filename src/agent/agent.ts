@@ -13,27 +13,23 @@ import type { Announcer } from '../effects/garp.js';
 import type { VipDriver } from '../effects/vip.js';
 import { initialState, nextDeadline, step, type Effect, type Event, type Settings, type State } from '../election/machine.js';
 import type { Logger } from '../log/log.js';
-import { sign, Verifier } from '../protocol/auth.js';
-import { presenceOf } from '../election/presence.js';
+import { Verifier } from '../protocol/auth.js';
 import { describeQuorum } from '../election/quorum.js';
 import { versionsSeen } from '../election/freshness.js';
 import { DataVersionRunner } from './data-version.js';
 import { AdvertChannel } from '../net/advert-channel.js';
 import { AuthAlarm } from '../net/auth-alarm.js';
 import { describeDestination, destinationOf } from '../net/destination.js';
-import { watchLink, type LinkState } from '../net/link.js';
 import { readStateFile, type StateFile } from '../state/state-file.js';
 import { StateWriter } from '../state/state-writer.js';
 import { RunRecord } from '../state/run-record.js';
 import { installCrashGuard } from './crash-guard.js';
+import { LinkFollower } from './link-follower.js';
+import { AdvertSender } from './sender.js';
 import { installSignals } from './signals.js';
 import { settingsOf } from '../config/settings.js';
 import { LABELS, snapshotOf } from './snapshot.js';
 import { NO_NOTIFIER, type Notifier } from '../systemd/notify.js';
-
-// The interface state is also read at every election timer (each advert of a master, a backup's
-// master-down deadline), so this background poll only has to catch changes between them.
-const LINK_POLL_MS = 1000;
 
 // Everything the agent needs that is not in Config.
 export interface AgentDeps {
@@ -60,12 +56,12 @@ class Agent {
   private readonly handleSignals: boolean;
   private state: State = initialState(0);
   private channel: AdvertChannel | undefined;
-  private linkUp = true; // the interface's own state; -S keeps it true
-  private seq = 0n;
+  private readonly sender: AdvertSender;
+  private readonly runner: EffectRunner;
   private vipHeld = false;
   private hooksInProgress: string[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private link: { check(): void; stop(): void } | undefined;
+  private link: LinkFollower | undefined;
   private finish: (code: number) => void = () => undefined;
   private readonly stateWriter: StateWriter;
   private record: RunRecord | undefined;
@@ -85,7 +81,8 @@ class Agent {
     this.notifier = deps.notifier ?? NO_NOTIFIER;
     this.settings = settingsOf(cfg, randomInt(1, 2 ** 32 - 1));
     ({ vip: this.vip, announcer: this.announcer } = driversFor(cfg, this.log));
-    const runner = new EffectRunner({
+    this.sender = new AdvertSender(cfg, this.settings, this.secret, this.log);
+    const runner = (this.runner = new EffectRunner({
       cfg,
       log: this.log,
       vip: this.vip,
@@ -100,7 +97,7 @@ class Agent {
         this.setHooks(this.hooksInProgress.filter((p) => p !== r.path));
         this.control.hookEnded(phase, r);
       },
-    });
+    }));
     this.control = new AgentControl({ cfg, log: this.log, now: () => this.now(), state: () => this.state, snapshot: () => this.snapshot(), dispatch: (e) => this.dispatch(e), announce: () => !this.halted && this.announcer.announce(), checks: () => this.checks?.status() ?? [] });
     this.queue = new EffectQueue((e, signal) => runner.run(e, signal), (event) => this.dispatch(event));
     this.stateWriter = new StateWriter(cfg.stateFile, this.log, () => this.snapshot());
@@ -113,11 +110,7 @@ class Agent {
     // First: a second agent for this vhid on this host stops here, before it sends or touches anything.
     await this.control.start();
     const previous = await readStateFile(this.cfg.stateFile);
-    // seq = wall-clock µs at start, +1 per packet: it rises across restarts as long as the clock does;
-    // the state file's floor only helps a restart whose clock went back.
-    const wallMicros = BigInt(Date.now()) * 1000n;
-    const floor = /^\d{1,20}$/.test(String(previous?.seqFloor)) ? BigInt(String(previous?.seqFloor)) : 0n;
-    this.seq = wallMicros > floor ? wallMicros : floor;
+    this.sender.start(previous, Date.now());
     const epoch = previous?.maxEpochSeen;
     this.record = await RunRecord.load(this.cfg.runRecord, this.cfg.vhid, this.log);
     // Epochs only rise: the run record keeps the highest heard where a reboot does not wipe it.
@@ -137,13 +130,15 @@ class Agent {
         this.control.heard(advert, behind);
         this.dispatch({ type: 'advert', advert, behind });
       },
-      onBlocked: () => this.updateLink(),
+      onBlocked: () => this.link?.update(),
     });
+    const channel = this.channel;
+    this.link = new LinkFollower({ iface: this.cfg.interface, ignoreIfState: this.cfg.ignoreIfState, log: this.log, channel, barred: () => this.state.bars.link, dispatch: (e) => this.dispatch(e) });
     await this.channel.open();
     const done = new Promise<number>((resolve) => (this.finish = resolve));
     const unguard = this.handleSignals ? installCrashGuard({ log: this.log, halt: () => this.halt(), dropVip: () => this.vip.removeNow(), exit: (code) => this.finish(code) }) : () => undefined;
     this.installSignals();
-    this.link = watchLink(this.cfg.interface, LINK_POLL_MS, (s) => this.onLinkState(s), { up: true, ifindex: this.channel.openedOn });
+    this.link.start();
     this.log.info({ vip: this.cfg.vip, interface: this.cfg.interface, srcip: this.cfg.srcip, advbase: this.cfg.advbaseMs / 1000, advskew: this.cfg.advskew, transport: describeDestination(destination, this.cfg.port) }, 'floatd starting');
     // Said plainly at every start: whether a partition can give two masters here, and why (issue 13).
     this.log.info({ event: 'quorum', voters: this.cfg.cluster.voters, quorum: this.cfg.cluster.quorum, incarnation: this.settings.cluster?.incarnation }, `${this.cfg.cluster.quorumWhy}; ${describeQuorum(this.settings)}`);
@@ -220,7 +215,7 @@ class Agent {
           this.finish(e.code);
           break;
         case 'drop-vip':
-          this.dropVip(e.epoch);
+          this.runner.dropNow(e.epoch);
           break;
         default:
           queued.push(this.stamp(e, before));
@@ -229,23 +224,9 @@ class Agent {
     this.queue.push(queued);
   }
 
-  // A master that lost its quorum stops answering at once, before its queued down work (docs/election.md).
-  private dropVip(epoch: number): void {
-    const r = this.vip.removeNow();
-    this.vipHeld = false;
-    this.persist();
-    if (r.ok) this.log.warn({ event: 'vip', op: 'remove', epoch, immediate: true, changed: r.changed }, 'quorum lost: VIP removed at once, the down hooks follow');
-    else this.log.error({ event: 'vip', op: 'remove', epoch, immediate: true, err: r.error }, `quorum lost: cannot remove the VIP at once: ${r.error}`);
-  }
-
-  // What goes on the wire is what the machine says this node is now (its advskew includes any weight),
-  // with its presence (wire version 2).
   private send(type: 'advert' | 'resign' | 'presence', epoch: number, advskew: number): void {
-    const c = this.cfg;
-    const presence = this.settings.cluster === undefined ? undefined : presenceOf(this.settings, this.state, this.now());
-    const packet = sign({ type, vhid: c.vhid, advskew, advbaseMs: c.advbaseMs, epoch, seq: this.seq++, sender: c.srcip, vip: c.vip, ...(presence === undefined ? {} : { presence }) }, this.secret);
-    this.channel?.send(packet);
-    if (type === 'resign') this.log.info({ event: 'resign', epoch }, 'resign advert sent: the next node takes over now');
+    this.channel?.send(this.sender.packet(type, epoch, advskew, this.state, this.now()));
+    if (type === 'resign') this.sender.sentResign(epoch);
   }
 
   private schedule(): void {
@@ -264,25 +245,6 @@ class Agent {
     this.persist();
   }
 
-  // ucarp follows the interface's running state; -S turns that off. A new index (the interface was
-  // re-created) makes the channel re-open its sockets, with or without -S.
-  private onLinkState(s: LinkState): void {
-    if (!this.cfg.ignoreIfState && s.up !== this.linkUp) {
-      this.linkUp = s.up;
-      this.log.warn({ event: 'link', up: s.up, interface: this.cfg.interface }, `interface ${this.cfg.interface} is ${s.up ? 'up again' : 'down'}`);
-    }
-    this.channel?.interfaceIs(s.ifindex);
-    this.updateLink();
-  }
-
-  // The election has one input for both: a node takes part only while its interface is up and its
-  // adverts can be sent (never master while they cannot).
-  private updateLink(): void {
-    const why = this.linkUp ? this.channel?.blocked : 'interface is down';
-    if (why === this.state.bars.link) return;
-    this.dispatch(why === undefined ? { type: 'link', up: true } : { type: 'link', up: false, detail: why });
-  }
-
   private installSignals(): void {
     if (!this.handleSignals) return;
     this.uninstallSignals = installSignals(this.log, this.cfg.cooldownMs, {
@@ -293,7 +255,7 @@ class Agent {
   }
 
   private snapshot(): StateFile {
-    return snapshotOf({ cfg: this.cfg, settings: this.settings, state: this.state, monotonicNow: this.now(), wallNow: Date.now(), pid: process.pid, vipHeld: this.vipHeld, hooksInProgress: this.hooksInProgress, seq: this.seq, authFailures: this.authAlarm.active() });
+    return snapshotOf({ cfg: this.cfg, settings: this.settings, state: this.state, monotonicNow: this.now(), wallNow: Date.now(), pid: process.pid, vipHeld: this.vipHeld, hooksInProgress: this.hooksInProgress, seq: this.sender.seq, authFailures: this.authAlarm.active() });
   }
 
   private persist(): void {

@@ -56,6 +56,14 @@ export class EffectRunner {
     }
   }
 
+  // A master that lost its quorum stops answering at once, before its queued down work (docs/election.md).
+  dropNow(epoch: number): void {
+    const r = this.d.vip.removeNow();
+    this.d.onVip(false);
+    if (r.ok) this.d.log.warn({ event: 'vip', op: 'remove', epoch, immediate: true, changed: r.changed }, 'quorum lost: VIP removed at once, the down hooks follow');
+    else this.d.log.error({ event: 'vip', op: 'remove', epoch, immediate: true, err: r.error }, `quorum lost: cannot remove the VIP at once: ${r.error}`);
+  }
+
   private async vip(e: Extract<QueuedEffect, { kind: 'vip' }>): Promise<RunOutcome> {
     if (e.op === 'remove') this.d.announcer.stop();
     else await this.d.record()?.flush();

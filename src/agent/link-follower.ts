@@ -1,0 +1,61 @@
+// The election's `link` input: a node takes part only while its interface is up (ucarp follows the
+// interface's running state; -S turns that off) and its adverts can be sent. A new index (the interface
+// was re-created) makes the advert channel re-open its sockets, with or without -S.
+import type { Event } from '../election/machine.js';
+import type { Logger } from '../log/log.js';
+import type { AdvertChannel } from '../net/advert-channel.js';
+import { watchLink, type LinkState } from '../net/link.js';
+
+// The interface state is also read at every election timer (each advert of a master, a backup's
+// master-down deadline), so this background poll only has to catch changes between them.
+const LINK_POLL_MS = 1000;
+
+export interface LinkFollowerDeps {
+  iface: string;
+  ignoreIfState: boolean; // -S
+  log: Logger;
+  channel: AdvertChannel;
+  barred: () => string | undefined; // the election's link bar now
+  dispatch: (e: Event) => void;
+}
+
+export class LinkFollower {
+  private up = true; // the interface's own state; -S keeps it true
+  private watch: { check(): void; stop(): void } | undefined;
+
+  private readonly d: LinkFollowerDeps;
+
+  constructor(deps: LinkFollowerDeps) {
+    this.d = deps;
+  }
+
+  start(): void {
+    this.watch = watchLink(this.d.iface, LINK_POLL_MS, (s) => this.onState(s), { up: true, ifindex: this.d.channel.openedOn });
+  }
+
+  // Reads the interface now: a cut link must be seen before a master's next advert or a backup's
+  // promotion (ucarp's IFF_RUNNING check).
+  check(): void {
+    this.watch?.check();
+  }
+
+  stop(): void {
+    this.watch?.stop();
+  }
+
+  // The channel's own verdict changed (blocked or usable again).
+  update(): void {
+    const why = this.up ? this.d.channel.blocked : 'interface is down';
+    if (why === this.d.barred()) return;
+    this.d.dispatch(why === undefined ? { type: 'link', up: true } : { type: 'link', up: false, detail: why });
+  }
+
+  private onState(s: LinkState): void {
+    if (!this.d.ignoreIfState && s.up !== this.up) {
+      this.up = s.up;
+      this.d.log.warn({ event: 'link', up: s.up, interface: this.d.iface }, `interface ${this.d.iface} is ${s.up ? 'up again' : 'down'}`);
+    }
+    this.d.channel.interfaceIs(s.ifindex);
+    this.update();
+  }
+}

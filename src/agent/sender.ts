@@ -1,0 +1,51 @@
+// What goes on the wire: the machine's word for what this node is now (its advskew includes any weight),
+// signed, with a sequence number that only rises and, when the cluster view is on, its presence (wire v2).
+import type { Config } from '../config/config.js';
+import { presenceOf } from '../election/presence.js';
+import type { Settings, State } from '../election/machine.js';
+import type { Logger } from '../log/log.js';
+import { sign } from '../protocol/auth.js';
+import type { StateFile } from '../state/state-file.js';
+
+export type SentType = 'advert' | 'resign' | 'presence';
+
+export class AdvertSender {
+  private seqNext = 0n;
+  private readonly cfg: Config;
+  private readonly settings: Settings;
+  private readonly secret: Buffer;
+  private readonly log: Logger;
+
+  constructor(cfg: Config, settings: Settings, secret: Buffer, log: Logger) {
+    this.cfg = cfg;
+    this.settings = settings;
+    this.secret = secret;
+    this.log = log;
+  }
+
+  // seq = wall-clock µs at start, +1 per packet: it rises across restarts as long as the clock does;
+  // the state file's floor only helps a restart whose clock went back.
+  start(previous: StateFile | undefined, wallMs: number): void {
+    const wallMicros = BigInt(wallMs) * 1000n;
+    const floor = /^\d{1,20}$/.test(String(previous?.seqFloor)) ? BigInt(String(previous?.seqFloor)) : 0n;
+    this.seqNext = wallMicros > floor ? wallMicros : floor;
+  }
+
+  // The next sequence number (the state file keeps it as the floor of the next start).
+  get seq(): bigint {
+    return this.seqNext;
+  }
+
+  // Logged once the resign is on its way (the agent sends it at once).
+  sentResign(epoch: number): void {
+    this.log.info({ event: 'resign', epoch }, 'resign advert sent: the next node takes over now');
+  }
+
+  // The signed packet for `type`, as the node is in `state` at `now`.
+  packet(type: SentType, epoch: number, advskew: number, state: State, now: number): Buffer {
+    const c = this.cfg;
+    const presence = this.settings.cluster === undefined ? undefined : presenceOf(this.settings, state, now);
+    const packet = sign({ type, vhid: c.vhid, advskew, advbaseMs: c.advbaseMs, epoch, seq: this.seqNext++, sender: c.srcip, vip: c.vip, ...(presence === undefined ? {} : { presence }) }, this.secret);
+    return packet;
+  }
+}
