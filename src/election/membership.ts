@@ -26,6 +26,7 @@ export function heardPresence(view: View, a: Advert, behind: boolean, now: numbe
     voter: p.voter,
     witness: p.witness,
     preempt: p.preempt,
+    released: p.released,
     incarnation: p.incarnation,
     beat: p.beat,
     dataVersion: p.dataVersion,

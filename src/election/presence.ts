@@ -15,6 +15,7 @@ export function presenceOf(cfg: Settings, state: State, now: number): Presence {
     voter: true,
     witness: c?.witness === true,
     preempt: cfg.preempt,
+    released: state.role === 'backup' && state.master?.resigned === true,
     deadratio: cfg.deadratio,
     incarnation: c?.incarnation ?? 0,
     beat: now,

@@ -5,6 +5,7 @@ import { nextAdvert } from './adverts.js';
 import { heardPresence, holdMs, pruned, supportExpiry } from './membership.js';
 import { supportNow } from './support.js';
 import { fresherPeer } from './freshness.js';
+import { withReleaseSeen } from './release-seen.js';
 import { claimNow } from './takeover-gate.js';
 import { formatMs } from './timing.js';
 import { after, enter } from './transitions.js';
@@ -68,7 +69,7 @@ export function beforeStep(cfg: Settings, state: State, event: Event, now: numbe
 // After the rules: support, presence, and with a quorum the claim and the lease.
 export function afterStep(cfg: Settings, before: State, step: Step, event: Event, now: number): Step {
   if (cfg.cluster === undefined) return step;
-  let r = withSupport(cfg, step, event, now);
+  let r = withSupport(cfg, withReleaseSeen(cfg, step, now), event, now);
   if (quorumOn(cfg)) r = withLease(cfg, before, r, now);
   r = withClaim(cfg, r, now);
   return withPresence(cfg, before, r, event, now);
@@ -127,7 +128,8 @@ function withPresence(cfg: Settings, before: State, step: Step, event: Event, no
   const due = s.nextAdvertAt === undefined || now >= s.nextAdvertAt;
   if (!due && !answer && !moved) return step;
   const next = due ? nextAdvert(cfg, s, now) : { ...s, nextAdvertAt: now + 2 * cfg.advbaseMs };
-  const send: Effect = { kind: 'send', type: 'presence', epoch: s.epoch, advskew: cfg.advskew };
+  // The epoch is the followed master's: its `released` flag (presence.ts) speaks of that mastership.
+  const send: Effect = { kind: 'send', type: 'presence', epoch: s.master?.epoch ?? s.epoch, advskew: cfg.advskew };
   return { state: { ...next, view: { ...next.view, lastPresenceAt: now } }, effects: [...step.effects, send] };
 }
 

@@ -26,6 +26,7 @@ export interface Member {
   voter: boolean;
   witness: boolean;
   preempt: boolean;
+  released: boolean; // it heard the resign of the master it follows (of `epoch`)
   incarnation: number;
   beat: number; // its clock when it sent the last presence we heard
   dataVersion: bigint | undefined;

@@ -12,7 +12,7 @@ export type PresenceRole = 'init' | 'backup' | 'master' | 'releasing' | 'stopped
 const ROLE_CODES = { init: 0, backup: 1, master: 2, releasing: 3, stopped: 4 } as const satisfies Record<PresenceRole, number>;
 
 // Flag bits (u16 at offset 6, which version 1 reserves as zero).
-const FLAGS = { eligible: 1, voter: 2, witness: 4, versionKnown: 8, versionFailing: 16, preempt: 32 } as const;
+const FLAGS = { eligible: 1, voter: 2, witness: 4, versionKnown: 8, versionFailing: 16, preempt: 32, released: 64 } as const;
 const ALL_FLAGS = Object.values(FLAGS).reduce((a, b) => a | b, 0);
 
 export interface Presence {
@@ -21,6 +21,7 @@ export interface Presence {
   voter: boolean; // counts towards the quorum
   witness: boolean; // a vote only: never claims (floatd witness)
   preempt: boolean; // -P
+  released: boolean; // a backup: the master it follows, of this packet's epoch, resigned (it heard the resign)
   deadratio: number; // its -r: a voter's support for it lasts deadratio × advbase of silence
   incarnation: number; // u32, new at every start of the sender
   beat: number; // the sender's monotonic clock in ms when it sent this (echoed back by its supporters)
@@ -39,7 +40,8 @@ export function presenceFlags(p: Presence): number {
     (p.witness ? FLAGS.witness : 0) |
     (p.dataVersion !== undefined ? FLAGS.versionKnown : 0) |
     (p.versionFailing ? FLAGS.versionFailing : 0) |
-    (p.preempt ? FLAGS.preempt : 0)
+    (p.preempt ? FLAGS.preempt : 0) |
+    (p.released ? FLAGS.released : 0)
   );
 }
 
@@ -80,6 +82,7 @@ export function readPresence(b: Buffer, flags: number, fail: (msg: string) => ne
     voter: (flags & FLAGS.voter) !== 0,
     witness: (flags & FLAGS.witness) !== 0,
     preempt: (flags & FLAGS.preempt) !== 0,
+    released: (flags & FLAGS.released) !== 0,
     deadratio,
     incarnation,
     beat,

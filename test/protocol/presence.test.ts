@@ -15,6 +15,7 @@ const presence: Presence = {
   voter: true,
   witness: false,
   preempt: false,
+  released: false,
   deadratio: 3,
   incarnation: 0x01020304,
   beat: 123_456,
@@ -53,6 +54,13 @@ describe('wire version 2 (presence)', () => {
     const header = encodeHeader(a);
     expect(header.readUInt16BE(6)).toBe(1 | 2 | 16 | 32);
     expect(header.subarray(56, 60).toString('hex')).toBe('00000000');
+    expect(decode(unsigned(header)).advert).toEqual(a);
+  });
+
+  it('round-trips a backup that heard its master resign: flag bit 6 (0x40)', () => {
+    const a: Advert = { ...backup, presence: { ...presence, released: true } };
+    const header = encodeHeader(a);
+    expect(header.readUInt16BE(6)).toBe(1 | 2 | 8 | 64);
     expect(decode(unsigned(header)).advert).toEqual(a);
   });
 
