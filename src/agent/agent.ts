@@ -16,6 +16,7 @@ import type { Logger } from '../log/log.js';
 import { Verifier } from '../protocol/auth.js';
 import { describeQuorum } from '../election/quorum.js';
 import { versionsSeen } from '../election/freshness.js';
+import { wantsFreshVersion } from '../election/ready-standby.js';
 import { DataVersionRunner } from './data-version.js';
 import { AdvertChannel } from '../net/advert-channel.js';
 import { AuthAlarm } from '../net/auth-alarm.js';
@@ -179,7 +180,8 @@ class Agent {
     // Master-only checks follow the mastership; this never dispatches back.
     this.checks?.follow(state);
     // About to claim: the freshest number goes out in the next presence (--data-version).
-    if (state.view.seeking !== undefined && before.view.seeking === undefined) this.dataVersion?.runNow();
+    // Its releasing master waits for this standby to report the final version (--data-version, -z).
+    if ((state.view.seeking !== undefined && before.view.seeking === undefined) || wantsFreshVersion(before, state)) this.dataVersion?.runNow();
     this.record?.observe(before, state, event.type === 'advert' ? event.advert.epoch : undefined, this.cfg.srcip);
     logStep(this.log, before, state, event, this.now());
     if (event.type === 'checked') this.control.gate(event.ok, event.detail);
@@ -216,6 +218,9 @@ class Agent {
           break;
         case 'drop-vip':
           this.runner.dropNow(e.epoch);
+          break;
+        case 'measure-version':
+          this.dataVersion?.runFresh();
           break;
         default:
           queued.push(this.stamp(e, before));

@@ -26,6 +26,7 @@ export class DataVersionRunner {
   private running = false;
   private said: string | undefined; // the last problem logged
   private stopped = false;
+  private generation = 0; // a reading from an older generation is dropped (runFresh)
 
   constructor(command: string, log: Logger, deliver: (e: Event) => void) {
     this.command = command;
@@ -40,11 +41,23 @@ export class DataVersionRunner {
   // A run now (the node is about to claim), unless one is under way.
   runNow(): void {
     if (this.running || this.stopped) return;
+    this.run();
+  }
+
+  // A run now whose reading is the next one delivered: one under way may have read before the service
+  // stopped, so its result is dropped (a master reading its final version).
+  runFresh(): void {
+    if (this.stopped) return;
+    this.run();
+  }
+
+  private run(): void {
+    const generation = ++this.generation;
     this.running = true;
     clearTimeout(this.timer);
     execFile(this.command, [], { timeout: TIMEOUT_MS, maxBuffer: 4096 }, (err, stdout) => {
+      if (this.stopped || generation !== this.generation) return;
       this.running = false;
-      if (this.stopped) return;
       const r = err ? { problem: err.killed ? `timed out after ${TIMEOUT_MS} ms` : `failed: ${err.message.split('\n')[0] ?? ''}` } : parseDataVersion(stdout);
       if ('problem' in r) {
         if (r.problem !== this.said) this.log.warn({ event: 'data-version', ok: false, command: this.command, problem: r.problem }, `--data-version "${this.command}" ${r.problem}: this node is less preferred until it gives a number`);

@@ -6,6 +6,7 @@ import { failuresExpired, recordFailure } from './failures.js';
 import { handoverTimedOut } from './handover.js';
 import { onAdvert } from './hearing.js';
 import { onDataVersion } from './freshness.js';
+import { awaitStandby, waitsForStandby } from './ready-standby.js';
 import { afterStep, beforeStep, clusterDeadline, earliest } from './quorum.js';
 import { claim, onChecked, withoutCheck } from './takeover-gate.js';
 import { formatMs, masterDownIntervalMs } from './timing.js';
@@ -182,6 +183,7 @@ function masterDownReason(cfg: Settings, state: State): string {
 
 function onReleased(cfg: Settings, state: State, epoch: number, now: number): Step {
   if (state.role !== 'releasing' || state.epoch !== epoch) return same(state);
+  if (waitsForStandby(cfg, state)) return awaitStandby(cfg, state, now);
   if (state.exitAfterRelease) return enter(cfg, state, { role: 'stopped', released: true }, now, 'shutdown complete');
   return enter(cfg, state, { role: 'backup' }, now, state.reason);
 }
@@ -194,6 +196,8 @@ function onShutdown(cfg: Settings, state: State, now: number): Step {
       return enter(cfg, state, { role: 'releasing', exitAfter: true }, now, 'shutdown requested');
     case 'releasing':
       if (!state.exitAfterRelease && cfg.shutdownHooks) return same({ ...state, exitAfterRelease: true });
+      // Waiting for a standby, the VIP already gone: "now" means resign now.
+      if (state.view.handoff !== undefined) return enter(cfg, { ...state, view: { ...state.view, handoff: undefined } }, { role: 'stopped', released: true }, now, 'shutdown requested again: resigning without waiting for a standby');
       // A second signal (or no -z) means "now": leave without waiting for the down hooks, as ucarp would.
       return enter(cfg, state, { role: 'stopped' }, now, 'shutdown requested while releasing: exiting now');
     case 'init':

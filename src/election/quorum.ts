@@ -6,6 +6,7 @@ import { heardPresence, holdMs, pruned, supportExpiry } from './membership.js';
 import { supportNow } from './support.js';
 import { fresherPeer } from './freshness.js';
 import { withReleaseSeen } from './release-seen.js';
+import { standbyWaitDeadline, withStandbyWait } from './ready-standby.js';
 import { claimNow } from './takeover-gate.js';
 import { formatMs } from './timing.js';
 import { after, enter } from './transitions.js';
@@ -72,6 +73,7 @@ export function afterStep(cfg: Settings, before: State, step: Step, event: Event
   let r = withSupport(cfg, withReleaseSeen(cfg, step, now), event, now);
   if (quorumOn(cfg)) r = withLease(cfg, before, r, now);
   r = withClaim(cfg, r, now);
+  r = withStandbyWait(cfg, r, event, now);
   return withPresence(cfg, before, r, event, now);
 }
 
@@ -147,7 +149,7 @@ export function clusterDeadline(cfg: Settings, state: State): number | undefined
     case 'master':
       return quorumOn(cfg) ? leaseUntil(cfg, state) : undefined;
     case 'releasing':
-      return quorumOn(cfg) && state.view.dropAt !== Infinity ? leaseUntil(cfg, state) : undefined;
+      return earliest(quorumOn(cfg) && state.view.dropAt !== Infinity ? leaseUntil(cfg, state) : undefined, standbyWaitDeadline(cfg, state));
     default:
       return undefined;
   }

@@ -144,6 +144,8 @@ export type Effect =
   | { kind: 'garp'; epoch: number }
   | { kind: 'report'; event: Event }
   | { kind: 'cancel-up' }
+  // A fresh --data-version reading now, one under way discarded (a master whose service just stopped).
+  | { kind: 'measure-version' }
   | { kind: 'exit'; code: number };
 
 export interface Step {

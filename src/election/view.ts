@@ -56,8 +56,10 @@ export interface View {
   dropAt: number | undefined; // Infinity: the VIP was dropped at once (quorum lost) in this mastership
   dataVersion: bigint | undefined; // --data-version's last good number
   versionFailing: string | undefined; // why the last run of --data-version gave no number
+  // A -z release waiting for a standby to report the final data version (ready-standby.ts).
+  handoff: { since: number; final: bigint | undefined } | undefined;
 }
 
 export function emptyView(): View {
-  return { members: {}, support: undefined, seeking: undefined, lastPresenceAt: -Infinity, dropAt: undefined, dataVersion: undefined, versionFailing: undefined };
+  return { members: {}, support: undefined, seeking: undefined, lastPresenceAt: -Infinity, dropAt: undefined, dataVersion: undefined, versionFailing: undefined, handoff: undefined };
 }
