@@ -26,6 +26,7 @@ import { StateWriter } from '../state/state-writer.js';
 import { RunRecord } from '../state/run-record.js';
 import { installCrashGuard } from './crash-guard.js';
 import { LinkFollower } from './link-follower.js';
+import { DeadlineTimer } from './deadline-timer.js';
 import { AdvertSender } from './sender.js';
 import { installSignals } from './signals.js';
 import { settingsOf } from '../config/settings.js';
@@ -61,7 +62,8 @@ class Agent {
   private readonly runner: EffectRunner;
   private vipHeld = false;
   private hooksInProgress: string[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private readonly timers = new DeadlineTimer(() => this.now());
+  private tickLateMs: number | undefined; // how late the timer of the tick being stepped fired
   private link: LinkFollower | undefined;
   private finish: (code: number) => void = () => undefined;
   private readonly stateWriter: StateWriter;
@@ -165,7 +167,7 @@ class Agent {
   // The crash path: nothing may be sent or scheduled after this.
   private halt(): void {
     this.halted = true;
-    clearTimeout(this.timer);
+    this.timers.cancel();
     this.channel?.close();
     this.announcer.stop();
     void this.checks?.stop();
@@ -183,7 +185,7 @@ class Agent {
     // Its releasing master waits for this standby to report the final version (--data-version, -z).
     if ((state.view.seeking !== undefined && before.view.seeking === undefined) || wantsFreshVersion(before, state)) this.dataVersion?.runNow();
     this.record?.observe(before, state, event.type === 'advert' ? event.advert.epoch : undefined, this.cfg.srcip);
-    logStep(this.log, before, state, event, this.now());
+    logStep(this.log, before, state, event, this.now(), this.tickLateMs);
     if (event.type === 'checked') this.control.gate(event.ok, event.detail);
     this.control.stepped(state);
     // The state file and status follow what an operator asks about: role, service, epoch, whom a backup follows, why it is kept out.
@@ -235,14 +237,18 @@ class Agent {
   }
 
   private schedule(): void {
-    clearTimeout(this.timer);
-    const due = nextDeadline(this.state, this.settings);
-    if (due === undefined) return;
-    this.timer = setTimeout(() => {
+    this.timers.arm(nextDeadline(this.state, this.settings), this.claimDeadline(), (lateMs) => {
       // A cut link must be seen before a master's next advert or a backup's promotion (ucarp's IFF_RUNNING check).
       this.link?.check();
+      this.tickLateMs = lateMs;
       this.dispatch({ type: 'tick' });
-    }, Math.max(0, Math.ceil(due - this.now())));
+      this.tickLateMs = undefined;
+    });
+  }
+
+  // A backup's master-down deadline: the claim waits on it, so it gets no timer slack (issue 15 item 6).
+  private claimDeadline(): number | undefined {
+    return this.state.role === 'backup' ? this.state.masterDownAt : undefined;
   }
 
   private setHooks(paths: string[]): void {
@@ -269,7 +275,7 @@ class Agent {
   }
 
   private async cleanup(): Promise<void> {
-    clearTimeout(this.timer);
+    this.timers.cancel();
     this.authAlarm.stop();
     this.link?.stop();
     this.uninstallSignals();

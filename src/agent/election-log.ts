@@ -5,9 +5,11 @@ import { formatMs } from '../election/timing.js';
 import type { Logger } from '../log/log.js';
 import { LABELS } from './snapshot.js';
 
-export function logStep(log: Logger, before: State, after: State, event: Event, now: number): void {
+// tickLateMs: how long after its deadline the timer that delivered this tick fired (the timer path's cost).
+export function logStep(log: Logger, before: State, after: State, event: Event, now: number, tickLateMs?: number): void {
   if (after.role !== before.role) {
-    const fields = { event: 'transition', state: LABELS[after.role], previous: LABELS[before.role], reason: after.reason, epoch: after.epoch, master: after.master?.address ?? null };
+    const late = tickLateMs === undefined ? {} : { timerLateMs: Math.round(tickLateMs * 1000) / 1000 };
+    const fields = { event: 'transition', state: LABELS[after.role], previous: LABELS[before.role], reason: after.reason, epoch: after.epoch, master: after.master?.address ?? null, ...late };
     log.info(fields, `${LABELS[before.role]} -> ${LABELS[after.role]}: ${after.reason}`);
   }
   if (after.role === 'master' && before.role === 'master' && before.handover && !after.handover) log.info({ event: 'handover', from: before.handover.from, epoch: after.epoch }, `${after.reason}: starting the service`);
