@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listHookDir, runHooks } from '../../src/effects/hooks.js';
+import { isAlive } from '../support/netns.js';
 import type { RunOptions } from '../../src/effects/hooks.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/hooks/', import.meta.url));
@@ -21,21 +22,6 @@ function capturingLogger(): { log: Logger; entries: Entry[] } {
   return { log, entries };
 }
 
-// Without a reaping init (as in some containers) a killed orphan lingers as a zombie: dead all the same.
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw err;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 async function eventually(check: () => boolean, ms = 1000): Promise<boolean> {
   const deadline = Date.now() + ms;
