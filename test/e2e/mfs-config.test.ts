@@ -122,6 +122,50 @@ describe.skipIf(unavailable !== undefined)(`MooseFS pack config and rules${unava
     expect(typo.out).toMatch(/MFS_PROBE_WAIT_MS must be a whole number, got "0\.3"/);
   });
 
+  it('takeover-check logs the data versions floatd heard and refuses while a live peer reports a strictly newer one than its live copy', () => {
+    changelog('changelog_ml.0.mfs', 1, 20);
+    writeFileSync(join(data, 'metadata_ml.mfs.back'), 'MFSM NEW');
+    // Nothing listens on this loopback port: the connect probe is refused at once. No daemon runs (BIN=false).
+    writeFileSync(join(dir, 'master.cfg'), `DATA_PATH = ${data}\nMATOCL_LISTEN_PORT = 1\n`);
+    const base = ['MFS_STRATEGY=metalogger', 'MFS_SERVICE=direct', `MFS_MASTER_CFG=${dir}/master.cfg`, `MFS_METALOGGER_CFG=${dir}/ml.cfg`, 'MFS_MASTER_BIN=false', 'MFS_METALOGGER_BIN=false'];
+    config(base);
+    // No interface and VIP: only the connect probe runs when the master went silent.
+    const facts = { FLOATD_INTERFACE: '', FLOATD_VIP: '', FLOATD_LAST_MASTER: '127.0.0.1', FLOATD_PREVIOUS_RUN: 'none', FLOATD_SRCIP: '203.0.113.12' };
+    const check = (versions: string | undefined, claim = 'resigned') => run(join(PACK, 'takeover-check'), [], { ...facts, FLOATD_CLAIM: claim, ...(versions === undefined ? {} : { FLOATD_DATA_VERSIONS: versions }) });
+
+    const newer = check('203.0.113.12=20 203.0.113.11=35 203.0.113.13=?');
+    expect(newer.code).toBe(1);
+    expect(newer.out).toMatch(/data versions seen: 203\.0\.113\.12=20 203\.0\.113\.11=35 203\.0\.113\.13=\?; this node's live copy: change 20 \(no daemon runs: .*\) \(\d+ ms\)/);
+    expect(newer.out).toMatch(/FAILED: peer 203\.0\.113\.11 reports metadata version 35, newer than this node's 20: it holds changes this node's copy lacks/);
+    expect(newer.out).not.toMatch(/metadata ok/);
+    // Strictly newer: one change more is enough.
+    expect(check('203.0.113.12=20 203.0.113.11=21').code).toBe(1);
+    // Equal or unknown peers pass; this node's own entry (read up to 3 s ago) does not count, its live copy does.
+    const same = check('203.0.113.12=7 203.0.113.11=20 203.0.113.13=?');
+    expect(same.code, same.out).toBe(0);
+    expect(same.out).toMatch(/metadata ok: metalogger/);
+    // The live copy is the metalogger's while it runs: own master files from an earlier mastership do not count.
+    changelog('changelog.0.mfs', 1, 90);
+    const live = join(dir, 'live-daemon');
+    writeFileSync(live, '#!/bin/sh\necho "$0 pid: 4242"\n', { mode: 0o755 });
+    config([...base, `MFS_METALOGGER_BIN=${live}`]);
+    const stale = check('203.0.113.12=90 203.0.113.11=60');
+    expect(stale.code).toBe(1);
+    expect(stale.out).toMatch(/this node's live copy: change 20 \(mfsmetalogger runs/);
+    expect(stale.out).toMatch(/FAILED: peer 203\.0\.113\.11 reports metadata version 60, newer than this node's 20/);
+    rmSync(join(data, 'changelog.0.mfs'));
+    config(base);
+    // A silent master: the versions are checked and the probes still run.
+    const silent = check('203.0.113.12=20 203.0.113.11=19', 'silent');
+    expect(silent.code, silent.out).toBe(0);
+    expect(silent.out).toMatch(/data versions seen: 203\.0\.113\.12=20 203\.0\.113\.11=19/);
+    expect(silent.out).toMatch(/no MooseFS master at last master 127\.0\.0\.1:1 within 300 ms/);
+    // floatd without --data-version passes no versions: said, not refused.
+    const none = check(undefined);
+    expect(none.code, none.out).toBe(0);
+    expect(none.out).toMatch(/data versions: none from floatd \(run without --data-version\)/);
+  });
+
   it('a daemon that exited but is not reaped yet (a zombie: init in a container may take seconds) counts as stopped', async () => {
     // The child exits at once; its parent execs into sleep, which never reaps it.
     const parent = spawn('bash', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });

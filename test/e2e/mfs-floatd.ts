@@ -19,12 +19,17 @@ export interface FloatdSpec {
   extra?: string[];
 }
 
-// The agent's flags on host H; the run record survives restarts of the agent (it is what a reboot keeps).
-export function floatdArgs(lab: MfsLab, h: MfsHost, spec: FloatdSpec): string[] {
+// The lab's shared secret file (-o), written on first use.
+export function labSecret(lab: MfsLab): string {
   const secret = join(lab.dir, 'secret');
   writeFileSync(secret, `mfs-${lab.prefix}\n`, { mode: 0o600 });
+  return secret;
+}
+
+// The agent's flags on host H; the run record survives restarts of the agent (it is what a reboot keeps).
+export function floatdArgs(lab: MfsLab, h: MfsHost, spec: FloatdSpec): string[] {
   return [
-    '-i', h.iface, '-s', h.ip, '-v', String(VHID), '-a', VIP, '-o', secret, '-b', String(spec.advbase), '-k', String(spec.advskew), '-z',
+    '-i', h.iface, '-s', h.ip, '-v', String(VHID), '-a', VIP, '-o', labSecret(lab), '-b', String(spec.advbase), '-k', String(spec.advskew), '-z',
     '--hooks-dir', spec.hooksDir ?? PACK, '--takeover-check', join(PACK, 'takeover-check'), '--phase-timeout', 'prepare=120', '--phase-timeout', 'down=60',
     '--state-file', join(h.dir, 'floatd-state.json'), '--run-record', join(h.dir, 'floatd-record.json'), '--control-socket', join(h.dir, 'floatd.sock'), '--log-format', 'json', ...(spec.extra ?? []),
   ];

@@ -69,11 +69,12 @@ function mfsDir(path: string): string {
 export interface MfsLabOptions {
   masters: number;
   shared?: boolean; // an ext4 image as the shared LUN, one loop device per master host
+  prefix?: string; // of every name the lab creates (default "mf"); 4 random hex digits follow
 }
 
 // Builds the lab; a half-built lab is torn down before the error is rethrown.
 export function createMfsLab(opts: MfsLabOptions): MfsLab {
-  const lab = new MfsLab(`mf${randomBytes(2).toString('hex')}`);
+  const lab = new MfsLab(`${opts.prefix ?? 'mf'}${randomBytes(2).toString('hex')}`);
   try {
     lab.build(opts);
   } catch (err) {

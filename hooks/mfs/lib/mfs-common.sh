@@ -202,6 +202,26 @@ mfs_newest_change() {
   echo "$max"
 }
 
+# The newest change id of the copy that is live here (metadata-version prints it): the master's files while
+# mfsmaster runs, the metalogger's while mfsmetalogger runs (own master files from an earlier mastership say nothing
+# about how far it has caught up), both while neither runs. Sets MFS_LIVE_V, MFS_LIVE_N (files) and MFS_LIVE_FROM.
+mfs_live_version() {
+  local ml_dir=${ML_DATA_PATH:-$MASTER_DATA_PATH} master_files ml_files files
+  master_files=$(mfs_master_files "$MASTER_DATA_PATH" 2>/dev/null || true)
+  ml_files=$(mfs_ml_files "$ml_dir" 2>/dev/null || true)
+  if [ -n "$(mfs_pid "$MFS_MASTER_BIN" "$MFS_MASTER_CFG")" ]; then
+    files=$master_files MFS_LIVE_FROM="mfsmaster runs: its own master files in $MASTER_DATA_PATH"
+  elif [ "$MFS_STRATEGY$MFS_SHARED_METALOGGER" != sharedno ] && [ -n "$(mfs_pid "$MFS_METALOGGER_BIN" "$MFS_METALOGGER_CFG")" ]; then
+    files=$ml_files MFS_LIVE_FROM="mfsmetalogger runs: its files in $ml_dir"
+  else
+    files="$master_files $ml_files" MFS_LIVE_FROM="no daemon runs: master and metalogger files in $ml_dir"
+  fi
+  # shellcheck disable=SC2086
+  MFS_LIVE_V=$(mfs_newest_change $files)
+  # shellcheck disable=SC2086
+  MFS_LIVE_N=$(printf '%s\n' $files | grep -c . || true)
+}
+
 # The text of change ID in FILES' changelogs (for "same id, different content"), empty if none has it.
 mfs_change_text() {
   local id=$1 f
