@@ -42,11 +42,15 @@ export function fresherPeer(cfg: Settings, state: State, now: number): string | 
   return undefined;
 }
 
-// "10.0.0.1=77 10.0.0.2=75 10.0.0.3=?" for the hooks (FLOATD_DATA_VERSIONS): this node first.
+// "10.0.0.1=77 10.0.0.2=75 10.0.0.3=?" for the hooks (FLOATD_DATA_VERSIONS): this node first, then the live
+// peers, then the last master heard when it is silent now (its last version), then each witness with the
+// last master's version it relays. A hook that will not serve older data compares them with its own.
 export function versionsSeen(cfg: Settings, state: State, now: number): string {
   const show = (v: bigint | undefined) => (v === undefined ? '?' : String(v));
-  const others = liveMembers(state.view, now)
-    .filter(([, m]) => !m.witness)
-    .map(([address, m]) => `${address}=${show(m.versionFailing ? undefined : m.dataVersion)}`);
-  return [`${cfg.self}=${show(ownVersion(state))}`, ...others].join(' ');
+  const live = liveMembers(state.view, now);
+  const others = live.filter(([, m]) => !m.witness).map(([address, m]) => `${address}=${show(m.versionFailing ? undefined : m.dataVersion)}`);
+  const last = state.view.lastMaster;
+  const gone = last !== undefined && last.address !== cfg.self && !live.some(([address]) => address === last.address) ? [`${last.address}=${String(last.version)}`] : [];
+  const relays = live.filter(([, m]) => m.witness && m.dataVersion !== undefined).map(([address, m]) => `${address}=${String(m.dataVersion)}`);
+  return [`${cfg.self}=${show(ownVersion(state))}`, ...others, ...gone, ...relays].join(' ');
 }

@@ -37,9 +37,18 @@ export function heardPresence(view: View, a: Advert, behind: boolean, now: numbe
     heardAt: now,
   };
   const members = { ...view.members, [a.sender]: member };
+  const base = { ...view, members, lastMaster: lastMasterAfter(view.lastMaster, a) };
   const s = view.support;
-  if (s === undefined || s.address !== a.sender || s.incarnation !== p.incarnation) return { ...view, members };
-  return { ...view, members, support: supportAfter(s, a, member, now) };
+  if (s === undefined || s.address !== a.sender || s.incarnation !== p.incarnation) return base;
+  return { ...base, support: supportAfter(s, a, member, now) };
+}
+
+// A master's (or releasing master's) version replaces the one remembered unless it is of an older mastership.
+function lastMasterAfter(last: View['lastMaster'], a: Advert): View['lastMaster'] {
+  const p = a.presence;
+  if (p === undefined || (p.role !== 'master' && p.role !== 'releasing') || p.dataVersion === undefined || p.versionFailing) return last;
+  if (last !== undefined && a.epoch < last.epoch) return last;
+  return { address: a.sender, epoch: a.epoch, version: p.dataVersion };
 }
 
 // The support of the node that sent `a`: ended by its resign (sent once its VIP is gone, RFC 5798 §6.4.3's

@@ -19,7 +19,8 @@ export function presenceOf(cfg: Settings, state: State, now: number): Presence {
     deadratio: cfg.deadratio,
     incarnation: c?.incarnation ?? 0,
     beat: now,
-    dataVersion: v.dataVersion,
+    // A witness holds no data: it relays the last master's version (a standby whose copy fell behind sees it).
+    dataVersion: c?.witness === true ? v.lastMaster?.version : v.dataVersion,
     versionFailing: v.versionFailing !== undefined,
     supports: s?.address,
     supportIncarnation: s === undefined ? 0 : self ? (c?.incarnation ?? 0) : s.incarnation,

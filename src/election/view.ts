@@ -56,10 +56,13 @@ export interface View {
   dropAt: number | undefined; // Infinity: the VIP was dropped at once (quorum lost) in this mastership
   dataVersion: bigint | undefined; // --data-version's last good number
   versionFailing: string | undefined; // why the last run of --data-version gave no number
+  // The newest data version heard from a master (or a releasing one) and whose it was: kept after that master
+  // goes silent, so a standby whose own copy fell behind can tell (hooks get it; a witness relays it).
+  lastMaster: { address: string; epoch: number; version: bigint } | undefined;
   // A -z release waiting for a standby to report the final data version (ready-standby.ts).
   handoff: { since: number; final: bigint | undefined } | undefined;
 }
 
 export function emptyView(): View {
-  return { members: {}, support: undefined, seeking: undefined, lastPresenceAt: -Infinity, dropAt: undefined, dataVersion: undefined, versionFailing: undefined, handoff: undefined };
+  return { members: {}, support: undefined, seeking: undefined, lastPresenceAt: -Infinity, dropAt: undefined, dataVersion: undefined, versionFailing: undefined, lastMaster: undefined, handoff: undefined };
 }

@@ -66,7 +66,7 @@ export function describeCluster(s: ClusterStatus): string[] {
   const head = `  cluster: ${quorum}, supports ${s.supports ?? 'nobody'}, supported by ${s.supportedBy}${lease}${version}`;
   const members = s.members.map((m) => {
     const what = m.witness ? 'WITNESS' : `${m.role}${m.eligible ? '' : ' (not eligible)'}`;
-    const version = m.versionFailing ? ', data version failing' : m.dataVersion === null ? '' : `, data version ${m.dataVersion}`;
+    const version = m.versionFailing ? ', data version failing' : m.dataVersion === null ? '' : m.witness ? `, last master's data version ${m.dataVersion}` : `, data version ${m.dataVersion}`;
     return `    ${m.address} ${what}, epoch ${m.epoch}, advskew ${m.advskew}${version}, supports ${m.supports ?? 'nobody'}, last seen ${m.lastSeenAgoMs} ms ago`;
   });
   return [head, ...(members.length === 0 ? ['    no member heard'] : members)];

@@ -5,6 +5,7 @@ import { Sim } from '../election/cluster-sim.js';
 import { settings } from '../election/helpers.js';
 
 describe('cluster status', () => {
+  // A backup's epoch is that of the master it follows (its presence speaks of that mastership).
   it('lists the members heard with their role, epoch, skew and support, and this node as master with its lease', () => {
     const cfgs = [0, 1, 2].map((i) => settings({ self: `10.0.0.${i + 1}`, advbaseMs: 100, advskew: i * 20, cluster: { incarnation: i + 1, voters: 3, quorum: 2, witness: false } }));
     const sim = new Sim(cfgs, () => 0.5, [1, 1, 1], { loss: 0, maxDelayMs: 1, lateMs: 0, cut: () => false });
@@ -20,7 +21,7 @@ describe('cluster status', () => {
     ]);
     const lines = describeCluster(s);
     expect(lines[0]).toMatch(/^ {2}cluster: quorum 2 of 3 voters, supports 10\.0\.0\.1, supported by 3, lease \d+ ms left$/);
-    expect(lines[1]).toMatch(/^ {4}10\.0\.0\.2 BACKUP, epoch 0, advskew 20, supports 10\.0\.0\.1, last seen \d+ ms ago$/);
+    expect(lines[1]).toMatch(/^ {4}10\.0\.0\.2 BACKUP, epoch 1, advskew 20, supports 10\.0\.0\.1, last seen \d+ ms ago$/);
   });
 
   it('says when quorum is off and nobody is heard', () => {
