@@ -13,6 +13,7 @@ import { bridgePort, ClientProbe, PROBE_EVERY_MS } from './lab-tools.js';
 import { preflight } from './preflight.js';
 import { atExit, installHandlers, stopAll } from './processes.js';
 import { group, QUORUM_VARIANT, type GroupConfig } from './group.js';
+import { partitionRound, type PartitionResult } from './partition.js';
 import { markdown, type BenchResults } from './report.js';
 import { ms } from './stats.js';
 import { falseFailovers, measureIdle } from './steady.js';
@@ -29,7 +30,10 @@ const SOAK_S = positive('BENCH_SOAK_S', QUICK ? 10 : 60);
 const IDLE_S = 10;
 const IDLE_WARM_S = QUICK ? 5 : 10;
 const START_REPS = QUICK ? Math.min(REPS, 2) : REPS;
-const CASES = ['start', 'failover', 'idle', 'false-failover'] as const;
+const PARTITION_REPS = QUICK ? Math.min(REPS, 2) : REPS;
+// How long the partition lasts (the issue: 10 s).
+const CUT_MS = 10_000;
+const CASES = ['start', 'failover', 'partition', 'idle', 'false-failover'] as const;
 type Case = (typeof CASES)[number];
 const ONLY = only('BENCH_ONLY');
 const RESULTS_DIR = fileURLToPath(new URL('../../bench-results/', import.meta.url));
@@ -61,10 +65,19 @@ const QUICK_STEPS: Step[] = [
   { configs: (['floatd', 'ucarp'] as const).map((i) => pair(i, 1, 10)), faults: ['kill'] },
   { configs: (['floatd', 'keepalived'] as const).map((i) => pair(i, 0.1, 10)), faults: FAULTS },
 ];
-// Three nodes; floatd with --nodes 3 runs with a quorum (the default once the voters are known, docs/election.md).
-const trio = (b: number, impls: readonly ('floatd-quorum' | 'ucarp' | 'keepalived')[]): GroupConfig[] =>
-  impls.map((i) => (i === 'floatd-quorum' ? group('floatd', b, 3, QUORUM_VARIANT, ['--nodes', '3']) : group(i, b, 3)));
+// Three nodes; floatd with --nodes 3 runs with a quorum (the default once the voters are known, docs/election.md),
+// and floatd without it (quorum off, today's behaviour with multicast) for reference.
+const trio = (b: number, impls: readonly ('floatd-quorum' | 'floatd' | 'ucarp' | 'keepalived')[]): GroupConfig[] =>
+  impls.map((i) =>
+    i === 'floatd-quorum' ? group('floatd', b, 3, QUORUM_VARIANT, ['--nodes', '3'])
+    : i === 'floatd' ? group('floatd', b, 3, 'quorum off (no --nodes)')
+    : group(i, b, 3),
+  );
 const GROUP_STARTS: GroupConfig[] = QUICK ? trio(1, ['floatd-quorum', 'ucarp', 'keepalived']) : [...trio(1, ['floatd-quorum', 'ucarp', 'keepalived']), ...trio(0.1, ['floatd-quorum', 'keepalived'])];
+// One list per round: a round runs its configs side by side, and they share the advert interval.
+const PARTITIONS: GroupConfig[][] = QUICK
+  ? [trio(1, ['floatd-quorum', 'floatd', 'ucarp', 'keepalived'])]
+  : [trio(1, ['floatd-quorum', 'floatd', 'ucarp', 'keepalived']), trio(0.1, ['floatd-quorum', 'floatd', 'keepalived'])];
 const IDLE = [pair('floatd', 1, 10), pair('ucarp', 1, 10), pair('keepalived', 1, 10), pair('floatd', 0.1, 10), pair('keepalived', 0.1, 10)];
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -86,6 +99,7 @@ it('floatd against ucarp and keepalived', async () => {
     machine,
     starts: [],
     trials: [],
+    partitions: [],
     idle: [],
     robustness: [],
     errors: [],
@@ -105,6 +119,7 @@ it('floatd against ucarp and keepalived', async () => {
       }, results.errors);
     }
     if (ONLY.has('start')) await inLab({ hosts: 3 }, async (lab) => void results.starts.push(...(await starts(lab, GROUP_STARTS, files, results.errors))), results.errors);
+    if (ONLY.has('partition')) results.partitions = await partitions(files, results.errors);
 
     if (ONLY.has('idle')) {
       say(`idle: ${IDLE.length} settled pairs side by side, ${IDLE_WARM_S} s to warm up, then ${IDLE_S} s measured`);
@@ -189,7 +204,26 @@ async function failovers(t: TrialLab, steps: readonly Step[], errors: string[]):
   return trials;
 }
 
-// BENCH_ONLY=start,idle: the cases to run (all when unset).
+// Partition rounds, one interval after the other; within a round the agents run side by side.
+async function partitions(files: AgentFiles, errors: string[]): Promise<PartitionResult[]> {
+  const out: PartitionResult[] = [];
+  for (const configs of PARTITIONS) {
+    for (let rep = 1; rep <= PARTITION_REPS; rep++) {
+      // Stratified like the failover trials: round k of n cuts somewhere in the k-th n-th of the advert interval.
+      const round = await partitionRound(configs, files, rep, (rep - 1 + Math.random()) / PARTITION_REPS, CUT_MS);
+      out.push(...round);
+      for (const r of round) {
+        const what = `partition ${r.impl}${r.variant ? ` ${r.variant}` : ''} -b ${r.advbaseS} #${rep}`;
+        if (r.error) errors.push(`${what}: ${r.error}`);
+        const letGo = r.letGoMs === undefined ? 'never' : `${ms(r.letGoMs)} ms`;
+        say(`${what}: ${r.error ? `ERROR ${r.error.split('\n')[0]}` : `two holders ${ms(r.twoHoldersMs)} ms, majority serves ${ms(r.majorityServesMs)} ms, ${r.master} let go ${letGo}, load ${r.load1?.toFixed(1)}`}`);
+      }
+    }
+  }
+  return out;
+}
+
+// BENCH_ONLY=partition,start: the cases to run (all when unset).
 function only(name: string): Set<Case> {
   const raw = process.env[name];
   if (raw === undefined || raw.trim() === '') return new Set(CASES);

@@ -1,7 +1,9 @@
 // The bench's results as markdown tables and as target verdicts; pure functions of the results.
 import type { Impl } from './agents.js';
 import type { Machine } from './preflight.js';
+import type { PartitionResult } from './partition.js';
 import { QUORUM_VARIANT } from './group.js';
+import { partitionTable, partitionVerdict, samplerNote } from './partition-report.js';
 import { ms, ratio, summarize, type Summary } from './stats.js';
 import type { StartResult } from './start.js';
 import type { IdleResult, RobustResult } from './steady.js';
@@ -17,6 +19,7 @@ export interface BenchResults {
   machine: Machine;
   starts: StartResult[];
   trials: TrialResult[];
+  partitions: PartitionResult[];
   idle: IdleResult[];
   robustness: RobustResult[];
   errors: string[];
@@ -186,6 +189,7 @@ export function verdicts(r: BenchResults): Verdict[] {
     measured: quorumStarts.length ? `max ${quorumOk.length ? ms(quorumMax) : '–'} ms over ${quorumOk.length} starts${quorumFailed ? `, ${quorumFailed} failed` : ''}` : 'not measured',
     met: quorumStarts.length ? quorumFailed === 0 && quorumMax === 0 : undefined,
   });
+  out.push(partitionVerdict(r.partitions));
 
   const idle = r.idle.filter((i) => i.impl === 'floatd');
   const rss = Math.max(...idle.map((i) => i.rssMB));
@@ -217,6 +221,7 @@ export function markdown(r: BenchResults): string {
     ...section(r.trials.length > 0, "Failover as the client sees it: fault → first answer from the new master's MAC (ms, min / **median** / max; ratios of medians, of means in brackets)", failoverTable(r.trials)),
     ...section(r.trials.length > 0, 'Fault → the new master has added the VIP (address monitor; ms)', failoverTable(r.trials, 'vipAddedMs')),
     ...section(r.starts.length + r.trials.length > 0, 'Start and VIP holders', startTable(r.starts, r.trials)),
+    ...section(r.partitions.length > 0, 'Partition: the master cut off from the other two, then healed (ms, min / **median** / max)', samplerNote(r.partitions), partitionTable(r.partitions)),
     ...section(r.idle.length > 0, 'Idle, settled pair (CPU: % of one core, on-CPU time of all threads; ticks: utime+stime)', idleTable(r.idle)),
     ...section(r.robustness.length > 0, 'False failovers', robustTable(r.robustness)),
     '## Targets',
