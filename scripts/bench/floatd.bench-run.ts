@@ -85,7 +85,7 @@ const say = (line: string): void => void process.stdout.write(`${line}\n`);
 it('floatd against ucarp and keepalived', async () => {
   const startedAt = new Date();
   const t0 = performance.now();
-  const machine = await preflight(say);
+  const machine = await preflight(say, { cuts: ONLY.has('partition') });
   say(`bench: floatd ${machine.floatd}; ${machine.cores} cores, Linux ${machine.kernel}, Node ${machine.node}, ${machine.ucarp}, ${machine.keepalived}; ${REPS} repetitions${QUICK ? ' (quick)' : ''}; cases: ${[...ONLY].join(', ')}`);
   const dir = mkdtempSync(join(tmpdir(), 'floatd-bench-'));
   const forget = atExit(() => rmSync(dir, { recursive: true, force: true }));
