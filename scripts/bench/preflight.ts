@@ -86,11 +86,12 @@ async function lossMethod(): Promise<LossMethod | undefined> {
   const inNs = (...cmd: string[]) => run(['ip', 'netns', 'exec', ns, ...cmd]);
   try {
     if ((await run(['ip', 'netns', 'add', ns])).code !== 0) return undefined;
-    await run(['ip', '-n', ns, 'link', 'add', 'a', 'type', 'veth', 'peer', 'name', 'b']);
-    await run(['ip', '-n', ns, 'link', 'set', 'a', 'up']);
-    if ((await inNs(...lossCommand('a', 20, 'netem'))).code === 0) return 'netem';
+    // `name`: a bare "a" is read as ip(8)'s `address` keyword and no veth is made.
+    if ((await run(['ip', '-n', ns, 'link', 'add', 'name', 'va', 'type', 'veth', 'peer', 'name', 'vb'])).code !== 0) return undefined;
+    await run(['ip', '-n', ns, 'link', 'set', 'va', 'up']);
+    if ((await inNs(...lossCommand('va', 20, 'netem'))).code === 0) return 'netem';
     if (!(await onPath('nft'))) return undefined;
-    return (await inNs(...lossCommand('a', 20, 'nft'))).code === 0 ? 'nft' : undefined;
+    return (await inNs(...lossCommand('va', 20, 'nft'))).code === 0 ? 'nft' : undefined;
   } finally {
     await run(['ip', 'netns', 'del', ns]);
   }
@@ -103,7 +104,7 @@ async function cutUnavailable(): Promise<string | undefined> {
   const inNs = (...cmd: string[]) => run(['ip', 'netns', 'exec', ns, ...cmd]);
   try {
     if ((await run(['ip', 'netns', 'add', ns])).code !== 0) return 'cannot add a scratch namespace';
-    // `name`, not a bare "a": ip(8) would read that as its `address` keyword.
+    // `name`, as above.
     const veth = await run(['ip', '-n', ns, 'link', 'add', 'name', 'va', 'type', 'veth', 'peer', 'name', 'vb']);
     if (veth.code !== 0) return `cannot add a veth pair: ${veth.out.trim()}`;
     const qdisc = await inNs('tc', 'qdisc', 'add', 'dev', 'va', 'clsact');
