@@ -55,6 +55,7 @@ export async function partitionRound(configs: readonly GroupConfig[], files: Age
     }
     await Promise.all(runs.map((r) => prepare(r, files)));
     const ready = runs.filter((r) => r.res.error === undefined);
+    if (ready.length === 0) return runs.map((r) => r.res);
     await sleep(phase * advMs);
 
     await Promise.all(ready.map((r) => cut(r)));
