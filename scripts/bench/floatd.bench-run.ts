@@ -7,15 +7,18 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { it } from 'vitest';
-import { createLab, type Lab } from '../../test/support/netns.js';
+import { createLab, type Lab, type LabOptions } from '../../test/support/netns.js';
 import { VIP, writeAgentFiles, type AgentFiles, type Impl } from './agents.js';
 import { bridgePort, ClientProbe, PROBE_EVERY_MS } from './lab-tools.js';
 import { preflight } from './preflight.js';
 import { atExit, installHandlers, stopAll } from './processes.js';
-import { markdown, ms, type BenchResults } from './report.js';
+import { group, QUORUM_VARIANT, type GroupConfig } from './group.js';
+import { partitionRound, type PartitionResult } from './partition.js';
+import { markdown, type BenchResults } from './report.js';
+import { ms } from './stats.js';
 import { falseFailovers, measureIdle } from './steady.js';
 import { runStart, type StartResult } from './start.js';
-import { FAULTS, runTrial, type Fault, type PairConfig, type TrialLab, type TrialResult } from './trial.js';
+import { FAULTS, pairAsGroup, runTrial, type Fault, type PairConfig, type TrialLab, type TrialResult } from './trial.js';
 
 // Before the first lab: the harness's 'disconnect' handler ends the process, so ours must run first.
 installHandlers();
@@ -27,6 +30,12 @@ const SOAK_S = positive('BENCH_SOAK_S', QUICK ? 10 : 60);
 const IDLE_S = 10;
 const IDLE_WARM_S = QUICK ? 5 : 10;
 const START_REPS = QUICK ? Math.min(REPS, 2) : REPS;
+const PARTITION_REPS = QUICK ? Math.min(REPS, 2) : REPS;
+// How long the partition lasts (the issue: 10 s).
+const CUT_MS = 10_000;
+const CASES = ['start', 'failover', 'partition', 'idle', 'false-failover'] as const;
+type Case = (typeof CASES)[number];
+const ONLY = only('BENCH_ONLY');
 const RESULTS_DIR = fileURLToPath(new URL('../../bench-results/', import.meta.url));
 
 // The preferred node has -k 0, the backup -k 10 (as the issue asks); keepalived's priorities are derived
@@ -56,6 +65,19 @@ const QUICK_STEPS: Step[] = [
   { configs: (['floatd', 'ucarp'] as const).map((i) => pair(i, 1, 10)), faults: ['kill'] },
   { configs: (['floatd', 'keepalived'] as const).map((i) => pair(i, 0.1, 10)), faults: FAULTS },
 ];
+// Three nodes; floatd with --nodes 3 runs with a quorum (the default once the voters are known, docs/election.md),
+// and floatd without it (quorum off, today's behaviour with multicast) for reference.
+const trio = (b: number, impls: readonly ('floatd-quorum' | 'floatd' | 'ucarp' | 'keepalived')[]): GroupConfig[] =>
+  impls.map((i) =>
+    i === 'floatd-quorum' ? group('floatd', b, 3, QUORUM_VARIANT, ['--nodes', '3'])
+    : i === 'floatd' ? group('floatd', b, 3, 'quorum off (no --nodes)')
+    : group(i, b, 3),
+  );
+const GROUP_STARTS: GroupConfig[] = QUICK ? trio(1, ['floatd-quorum', 'ucarp', 'keepalived']) : [...trio(1, ['floatd-quorum', 'ucarp', 'keepalived']), ...trio(0.1, ['floatd-quorum', 'keepalived'])];
+// One list per round: a round runs its configs side by side, and they share the advert interval.
+const PARTITIONS: GroupConfig[][] = QUICK
+  ? [trio(1, ['floatd-quorum', 'floatd', 'ucarp', 'keepalived'])]
+  : [trio(1, ['floatd-quorum', 'floatd', 'ucarp', 'keepalived']), trio(0.1, ['floatd-quorum', 'floatd', 'keepalived'])];
 const IDLE = [pair('floatd', 1, 10), pair('ucarp', 1, 10), pair('keepalived', 1, 10), pair('floatd', 0.1, 10), pair('keepalived', 0.1, 10)];
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -63,8 +85,8 @@ const say = (line: string): void => void process.stdout.write(`${line}\n`);
 it('floatd against ucarp and keepalived', async () => {
   const startedAt = new Date();
   const t0 = performance.now();
-  const machine = await preflight(say);
-  say(`bench: floatd ${machine.floatd}; ${machine.cores} cores, Linux ${machine.kernel}, Node ${machine.node}, ${machine.ucarp}, ${machine.keepalived}; ${REPS} repetitions${QUICK ? ' (quick)' : ''}`);
+  const machine = await preflight(say, { cuts: ONLY.has('partition') });
+  say(`bench: floatd ${machine.floatd}; ${machine.cores} cores, Linux ${machine.kernel}, Node ${machine.node}, ${machine.ucarp}, ${machine.keepalived}; ${REPS} repetitions${QUICK ? ' (quick)' : ''}; cases: ${[...ONLY].join(', ')}`);
   const dir = mkdtempSync(join(tmpdir(), 'floatd-bench-'));
   const forget = atExit(() => rmSync(dir, { recursive: true, force: true }));
   const results: BenchResults = {
@@ -77,29 +99,43 @@ it('floatd against ucarp and keepalived', async () => {
     machine,
     starts: [],
     trials: [],
+    partitions: [],
     idle: [],
     robustness: [],
     errors: [],
   };
   try {
     const files = writeAgentFiles(dir);
-    await inLab(async (t) => {
-      results.starts = await starts(t.lab, QUICK ? QUICK_STEPS : FULL, files, results.errors);
-      results.trials = await failovers(t, QUICK ? QUICK_STEPS : FULL, results.errors);
-    }, files, results.errors);
+    const steps = QUICK ? QUICK_STEPS : FULL;
+    if (ONLY.has('start') || ONLY.has('failover')) {
+      await inLab({ hosts: 2, observer: true }, async (lab) => {
+        const probe = new ClientProbe(lab.host('obs'), VIP);
+        const ports = new Map(await Promise.all(lab.hosts.map(async (h) => [h.name, await bridgePort(lab, h)] as const)));
+        // Variants are left out of the starts: their start is the same.
+        const pairs = steps.flatMap((s) => s.configs).filter((c) => c.variant === undefined).map(pairAsGroup);
+        if (ONLY.has('start')) results.starts = await starts(lab, pairs, files, results.errors);
+        if (ONLY.has('failover')) results.trials = await failovers({ lab, probe, files, ports }, steps, results.errors);
+        await probe.stop();
+      }, results.errors);
+    }
+    if (ONLY.has('start')) await inLab({ hosts: 3 }, async (lab) => void results.starts.push(...(await starts(lab, GROUP_STARTS, files, results.errors))), results.errors);
+    if (ONLY.has('partition')) results.partitions = await partitions(files, results.errors);
 
-    say(`idle: ${IDLE.length} settled pairs side by side, ${IDLE_WARM_S} s to warm up, then ${IDLE_S} s measured`);
-    results.idle = await measureIdle(IDLE, files, IDLE_S, IDLE_WARM_S).catch((err: Error) => (results.errors.push(`idle: ${err.message}`), []));
-
-    if (machine.loss) {
-      say(`false failovers: 20 % loss on the master's egress at -b 1 for ${SOAK_S} s`);
-      const loss = { percent: 20, method: machine.loss };
-      const lossPairs = (['floatd', 'ucarp', 'keepalived'] as const).map((i) => pair(i, 1, 10));
-      results.robustness.push(...(await falseFailovers('20 % loss', lossPairs, files, SOAK_S, { loss }).catch((err: Error) => (results.errors.push(`loss: ${err.message}`), []))));
-    } else results.errors.push(`loss: ${machine.lossNote}`);
-    say(`false failovers: both cores busy at -b 0.1 for ${SOAK_S} s`);
-    const busyPairs = (['floatd', 'keepalived'] as const).map((i) => pair(i, 0.1, 10));
-    results.robustness.push(...(await falseFailovers('both cores busy', busyPairs, files, SOAK_S, { busyCores: machine.cores }).catch((err: Error) => (results.errors.push(`busy: ${err.message}`), []))));
+    if (ONLY.has('idle')) {
+      say(`idle: ${IDLE.length} settled pairs side by side, ${IDLE_WARM_S} s to warm up, then ${IDLE_S} s measured`);
+      results.idle = await measureIdle(IDLE, files, IDLE_S, IDLE_WARM_S).catch((err: Error) => (results.errors.push(`idle: ${err.message}`), []));
+    }
+    if (ONLY.has('false-failover')) {
+      if (machine.loss) {
+        say(`false failovers: 20 % loss on the master's egress at -b 1 for ${SOAK_S} s`);
+        const loss = { percent: 20, method: machine.loss };
+        const lossPairs = (['floatd', 'ucarp', 'keepalived'] as const).map((i) => pair(i, 1, 10));
+        results.robustness.push(...(await falseFailovers('20 % loss', lossPairs, files, SOAK_S, { loss }).catch((err: Error) => (results.errors.push(`loss: ${err.message}`), []))));
+      } else results.errors.push(`loss: ${machine.lossNote}`);
+      say(`false failovers: both cores busy at -b 0.1 for ${SOAK_S} s`);
+      const busyPairs = (['floatd', 'keepalived'] as const).map((i) => pair(i, 0.1, 10));
+      results.robustness.push(...(await falseFailovers('both cores busy', busyPairs, files, SOAK_S, { busyCores: machine.cores }).catch((err: Error) => (results.errors.push(`busy: ${err.message}`), []))));
+    }
   } finally {
     await stopAll();
     rmSync(dir, { recursive: true, force: true });
@@ -118,14 +154,12 @@ it('floatd against ucarp and keepalived', async () => {
   say(`\n${md}\nwritten to ${join(RESULTS_DIR, `bench-${stamp}.{json,md}`)}`);
 }, 45 * 60_000);
 
-// One lab with two hosts and an observer for the start and failover trials; torn down whatever happens.
-async function inLab(body: (t: TrialLab) => Promise<void>, files: AgentFiles, errors: string[]): Promise<void> {
-  const lab = await createLab({ hosts: 2, observer: true });
+// One lab for a series of trials (two hosts and an observer for the pairs, three hosts for the three-node
+// starts); torn down whatever happens.
+async function inLab(opts: LabOptions, body: (lab: Lab) => Promise<void>, errors: string[]): Promise<void> {
+  const lab = await createLab(opts);
   try {
-    const probe = new ClientProbe(lab.host('obs'), VIP);
-    const ports = new Map(await Promise.all(lab.hosts.map(async (h) => [h.name, await bridgePort(lab, h)] as const)));
-    await body({ lab, probe, files, ports });
-    await probe.stop();
+    await body(lab);
   } finally {
     await lab.teardown();
   }
@@ -133,15 +167,14 @@ async function inLab(body: (t: TrialLab) => Promise<void>, files: AgentFiles, er
   if (left.length) errors.push(`lab ${lab.prefix} left behind: ${left.join(', ')}`);
 }
 
-// Both agents spawned at once, every kind and interval in turn (variants excluded: same start).
-async function starts(lab: Lab, steps: readonly Step[], files: AgentFiles, errors: string[]): Promise<StartResult[]> {
+// Every agent of a group spawned at once, every kind and interval in turn.
+async function starts(lab: Lab, configs: readonly GroupConfig[], files: AgentFiles, errors: string[]): Promise<StartResult[]> {
   const out: StartResult[] = [];
-  const configs = steps.flatMap((s) => s.configs).filter((c) => c.variant === undefined);
   for (let rep = 1; rep <= START_REPS; rep++) {
     for (const cfg of rep % 2 === 1 ? configs : [...configs].reverse()) {
       const r = await runStart(lab, cfg, files, rep);
       out.push(r);
-      const what = `start ${cfg.impl} -b ${cfg.advbaseS} #${rep}`;
+      const what = `start ${cfg.nodes.length} × ${cfg.impl}${cfg.variant ? ` ${cfg.variant}` : ''} -b ${cfg.advbaseS} #${rep}`;
       if (r.error) errors.push(`${what}: ${r.error}`);
       say(`[${out.length}/${configs.length * START_REPS}] ${what}: ${r.error ? `ERROR ${r.error.split('\n')[0]}` : `election ${ms(r.electionMs)} ms, two holders ${ms(r.twoHoldersMs)} ms, ${r.winner} won`}`);
     }
@@ -169,6 +202,35 @@ async function failovers(t: TrialLab, steps: readonly Step[], errors: string[]):
     }
   }
   return trials;
+}
+
+// Partition rounds, one interval after the other; within a round the agents run side by side.
+async function partitions(files: AgentFiles, errors: string[]): Promise<PartitionResult[]> {
+  const out: PartitionResult[] = [];
+  for (const configs of PARTITIONS) {
+    for (let rep = 1; rep <= PARTITION_REPS; rep++) {
+      // Stratified like the failover trials: round k of n cuts somewhere in the k-th n-th of the advert interval.
+      const round = await partitionRound(configs, files, rep, (rep - 1 + Math.random()) / PARTITION_REPS, CUT_MS);
+      out.push(...round);
+      for (const r of round) {
+        const what = `partition ${r.impl}${r.variant ? ` ${r.variant}` : ''} -b ${r.advbaseS} #${rep}`;
+        if (r.error) errors.push(`${what}: ${r.error}`);
+        const letGo = r.letGoMs === undefined ? 'never' : `${ms(r.letGoMs)} ms`;
+        say(`${what}: ${r.error ? `ERROR ${r.error.split('\n')[0]}` : `two holders ${ms(r.twoHoldersMs)} ms, majority serves ${ms(r.majorityServesMs)} ms, ${r.master} let go ${letGo}, load ${r.load1?.toFixed(1)}`}`);
+      }
+    }
+  }
+  return out;
+}
+
+// BENCH_ONLY=partition,start: the cases to run (all when unset).
+function only(name: string): Set<Case> {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return new Set(CASES);
+  const picked = raw.split(',').map((c) => c.trim()).filter(Boolean);
+  const bad = picked.filter((c) => !(CASES as readonly string[]).includes(c));
+  if (bad.length) throw new Error(`${name} must list cases among ${CASES.join(', ')}, got "${bad.join(',')}"`);
+  return new Set(picked as Case[]);
 }
 
 function positive(name: string, fallback: number): number {

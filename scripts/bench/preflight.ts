@@ -25,7 +25,8 @@ const REPO = fileURLToPath(new URL('../..', import.meta.url));
 // Command → the Debian package that provides it.
 const TOOLS = { ucarp: 'ucarp', keepalived: 'keepalived', arping: 'iputils-arping', tc: 'iproute2' } as const;
 
-export async function preflight(say: (line: string) => void): Promise<Machine> {
+// `cuts`: the partition case will run, so tc must be able to drop packets by source at a bridge port.
+export async function preflight(say: (line: string) => void, opts: { cuts?: boolean } = {}): Promise<Machine> {
   const why = netnsUnavailable();
   if (why) throw new Error(`the bench runs real agents in network namespaces and ${why}`);
 
@@ -44,6 +45,11 @@ export async function preflight(say: (line: string) => void): Promise<Machine> {
     if (install.code !== 0) throw new Error(`apt-get install -y ${pkgs} failed:\n${install.out.slice(-2000)}`);
     for (const [cmd, pkg] of Object.entries(TOOLS)) if (!(await onPath(cmd))) throw new Error(`${cmd} is still missing after installing ${pkg}`);
     loss = await lossMethod();
+  }
+
+  if (opts.cuts) {
+    const why = await cutUnavailable();
+    if (why) throw new Error(`the partition case cuts hosts apart with a tc/BPF filter (clsact qdisc, cls_bpf), and ${why}`);
   }
 
   const ucarp = /ucarp [0-9.]+/.exec((await run(['ucarp', '--help'])).out)?.[0] ?? 'ucarp (version unknown)';
@@ -80,11 +86,32 @@ async function lossMethod(): Promise<LossMethod | undefined> {
   const inNs = (...cmd: string[]) => run(['ip', 'netns', 'exec', ns, ...cmd]);
   try {
     if ((await run(['ip', 'netns', 'add', ns])).code !== 0) return undefined;
-    await run(['ip', '-n', ns, 'link', 'add', 'a', 'type', 'veth', 'peer', 'name', 'b']);
-    await run(['ip', '-n', ns, 'link', 'set', 'a', 'up']);
-    if ((await inNs(...lossCommand('a', 20, 'netem'))).code === 0) return 'netem';
+    // `name`: a bare "a" is read as ip(8)'s `address` keyword and no veth is made.
+    if ((await run(['ip', '-n', ns, 'link', 'add', 'name', 'va', 'type', 'veth', 'peer', 'name', 'vb'])).code !== 0) return undefined;
+    await run(['ip', '-n', ns, 'link', 'set', 'va', 'up']);
+    if ((await inNs(...lossCommand('va', 20, 'netem'))).code === 0) return 'netem';
     if (!(await onPath('nft'))) return undefined;
-    return (await inNs(...lossCommand('a', 20, 'nft'))).code === 0 ? 'nft' : undefined;
+    return (await inNs(...lossCommand('va', 20, 'nft'))).code === 0 ? 'nft' : undefined;
+  } finally {
+    await run(['ip', 'netns', 'del', ns]);
+  }
+}
+
+// Why a clsact qdisc with a classic-BPF filter cannot be set up (the partition case's cut), tried on a veth in
+// a scratch namespace; undefined when it can.
+async function cutUnavailable(): Promise<string | undefined> {
+  const ns = `bq${randomBytes(2).toString('hex')}-cut`;
+  const inNs = (...cmd: string[]) => run(['ip', 'netns', 'exec', ns, ...cmd]);
+  try {
+    if ((await run(['ip', 'netns', 'add', ns])).code !== 0) return 'cannot add a scratch namespace';
+    // `name`, as above.
+    const veth = await run(['ip', '-n', ns, 'link', 'add', 'name', 'va', 'type', 'veth', 'peer', 'name', 'vb']);
+    if (veth.code !== 0) return `cannot add a veth pair: ${veth.out.trim()}`;
+    const qdisc = await inNs('tc', 'qdisc', 'add', 'dev', 'va', 'clsact');
+    if (qdisc.code !== 0) return `tc qdisc add … clsact failed: ${qdisc.out.trim()}`;
+    // One instruction: return -1 (TC_ACT_UNSPEC), i.e. let every packet through.
+    const filter = await inNs('tc', 'filter', 'add', 'dev', 'va', 'egress', 'bpf', 'da', 'bytecode', '1,6 0 0 4294967295');
+    return filter.code === 0 ? undefined : `tc filter add … bpf failed: ${filter.out.trim()}`;
   } finally {
     await run(['ip', 'netns', 'del', ns]);
   }

@@ -1,7 +1,10 @@
 // The bench's results as markdown tables and as target verdicts; pure functions of the results.
 import type { Impl } from './agents.js';
 import type { Machine } from './preflight.js';
-import { ratio, summarize, type Summary } from './stats.js';
+import type { PartitionResult } from './partition.js';
+import { QUORUM_VARIANT } from './group.js';
+import { partitionTable, partitionVerdict, samplerNote } from './partition-report.js';
+import { ms, ratio, summarize, type Summary } from './stats.js';
 import type { StartResult } from './start.js';
 import type { IdleResult, RobustResult } from './steady.js';
 import type { Fault, TrialResult } from './trial.js';
@@ -16,6 +19,7 @@ export interface BenchResults {
   machine: Machine;
   starts: StartResult[];
   trials: TrialResult[];
+  partitions: PartitionResult[];
   idle: IdleResult[];
   robustness: RobustResult[];
   errors: string[];
@@ -30,10 +34,6 @@ export interface Verdict {
 const IMPLS: readonly Impl[] = ['floatd', 'ucarp', 'keepalived'];
 const FAULT_NAMES: Record<Fault, string> = { kill: 'SIGKILL', cut: 'link cut', stop: 'graceful stop' };
 
-export function ms(x: number | undefined): string {
-  if (x === undefined || Number.isNaN(x)) return '–';
-  return x < 10 ? x.toFixed(1) : String(Math.round(x));
-}
 
 function cell(s: Summary | undefined, failed = 0): string {
   const f = failed > 0 ? ` (${failed} failed)` : '';
@@ -80,16 +80,20 @@ export function failoverTable(trials: readonly TrialResult[], field: 'failoverMs
 
 export function startTable(starts: readonly StartResult[], trials: readonly TrialResult[]): string {
   const rows = [
-    '| agent | interval | election, both spawned at once, ms | two VIP holders then, ms (median / max) | preferred node won | two holders, staggered start, ms (max) | two holders after link cut / graceful stop, ms (max) |',
-    '|---|---|---|---|---|---|---|',
+    '| agent | interval | election, all spawned at once, ms | two VIP holders then, ms (median / max) | target | preferred node won | two holders, staggered start, ms (max) | two holders after link cut / graceful stop, ms (max) |',
+    '|---|---|---|---|---|---|---|---|',
   ];
-  const keys = [...new Set([...starts, ...trials].map((t) => `${t.impl}@${t.advbaseS}`))];
+  // Pairs (and their failover trials) by agent and interval; three-node starts in rows of their own.
+  const keyOf = (t: { impl: Impl; advbaseS: number; nodes?: number; variant?: string }) => `${t.impl}@${t.advbaseS}@${t.nodes ?? 2}@${t.variant ?? ''}`;
+  const keys = [...new Set([...starts, ...trials].map(keyOf))];
   for (const key of keys) {
-    const of = <T extends { impl: Impl; advbaseS: number; error?: string }>(list: readonly T[]) => list.filter((t) => `${t.impl}@${t.advbaseS}` === key && t.error === undefined);
+    const of = <T extends { impl: Impl; advbaseS: number; error?: string }>(list: readonly T[]) => list.filter((t) => keyOf(t) === key && t.error === undefined);
     const s = of(starts);
     const tr = of(trials).filter((t) => t.variant === undefined);
     const first = s[0] ?? tr[0];
     if (!first) continue;
+    const nodes = s[0]?.nodes ?? 2;
+    const agent = `${first.impl}${nodes === 2 ? '' : `, ${nodes} nodes`}${s[0]?.variant ? `, ${s[0].variant}` : ''}`;
     const max = (values: (number | undefined)[]) => summarize(values.filter((v): v is number => v !== undefined))?.max;
     const two = summarize(s.flatMap((r) => (r.twoHoldersMs === undefined ? [] : [r.twoHoldersMs])));
     const after = (f: Fault) => {
@@ -97,7 +101,7 @@ export function startTable(starts: readonly StartResult[], trials: readonly Tria
       return list.length ? `${ms(max(list.map((t) => t.faultTwoHoldersMs)))}${list.some((t) => t.stillTwoHolders) ? ' (old master still held it at the end)' : ''}` : '–';
     };
     rows.push(
-      `| ${first.impl} | ${first.advbaseS} s | ${cell(summarize(s.flatMap((r) => (r.electionMs === undefined ? [] : [r.electionMs]))))} | ${two ? `${ms(two.median)} / ${ms(two.max)}` : '–'} | ${s.length ? `${s.filter((r) => r.winner === 'h1').length}/${s.length}` : '–'} | ${ms(max(tr.map((t) => t.startTwoHoldersMs)))} | ${after('cut')} / ${after('stop')} |`,
+      `| ${agent} | ${first.advbaseS} s | ${cell(summarize(s.flatMap((r) => (r.electionMs === undefined ? [] : [r.electionMs]))))} | ${two ? `${ms(two.median)} / ${ms(two.max)}` : '–'} | ${s[0]?.variant === QUORUM_VARIANT ? '0' : ''} | ${s.length ? `${s.filter((r) => r.winner === 'h1').length}/${s.length}` : '–'} | ${nodes === 2 ? ms(max(tr.map((t) => t.startTwoHoldersMs))) : '–'} | ${nodes === 2 ? `${after('cut')} / ${after('stop')}` : '–'} |`,
     );
   }
   return rows.join('\n');
@@ -167,7 +171,7 @@ export function verdicts(r: BenchResults): Verdict[] {
     });
   }
 
-  const floatdStarts = r.starts.filter((t) => t.impl === 'floatd' && t.error === undefined);
+  const floatdStarts = r.starts.filter((t) => t.impl === 'floatd' && t.nodes === 2 && t.error === undefined);
   const startMax = Math.max(...floatd.map((t) => t.startTwoHoldersMs ?? 0), ...floatdStarts.map((t) => t.twoHoldersMs ?? 0));
   const faultMax = Math.max(...floatd.filter((t) => t.fault !== 'kill').map((t) => t.faultTwoHoldersMs ?? 0));
   out.push({
@@ -175,6 +179,17 @@ export function verdicts(r: BenchResults): Verdict[] {
     measured: floatd.length ? `max ${ms(startMax)} ms at start, ${ms(faultMax)} ms after link cut / graceful stop` : 'not measured',
     met: floatd.length ? startMax === 0 && faultMax === 0 : undefined,
   });
+
+  const quorumStarts = r.starts.filter((t) => t.impl === 'floatd' && t.variant === QUORUM_VARIANT);
+  const quorumOk = quorumStarts.filter((t) => t.error === undefined);
+  const quorumMax = Math.max(...quorumOk.map((t) => t.twoHoldersMs ?? Infinity));
+  const quorumFailed = quorumStarts.length - quorumOk.length;
+  out.push({
+    target: `3 nodes started together: zero time with two VIP holders (floatd ${QUORUM_VARIANT})`,
+    measured: quorumStarts.length ? `max ${quorumOk.length ? ms(quorumMax) : '–'} ms over ${quorumOk.length} starts${quorumFailed ? `, ${quorumFailed} failed` : ''}` : 'not measured',
+    met: quorumStarts.length ? quorumFailed === 0 && quorumMax === 0 : undefined,
+  });
+  out.push(partitionVerdict(r.partitions));
 
   const idle = r.idle.filter((i) => i.impl === 'floatd');
   const rss = Math.max(...idle.map((i) => i.rssMB));
@@ -196,31 +211,19 @@ export function markdown(r: BenchResults): string {
   const m = r.machine;
   const load = summarize(r.trials.flatMap((t) => (t.load1 === undefined ? [] : [t.load1])));
   const loadNote = load ? ` 1-minute load average during the trials ${load.min.toFixed(1)}–${load.max.toFixed(1)} (median ${load.median.toFixed(1)}).` : '';
+  // A section only for the cases this run measured (BENCH_ONLY).
+  const section = (has: boolean, title: string, ...body: string[]) => (has ? [`## ${title}`, '', ...body.flatMap((b) => [b, ''])] : []);
   return [
     `# floatd bench — ${r.startedAt}`,
     '',
     `floatd ${m.floatd}; ${m.cores} cores (${m.cpu}), Linux ${m.kernel}, Node ${m.node}, ${m.ucarp}, ${m.keepalived}; ${r.reps} repetitions${r.quick ? ', quick mode' : ''}; probe every ${r.probeEveryMs} ms; packet loss: ${m.lossNote}. Run took ${Math.round(r.seconds)} s.${loadNote}`,
     '',
-    '## Failover as the client sees it: fault → first answer from the new master\'s MAC (ms, min / **median** / max; ratios of medians, of means in brackets)',
-    '',
-    failoverTable(r.trials),
-    '',
-    '## Fault → the new master has added the VIP (address monitor; ms)',
-    '',
-    failoverTable(r.trials, 'vipAddedMs'),
-    '',
-    '## Start and VIP holders',
-    '',
-    startTable(r.starts, r.trials),
-    '',
-    '## Idle, settled pair (CPU: % of one core, on-CPU time of all threads; ticks: utime+stime)',
-    '',
-    idleTable(r.idle),
-    '',
-    '## False failovers',
-    '',
-    robustTable(r.robustness),
-    '',
+    ...section(r.trials.length > 0, "Failover as the client sees it: fault → first answer from the new master's MAC (ms, min / **median** / max; ratios of medians, of means in brackets)", failoverTable(r.trials)),
+    ...section(r.trials.length > 0, 'Fault → the new master has added the VIP (address monitor; ms)', failoverTable(r.trials, 'vipAddedMs')),
+    ...section(r.starts.length + r.trials.length > 0, 'Start and VIP holders', startTable(r.starts, r.trials)),
+    ...section(r.partitions.length > 0, 'Partition: the master cut off from the other two, then healed (ms, min / **median** / max)', samplerNote(r.partitions), partitionTable(r.partitions)),
+    ...section(r.idle.length > 0, 'Idle, settled pair (CPU: % of one core, on-CPU time of all threads; ticks: utime+stime)', idleTable(r.idle)),
+    ...section(r.robustness.length > 0, 'False failovers', robustTable(r.robustness)),
     '## Targets',
     '',
     verdictTable(verdicts(r)),

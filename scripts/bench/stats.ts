@@ -11,6 +11,12 @@ export interface Summary {
   mean: number;
 }
 
+// A figure in ms as the tables print it: one decimal below 10, whole ms above.
+export function ms(x: number | undefined): string {
+  if (x === undefined || Number.isNaN(x)) return '–';
+  return x < 10 ? x.toFixed(1) : String(Math.round(x));
+}
+
 export function summarize(values: readonly number[]): Summary | undefined {
   if (values.length === 0) return undefined;
   const s = [...values].sort((a, b) => a - b);

@@ -3,7 +3,8 @@
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { sleep, type Lab, type LabHost } from '../../test/support/netns.js';
-import { startAgent, VIP, type Agent, type AgentFiles, type Impl, type Timers } from './agents.js';
+import { VIP, type Agent, type AgentFiles, type Impl, type Timers } from './agents.js';
+import { startGroup, type GroupConfig } from './group.js';
 import { clearVip, setLink, type ClientProbe } from './lab-tools.js';
 import { additions, holdersAt, lastChange, twoHolderMs } from './stats.js';
 
@@ -63,20 +64,18 @@ export async function settle(lab: Lab, quietMs: number, timeoutMs: number, probe
   return undefined;
 }
 
+// The pair as a group of two: the preferred node on h1, started first (group.ts says why).
+export function pairAsGroup(cfg: PairConfig): GroupConfig {
+  return { impl: cfg.impl, advbaseS: cfg.advbaseS, nodes: [cfg.master, cfg.backup], ...(cfg.variant ? { variant: cfg.variant } : {}), ...(cfg.floatdArgs ? { floatdArgs: cfg.floatdArgs } : {}) };
+}
+
+export function startPair(lab: Lab, cfg: PairConfig, files: AgentFiles, agents: Agent[]): Promise<void> {
+  return startGroup(lab, pairAsGroup(cfg), files, agents);
+}
+
 // `phase` (0–1) delays the fault by that fraction of the advert interval after the pair settled: without it
 // the fault would always hit at the same point of the advert cycle (settling is deterministic), and each
 // agent's figures would depend on where that point happens to fall rather than on the agent.
-// The preferred node first; the backup as soon as the first has joined as BACKUP. Started at the very same
-// moment, floatd's Node start-up jitter (±100 ms) would exceed the 39 ms between the two skews and decide
-// at random which node wins (which is the race docs/election.md describes), and the trials need h1 to win.
-export async function startPair(lab: Lab, cfg: PairConfig, files: AgentFiles, agents: Agent[]): Promise<void> {
-  const [h1, h2] = lab.hosts as [LabHost, LabHost];
-  const first = startAgent(cfg.impl, lab, h1, cfg.master, files, cfg.floatdArgs);
-  agents.push(first);
-  if (!(await first.ready(5000))) throw new Error(`${cfg.impl} on h1 did not join as BACKUP within 5 s`);
-  agents.push(startAgent(cfg.impl, lab, h2, cfg.backup, files, cfg.floatdArgs));
-}
-
 export async function runTrial(t: TrialLab, cfg: PairConfig, fault: Fault, rep: number, phase: number): Promise<TrialResult> {
   const res: TrialResult = { impl: cfg.impl, advbaseS: cfg.advbaseS, fault, rep, phase, ...(cfg.variant ? { variant: cfg.variant } : {}) };
   const { lab, probe } = t;
