@@ -112,9 +112,12 @@ describe.skipIf(unavailable !== undefined)(`MooseFS with two candidates and a wi
     expect(m1Stopped).toBeLessThan(promoted.at);
     const steps = packLines(a2!, s2);
     // The versions floatd heard reach the takeover check: m2's own (its caught-up copy, or newer: the client's
-    // reads change atimes) and no live peer's (m1 is cut off, the witness has none).
-    const seen = steps.map((l) => new RegExp(`data versions seen: ${m2.ip.replaceAll('.', '\\.')}=\\d+; this node's live copy: change (\\d+) \\(mfsmetalogger runs`).exec(l)).find(Boolean);
-    expect(Number(seen?.[1])).toBeGreaterThanOrEqual(caughtUp);
+    // reads change atimes), then the silent m1's last version and the witness's relay of it, neither newer.
+    const esc = (ip: string) => ip.replaceAll('.', '\\.');
+    const seen = steps.map((l) => new RegExp(`data versions seen: ${esc(m2.ip)}=\\d+ ${esc(m1.ip)}=(\\d+) ${esc(cs.ip)}=(\\d+); this node's live copy: change (\\d+) \\(mfsmetalogger runs`).exec(l)).find(Boolean);
+    expect(Number(seen?.[3])).toBeGreaterThanOrEqual(caughtUp);
+    expect(Number(seen?.[2])).toBe(Number(seen?.[1]));
+    expect(Number(seen?.[1])).toBeLessThanOrEqual(Number(seen?.[3]));
     expect(steps).toContainEqual(expect.stringMatching(/no MooseFS master at last master 203\.0\.113\.11:9421/));
     expect(steps).toContainEqual(expect.stringMatching(/decision metalogger: no own master files/));
     const restored = Number(steps.map((l) => /restore: metadata reaches change (\d+) \(needed \d+\)/.exec(l)?.[1]).find(Boolean));
