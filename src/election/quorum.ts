@@ -125,15 +125,23 @@ function withPresence(cfg: Settings, before: State, step: Step, event: Event, no
   if (s.role !== 'backup') return step;
   const since = now - s.view.lastPresenceAt;
   const answer = event.type === 'advert' && event.advert.type !== 'resign' && event.advert.sender === s.view.support?.address && since >= cfg.advbaseMs / 2;
-  // The support moved: say so at once, so a claimant need not wait an interval.
-  const moved = s.view.support?.address !== before.view.support?.address && since >= cfg.advbaseMs / 4;
+  // The support moved: say so at once, so a claimant need not wait an interval; within MOVED_GAP of the last
+  // presence it goes out at the end of the gap instead (a support that moves twice in a row, as when a
+  // voter first supports itself and then gives way, must not wait for the next interval).
+  const changed = s.view.support?.address !== before.view.support?.address;
+  const gap = cfg.advbaseMs * MOVED_GAP;
+  const moved = changed && since >= gap;
   const due = s.nextAdvertAt === undefined || now >= s.nextAdvertAt;
+  if (changed && !moved && !due && !answer) return { ...step, state: { ...s, nextAdvertAt: Math.min(s.nextAdvertAt ?? Infinity, s.view.lastPresenceAt + gap) } };
   if (!due && !answer && !moved) return step;
   const next = due ? nextAdvert(cfg, s, now) : { ...s, nextAdvertAt: now + 2 * cfg.advbaseMs };
   // The epoch is the followed master's: its `released` flag (presence.ts) speaks of that mastership.
   const send: Effect = { kind: 'send', type: 'presence', epoch: s.master?.epoch ?? s.epoch, advskew: cfg.advskew };
   return { state: { ...next, view: { ...next.view, lastPresenceAt: now } }, effects: [...step.effects, send] };
 }
+
+// The least gap between two presences that say the support moved, in advert base intervals.
+const MOVED_GAP = 1 / 8;
 
 function dropVip(epoch: number): Effect {
   return { kind: 'drop-vip', epoch };
