@@ -96,6 +96,9 @@ function floatd(lab: Lab, host: LabHost, t: Timers, files: AgentFiles, n: number
   const args = [
     '-i', host.iface, '-s', host.ip, '-v', String(VHID), '-a', VIP, '-o', lab.secretFile,
     '--state-file', join(files.dir, `floatd-${host.name}-${n}.json`), '--run-record', join(files.dir, `floatd-${host.name}-${n}.record.json`), '--log-format', 'json',
+    // The namespaces share one file system: on the default path (/run/floatd/<vhid>.sock) the second agent
+    // would find the first answering and refuse to start.
+    '--control-socket', join(files.dir, `floatd-${n}.sock`),
     '-b', String(t.advbaseS), '-k', String(t.advskew), '-z', '--hooks-dir', files.hooksDir, ...extra,
   ];
   const a: AgentProcess = lab.spawnAgent(host, args);
