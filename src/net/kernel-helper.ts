@@ -46,7 +46,7 @@ vec($rin, fileno(STDIN), 1) = 1; vec($rin, fileno($ev), 1) = 1;
 for (;;) {
   my $n = select(my $r = $rin, undef, undef, undef);
   next if $n <= 0;
-  if (vec($r, fileno($ev), 1)) { print defined(recv($ev, my $b, 65536, 0)) ? 'E ' . unpack('H*', $b) . "\n" : "E! $!\n"; }
+  if (vec($r, fileno($ev), 1)) { my $e; print defined(recv($ev, $e, 65536, 0)) ? 'E ' . unpack('H*', $e) . "\n" : "E! $!\n"; }
   next unless vec($r, fileno(STDIN), 1);
   sysread(STDIN, my $b, 65536) or exit 0;
   $in .= $b;
