@@ -83,6 +83,26 @@ describe.skipIf(!isRoot)('kernel channel (netlink and a packet socket through th
     expect(remove?.logs.find((l) => l.event === 'vip-path')?.msg).toMatch(/^VIP remove through ip\(8\)/);
   });
 
+  it('an unsolicited neighbour advertisement repoints a neighbour's entry for an IPv6 address (RFC 4861 §7.2.5: override)', async () => {
+    const peer = `${NS}p`;
+    await execa('ip', ['netns', 'add', peer]);
+    try {
+      await ip('link', 'add', 'nl2', 'type', 'veth', 'peer', 'name', 'nl3', 'netns', peer);
+      await ip('link', 'set', 'nl2', 'up');
+      await execa('ip', ['-n', peer, 'link', 'set', 'nl3', 'up']);
+      await ip('addr', 'add', `${VIP6}/128`, 'dev', 'nl2', 'nodad');
+      // The neighbour still believes another host has the address.
+      await execa('ip', ['-n', peer, 'neigh', 'replace', VIP6, 'lladdr', '02:00:00:00:00:99', 'dev', 'nl3', 'nud', 'stale']);
+      const r = await execa('ip', ['netns', 'exec', NS, process.execPath, DRIVE, 'nl2', VIP, `announce=${VIP6}`]);
+      expect((JSON.parse(r.stdout) as Line).ok).toBe(true);
+      const mac = (await execa('ip', ['netns', 'exec', NS, 'cat', '/sys/class/net/nl2/address'])).stdout.trim();
+      const shown = await execa('ip', ['-n', peer, '-j', 'neigh', 'show', 'to', VIP6, 'dev', 'nl3']);
+      expect((JSON.parse(shown.stdout) as { lladdr?: string }[])[0]?.lladdr).toBe(mac);
+    } finally {
+      await execa('ip', ['netns', 'del', peer], { reject: false });
+    }
+  });
+
   it('the gratuitous ARP (request and reply) is on the wire within 1 ms of the address being added', async () => {
     // A perl observer in the namespace timestamps the kernel's RTM_NEWADDR and the outgoing ARP frames.
     // Three adds: the observer's times are when it read them, and a busy machine can delay one read.
