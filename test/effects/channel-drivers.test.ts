@@ -83,7 +83,7 @@ describe.skipIf(!isRoot)('kernel channel (netlink and a packet socket through th
     expect(remove?.logs.find((l) => l.event === 'vip-path')?.msg).toMatch(/^VIP remove through ip\(8\)/);
   });
 
-  it('an unsolicited neighbour advertisement repoints a neighbour's entry for an IPv6 address (RFC 4861 §7.2.5: override)', async () => {
+  it('an unsolicited neighbour advertisement repoints the neighbour entry for an IPv6 address (RFC 4861 §7.2.5: override)', async () => {
     const peer = `${NS}p`;
     await execa('ip', ['netns', 'add', peer]);
     try {
