@@ -11,6 +11,7 @@ import { logStep } from './election-log.js';
 import { driversFor } from '../effects/drivers.js';
 import type { Announcer } from '../effects/garp.js';
 import type { VipDriver } from '../effects/vip.js';
+import type { KernelChannel } from '../net/kernel-channel.js';
 import { initialState, nextDeadline, step, type Effect, type Event, type Settings, type State } from '../election/machine.js';
 import type { Logger } from '../log/log.js';
 import { Verifier } from '../protocol/auth.js';
@@ -54,6 +55,7 @@ class Agent {
   private readonly settings: Settings;
   private readonly vip: VipDriver;
   private readonly announcer: Announcer;
+  private readonly kernel: KernelChannel | undefined; // --vip-path channel
   private readonly queue: EffectQueue;
   private readonly handleSignals: boolean;
   private state: State = initialState(0);
@@ -83,7 +85,7 @@ class Agent {
     this.handleSignals = deps.handleSignals ?? true;
     this.notifier = deps.notifier ?? NO_NOTIFIER;
     this.settings = settingsOf(cfg, randomInt(1, 2 ** 32 - 1));
-    ({ vip: this.vip, announcer: this.announcer } = driversFor(cfg, this.log));
+    ({ vip: this.vip, announcer: this.announcer, kernel: this.kernel } = driversFor(cfg, this.log));
     this.sender = new AdvertSender(cfg, this.settings, this.secret, this.log);
     const runner = (this.runner = new EffectRunner({
       cfg,
@@ -136,7 +138,7 @@ class Agent {
       onBlocked: () => this.link?.update(),
     });
     const channel = this.channel;
-    this.link = new LinkFollower({ iface: this.cfg.interface, ignoreIfState: this.cfg.ignoreIfState, log: this.log, channel, barred: () => this.state.bars.link, dispatch: (e) => this.dispatch(e) });
+    this.link = new LinkFollower({ iface: this.cfg.interface, ignoreIfState: this.cfg.ignoreIfState, log: this.log, channel, barred: () => this.state.bars.link, dispatch: (e) => this.dispatch(e), linkEvents: this.kernel && ((fn) => this.kernel?.onLink(fn) ?? (() => undefined)) });
     await this.channel.open();
     const done = new Promise<number>((resolve) => (this.finish = resolve));
     const unguard = this.handleSignals ? installCrashGuard({ log: this.log, halt: () => this.halt(), dropVip: () => this.vip.removeNow(), exit: (code) => this.finish(code) }) : () => undefined;
@@ -286,6 +288,7 @@ class Agent {
     this.queue.clear();
     await this.queue.drained();
     this.announcer.stop();
+    this.kernel?.close();
     await this.channel?.flush();
     this.channel?.close();
     this.persist();

@@ -4,10 +4,12 @@
 import type { Event } from '../election/machine.js';
 import type { Logger } from '../log/log.js';
 import type { AdvertChannel } from '../net/advert-channel.js';
+import type { LinkListener } from '../net/kernel-channel.js';
 import { watchLink, type LinkState } from '../net/link.js';
 
 // The interface state is also read at every election timer (each advert of a master, a backup's
-// master-down deadline), so this background poll only has to catch changes between them.
+// master-down deadline) and at every link event the kernel channel hears, so this background poll is
+// only the safety net for events lost or a channel that is down.
 const LINK_POLL_MS = 1000;
 
 export interface LinkFollowerDeps {
@@ -17,11 +19,14 @@ export interface LinkFollowerDeps {
   channel: AdvertChannel;
   barred: () => string | undefined; // the election's link bar now
   dispatch: (e: Event) => void;
+  // The kernel's link events (RTMGRP_LINK through the kernel channel), when there is one.
+  linkEvents?: (listener: LinkListener) => () => void;
 }
 
 export class LinkFollower {
   private up = true; // the interface's own state; -S keeps it true
   private watch: { check(): void; stop(): void } | undefined;
+  private unlisten: () => void = () => undefined;
 
   private readonly d: LinkFollowerDeps;
 
@@ -31,6 +36,9 @@ export class LinkFollower {
 
   start(): void {
     this.watch = watchLink(this.d.iface, LINK_POLL_MS, (s) => this.onState(s), { up: true, ifindex: this.d.channel.openedOn });
+    // A cut shorter than the poll is seen too: sysfs is read again at once, whatever the event says (it
+    // stays the one source of the state). An event for another interface is ignored.
+    this.unlisten = this.d.linkEvents?.((e) => (e === undefined || e.name === this.d.iface) && this.check()) ?? this.unlisten;
   }
 
   // Reads the interface now: a cut link must be seen before a master's next advert or a backup's
@@ -40,6 +48,7 @@ export class LinkFollower {
   }
 
   stop(): void {
+    this.unlisten();
     this.watch?.stop();
   }
 

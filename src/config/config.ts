@@ -57,6 +57,7 @@ export interface Config {
   runRecord: string;
   logFormat: 'json' | 'pretty' | 'auto';
   vipDriver: 'ip' | 'record';
+  vipPath: 'channel' | 'spawn'; // --vip-path: the kernel channel, or ip(8) and arping(8) per change
   cluster: ClusterConfig;
   dataVersion: string | undefined; // --data-version COMMAND
   witness: boolean; // floatd witness (witness.ts): a vote only, no VIP, no hooks
@@ -137,6 +138,7 @@ export function validate(raw: RawOptions, env: Readonly<Record<string, string | 
     runRecord: (v.optional('run-record') ?? defaultOf('run-record')).replace('<vhid>', String(vhid)),
     logFormat: v.oneOf('log-format', ['json', 'pretty', 'auto'] as const),
     vipDriver: v.oneOf('vip-driver', ['ip', 'record'] as const),
+    vipPath: v.oneOf('vip-path', ['channel', 'spawn'] as const),
     dataVersion: v.optional('data-version'),
     witness: false,
     cluster: { mode: 'auto', voters: 0, quorum: 0, quorumWhy: '', presenceMode: 'auto', presence: false },

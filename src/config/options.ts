@@ -58,6 +58,7 @@ export const OPTIONS = [
   { long: 'garp-refresh', arg: 'seconds', default: '0', origin: 'floatd', description: "send gratuitous ARP for the VIP again every SECONDS while master and serving (keepalived's garp_master_refresh); 0 = off" },
   { long: 'run-record', arg: 'file', default: '/var/lib/floatd/vhid-<vhid>.json', origin: 'floatd', description: 'where this node records, across reboots, whether it holds mastership and the epochs and master it heard (FLOATD_PREVIOUS_RUN… for hooks)' },
   { long: 'log-format', arg: 'format', default: 'auto', origin: 'floatd', description: 'json | pretty | auto (pretty on a terminal, else json)' },
+  { long: 'vip-path', arg: 'path', default: 'channel', origin: 'floatd', description: 'channel: add and remove the VIP, send gratuitous ARP and hear link changes through one long-lived helper (perl: netlink and a packet socket), nothing spawned per change, ip(8) and arping(8) only while it is down; spawn: run ip(8) and arping(8) for each change' },
   { long: 'vip-driver', arg: 'driver', default: 'ip', origin: 'floatd', description: 'ip: manage the VIP with ip(8) and arping(8); record: only log and record it (demo, tests)' },
 ] as const satisfies readonly OptionSpec[];
 

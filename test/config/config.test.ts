@@ -60,6 +60,7 @@ describe('validate: a minimal command line', () => {
       stateFile: '/run/floatd/vhid-10.json',
       logFormat: 'auto',
       vipDriver: 'ip',
+      vipPath: 'channel',
     });
   });
 

@@ -193,6 +193,7 @@ describe('validate() applies the table defaults', () => {
     'run-record': (c) => c.runRecord,
     'log-format': (c) => c.logFormat,
     'vip-driver': (c) => c.vipDriver,
+    'vip-path': (c) => c.vipPath,
     quorum: (c) => c.cluster.mode,
     presence: (c) => c.cluster.presenceMode,
   };

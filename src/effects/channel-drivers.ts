@@ -1,0 +1,140 @@
+// The VIP driver and announcer over the kernel channel (--vip-path channel, the default): no process is
+// spawned on the failover path. Same contract as ipVipDriver and arpingAnnouncer, which stay as the
+// fallback whenever the channel is down — each such use is logged. The crash path (removeNow) keeps ip(8)
+// through spawnSync: it must finish before the process exits, with no event loop to wait on.
+import { performance } from 'node:perf_hooks';
+import { getSystemErrorName } from 'node:util';
+import type { Logger } from '../log/log.js';
+import { ChannelDown, type KernelChannel } from '../net/kernel-channel.js';
+import type { Announcer } from './garp.js';
+import { arpingAnnouncer } from './garp.js';
+import { ipVipDriver, type IpVipOptions, type VipDriver, type VipResult } from './vip.js';
+
+const EEXIST = 17;
+const ENODEV = 19;
+const EADDRNOTAVAIL = 99;
+// As arpingAnnouncer: three announcements, the first at once, then one a second (keepalived repeats too).
+const COUNT = 3;
+const EVERY_MS = 1000;
+// An announcement the helper sent with the address itself counts as the first round if this recent.
+const FRESH_MS = 500;
+
+const errnoText = (errno: number): string => {
+  try {
+    return `${getSystemErrorName(-errno)} (errno ${errno})`;
+  } catch {
+    return `errno ${errno}`;
+  }
+};
+
+// The VIP's host prefix: /32 for IPv4, /128 for IPv6 (ucarp's documented `ip addr add $2 dev $1` for IPv4).
+export const hostPrefix = (address: string): number => (address.includes(':') ? 128 : 32);
+
+export type ChannelDriverOptions = IpVipOptions & { channel: KernelChannel };
+
+// The VIP driver and its announcer, sharing one fact: the helper announced the VIP as it added it (the
+// frames leave within microseconds of the kernel's yes, no round trip through the agent), so the
+// announcer's first round would only repeat it. keepalived's order: the VIP, then the gratuitous ARP.
+export function channelDrivers(o: ChannelDriverOptions): { vip: VipDriver; announcer: Announcer } {
+  let announcedAt = -Infinity;
+  const vip = channelVipDriver(o, () => (announcedAt = performance.now()));
+  const announcer = channelAnnouncer(o.iface, o.vip, o.log, o.channel, () => performance.now() - announcedAt < FRESH_MS);
+  return { vip, announcer };
+}
+
+// ipVipDriver's behaviour through the channel; ChannelDown at any point redoes the whole operation with ip(8).
+export function channelVipDriver(o: ChannelDriverOptions, onAnnounced: () => void = () => undefined): VipDriver {
+  const { iface, vip, log, channel } = o;
+  const fallback = ipVipDriver(o);
+  const prefix = hostPrefix(vip);
+  const what = (op: string, p: number) => `netlink ${op} ${vip}/${p} dev ${iface}`;
+  const prefixes = async () => (await channel.list(iface)).filter((a) => a.address === vip).map((a) => a.prefixLen);
+
+  const add = async (): Promise<VipResult> => {
+    if (o.lookFirst) {
+      const have = await prefixes();
+      if (have.length > 0) {
+        log.info({ vip, iface, prefixes: have }, 'VIP already on the interface (added by a hook)');
+        return { ok: true, changed: false };
+      }
+    }
+    const errno = await channel.add(iface, vip, prefix, { announce: true });
+    if (errno === 0) {
+      onAnnounced();
+      return { ok: true, changed: true };
+    }
+    // Already there is what we want.
+    if (errno === EEXIST) return { ok: true, changed: false };
+    return { ok: false, error: `${what('add', prefix)}: ${errno === ENODEV ? `no interface ${iface}` : errnoText(errno)}` };
+  };
+
+  const remove = async (): Promise<VipResult> => {
+    const errno = await channel.remove(iface, vip, prefix);
+    // A deleted interface took its addresses with it.
+    if (errno === ENODEV) return { ok: true, changed: false };
+    if (errno !== 0 && errno !== EADDRNOTAVAIL) return { ok: false, error: `${what('del', prefix)}: ${errnoText(errno)}` };
+    let changed = errno === 0;
+    // Only a ucarp-style script adds the VIP with another prefix; without one, the host prefix was all there was.
+    if (changed && !o.lookFirst) return { ok: true, changed };
+    for (const p of await prefixes()) {
+      const d = await channel.remove(iface, vip, p);
+      if (d !== 0 && d !== EADDRNOTAVAIL) return { ok: false, error: `${what('del', p)}: ${errnoText(d)}` };
+      changed ||= d === 0;
+    }
+    return { ok: true, changed };
+  };
+
+  const guarded = (op: 'add' | 'remove', run: () => Promise<VipResult>) => async (): Promise<VipResult> => {
+    try {
+      return await run();
+    } catch (err) {
+      if (!(err instanceof ChannelDown)) return { ok: false, error: `${op} ${vip} on ${iface}: ${(err as Error).message}` };
+      log.warn({ event: 'vip-path', path: 'spawn', op, vip, iface, why: err.message }, `VIP ${op} through ip(8): ${err.message}`);
+      return op === 'add' ? fallback.add() : fallback.remove();
+    }
+  };
+
+  return { add: guarded('add', add), remove: guarded('remove', remove), removeNow: () => fallback.removeNow() };
+}
+
+// Announcements from the channel's packet socket: the first leaves as soon as the VIP is there, the rest
+// one second apart; a channel that is down hands the whole announcement to arping.
+export function channelAnnouncer(iface: string, vip: string, log: Logger, channel: KernelChannel, justAnnounced: () => boolean = () => false): Announcer {
+  const fallback = arpingAnnouncer(iface, vip, log);
+  const timers = new Set<NodeJS.Timeout>();
+  const send = (round: number): void => {
+    channel.announce(iface, vip).then(
+      () => log.debug({ vip, iface, round }, 'announced the VIP'),
+      (err: Error) => {
+        if (err instanceof ChannelDown) {
+          stop();
+          log.warn({ event: 'garp-path', path: 'spawn', vip, iface, why: err.message }, `gratuitous ARP through arping(8): ${err.message}`);
+          fallback.announce();
+        } else log.warn({ vip, iface, err: err.message }, `cannot announce the VIP: ${err.message}`);
+      },
+    );
+  };
+  const stop = (): void => {
+    for (const t of timers) clearTimeout(t);
+    timers.clear();
+  };
+  return {
+    announce() {
+      stop();
+      if (justAnnounced()) log.debug({ vip, iface, round: 1 }, 'announced the VIP as it was added');
+      else send(1);
+      for (let round = 2; round <= COUNT; round++) {
+        const t = setTimeout(() => {
+          timers.delete(t);
+          send(round);
+        }, (round - 1) * EVERY_MS);
+        t.unref();
+        timers.add(t);
+      }
+    },
+    stop() {
+      stop();
+      fallback.stop();
+    },
+  };
+}
