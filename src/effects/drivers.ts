@@ -6,7 +6,7 @@ import { arpingAnnouncer, recordAnnouncer, type Announcer } from './garp.js';
 import { ipVipDriver, recordVipDriver, type VipDriver } from './vip.js';
 
 export function driversFor(cfg: Config, log: Logger): { vip: VipDriver; announcer: Announcer } {
-  if (cfg.vipDriver === 'record') return { vip: recordVipDriver(cfg.interface, cfg.vip, log), announcer: recordAnnouncer(cfg.interface, cfg.vip, log) };
+  if (cfg.vipDriver === 'record') return { vip: recordVipDriver(cfg.interface, cfg.vips, log), announcer: recordAnnouncer(cfg.interface, cfg.vips, log) };
   // A ucarp-style -u script may add the VIP itself, with its own prefix.
-  return { vip: ipVipDriver({ iface: cfg.interface, vip: cfg.vip, log, lookFirst: cfg.upscript !== undefined }), announcer: arpingAnnouncer(cfg.interface, cfg.vip, log) };
+  return { vip: ipVipDriver({ iface: cfg.interface, vips: cfg.vips, log, lookFirst: cfg.upscript !== undefined }), announcer: arpingAnnouncer(cfg.interface, cfg.vips, log) };
 }
