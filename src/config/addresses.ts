@@ -5,7 +5,7 @@ import { canonicalAddress, familyOf, type Family } from '../protocol/address.js'
 import { isIPv4 } from '../protocol/advert.js';
 import { parseIPv6 } from '../protocol/ipv6.js';
 import type { RawOptions } from './options.js';
-import type { Reader } from './reader.js';
+import { defaultOf, type Reader } from './reader.js';
 
 export interface Peer {
   address: string;
@@ -78,9 +78,10 @@ function usableIPv6(text: string): boolean {
   return !(b[0] === 0xff || (first & 0xffc0) === 0xfe80 || (zeroUpTo15 && (b[15] === 0 || b[15] === 1)));
 }
 
-// An IPv6 --srcip takes an IPv6 group, ff02::12 when none is given.
+// An IPv6 --srcip takes an IPv6 group, ff02::12 when none is given (commander hands over the table's
+// IPv4 default then, which means the same).
 function mcast6(raw: RawOptions['mcast'], problems: string[]): string {
-  const text = typeof raw === 'string' ? raw : DEFAULT_MCAST6;
+  const text = typeof raw === 'string' && raw !== defaultOf('mcast') ? raw : DEFAULT_MCAST6;
   const b = parseIPv6(text);
   if (b === undefined || b[0] !== 0xff) {
     problems.push(`--mcast must be an IPv6 multicast address (ff00::/8) with an IPv6 --srcip, got "${text}"`);

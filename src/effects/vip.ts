@@ -28,8 +28,9 @@ export interface IpVipOptions {
 }
 
 // What ip(8) says for "already there" and "not there", in the older errno wording and the newer extack wording.
-const ALREADY_THERE = /File exists|Address already assigned/;
-const NOT_THERE = /Cannot assign requested address|Address not found/;
+const ALREADY_THERE = /File exists|address already assigned/i;
+// IPv6 says "ipv6: address not found".
+const NOT_THERE = /Cannot assign requested address|address not found/i;
 // A deleted interface (a VLAN or bond being rebuilt) took its addresses with it: nothing left to remove.
 const NO_DEVICE = /Cannot find device|does not exist/;
 
