@@ -11,13 +11,19 @@ import type { Logger } from '../log/log.js';
 import { readStateFile } from './state-file.js';
 
 type Paths = Pick<Config, 'interface' | 'vhid' | 'stateFile' | 'runRecord' | 'controlSocket'>;
+// Where the defaults are, new and old (config/paths.ts); tests put them in a temporary directory.
+export interface Defaults {
+  defaultPath: typeof defaultPath;
+  legacyPath: typeof legacyPath;
+}
+const DEFAULTS: Defaults = { defaultPath, legacyPath };
 
 // Moves what the old defaults hold to the new ones, where this agent uses the defaults. Never throws:
 // a move that fails is logged and the old file stays where it was.
-export async function migrateDefaultPaths(cfg: Paths, log: Logger): Promise<void> {
-  await move('run-record', cfg.runRecord, cfg, log, async () => true);
+export async function migrateDefaultPaths(cfg: Paths, log: Logger, where: Defaults = DEFAULTS): Promise<void> {
+  await move('run-record', cfg.runRecord, cfg, log, where, async () => true);
   // A state file names its interface: one of another interface's agent is not ours to take.
-  await move('state-file', cfg.stateFile, cfg, log, async (old) => (await readStateFile(old))?.interface === cfg.interface);
+  await move('state-file', cfg.stateFile, cfg, log, where, async (old) => (await readStateFile(old))?.interface === cfg.interface);
 }
 
 // The state file to read when this agent's is missing: the old default's, when it is of this interface
@@ -39,9 +45,9 @@ export async function refuseBesideLegacyAgent(cfg: Paths): Promise<void> {
   throw new ControlSocketBusy(`the control socket "${old}" (the default of earlier versions) is answered by floatd pid ${r.response.status.pid} for vhid ${cfg.vhid} on ${cfg.interface}: two agents for one vhid on one interface would both claim the VIP. Stop the other agent first`);
 }
 
-async function move(flag: PathFlag, now: string, cfg: Paths, log: Logger, ours: (old: string) => Promise<boolean>): Promise<void> {
-  if (now !== defaultPath(flag, cfg.interface, cfg.vhid)) return;
-  const old = legacyPath(flag, cfg.vhid);
+async function move(flag: PathFlag, now: string, cfg: Paths, log: Logger, where: Defaults, ours: (old: string) => Promise<boolean>): Promise<void> {
+  if (now !== where.defaultPath(flag, cfg.interface, cfg.vhid)) return;
+  const old = where.legacyPath(flag, cfg.vhid);
   if (!(await exists(old)) || !(await ours(old))) return;
   if (await exists(now)) {
     log.warn({ event: 'migrate', flag, from: old, to: now }, `--${flag}: both ${old} (the default of earlier versions) and ${now} exist: using ${now}, ${old} left in place (remove it once it is not needed)`);
