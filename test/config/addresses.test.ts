@@ -54,7 +54,9 @@ describe('IPv6', () => {
 
   it('--mcast must be an IPv6 group with an IPv6 --srcip', () => {
     expect(accept({ mcast: 'FF02::1:2' }, V6).mcast).toBe('ff02::1:2');
-    expect(problems6({ mcast: '239.255.5.98' })).toEqual(['--mcast must be an IPv6 multicast address (ff00::/8) with an IPv6 --srcip, got "239.255.5.98"']);
+    expect(problems6({ mcast: '239.1.2.3' })).toEqual(['--mcast must be an IPv6 multicast address (ff00::/8) with an IPv6 --srcip, got "239.1.2.3"']);
+    // commander hands over the table's IPv4 default when -m is not given: it means ff02::12 here.
+    expect(accept({ mcast: '239.255.5.98' }, V6).mcast).toBe('ff02::12');
   });
 
   it('peers are IPv6 like --srcip: bare or [address]:port', () => {
