@@ -30,7 +30,8 @@ floatd demo
 \`\`\`
 
 - \`floatd [options]\` runs the agent for one virtual IP until it is told to stop.
-- \`floatd status\` asks each running agent over its control socket (\`/run/floatd/<vhid>.sock\`) and
+- \`floatd status\` asks each running agent over its control socket (\`/run/floatd/<interface>-<vhid>.sock\`,
+  or \`/run/floatd/<vhid>.sock\` of an agent of an earlier version) and
   prints one block a vhid: role, epoch, master, the peers it hears, checks, the takeover gate and the
   last hooks (JSON with \`--json\`). A vhid whose agent does not answer is shown from its state file;
   with \`--state-file\` only that file is read. It exits 0 when every vhid shown has a running agent,
@@ -40,7 +41,8 @@ floatd demo
   resign) and stay BACKUP until \`floatd resume\` (maintenance); \`floatd clear\` forgets the failed
   masterships counted against it (\`--failure-threshold\`). With one agent running no \`--vhid\` is
   needed; each prints what it did and the resulting state, and exits 1 when no agent answers
-  (docs/operations.md: control socket).
+  (docs/operations.md: control socket). One vhid on two interfaces (legal: a vhid is per network)
+  needs \`--control-socket\`.
 - \`floatd cleanup\` takes the agent's options and does what an agent that died without cleaning up
   (SIGKILL, OOM, a crash) left undone: it removes the VIP, then runs the down hooks as BACKUP with
   \`FLOATD_REASON\` starting \`cleanup\`. It does nothing while the agent named by the state file runs

@@ -15,6 +15,7 @@ import type { KernelChannel } from '../net/kernel-channel.js';
 import { initialState, nextDeadline, step, type Effect, type Event, type Settings, type State } from '../election/machine.js';
 import type { Logger } from '../log/log.js';
 import { Verifier } from '../protocol/auth.js';
+import { describeVips, vipField } from '../protocol/vip-set.js';
 import { describeQuorum } from '../election/quorum.js';
 import { versionsSeen } from '../election/freshness.js';
 import { wantsFreshVersion } from '../election/ready-standby.js';
@@ -25,6 +26,7 @@ import { describeDestination, destinationOf } from '../net/destination.js';
 import { readStateFile, type StateFile } from '../state/state-file.js';
 import { StateWriter } from '../state/state-writer.js';
 import { RunRecord } from '../state/run-record.js';
+import { migrateDefaultPaths, refuseBesideLegacyAgent } from '../state/migrate.js';
 import { installCrashGuard } from './crash-guard.js';
 import { LinkFollower } from './link-follower.js';
 import { DeadlineTimer } from './deadline-timer.js';
@@ -114,6 +116,9 @@ class Agent {
   async run(): Promise<number> {
     // First: a second agent for this vhid on this host stops here, before it sends or touches anything.
     await this.control.start();
+    await refuseBesideLegacyAgent(this.cfg);
+    // Before anything reads them: a run record at the default of earlier versions moves to this one's.
+    await migrateDefaultPaths(this.cfg, this.log);
     const previous = await readStateFile(this.cfg.stateFile);
     this.sender.start(previous, Date.now());
     const epoch = previous?.maxEpochSeen;
@@ -128,7 +133,7 @@ class Agent {
       port: this.cfg.port,
       destination,
       // A witness has no VIP: it takes the adverts of every node of the vhid.
-      verifier: new Verifier({ key: this.secret, vhid: this.cfg.vhid, vip: this.cfg.witness ? undefined : this.cfg.vip }),
+      verifier: new Verifier({ key: this.secret, vhid: this.cfg.vhid, vip: this.cfg.witness ? undefined : vipField(this.cfg.vips), vipLabel: this.cfg.vips.join(' ') }),
       log: this.log,
       onUnverified: (from) => this.authAlarm.record(from),
       onAdvert: ({ advert, behind }) => {
@@ -144,7 +149,7 @@ class Agent {
     const unguard = this.handleSignals ? installCrashGuard({ log: this.log, halt: () => this.halt(), dropVip: () => this.vip.removeNow(), exit: (code) => this.finish(code) }) : () => undefined;
     this.installSignals();
     this.link.start();
-    this.log.info({ vip: this.cfg.vip, interface: this.cfg.interface, srcip: this.cfg.srcip, advbase: this.cfg.advbaseMs / 1000, advskew: this.cfg.advskew, transport: describeDestination(destination, this.cfg.port) }, 'floatd starting');
+    this.log.info({ vip: describeVips(this.cfg.vips), interface: this.cfg.interface, srcip: this.cfg.srcip, advbase: this.cfg.advbaseMs / 1000, advskew: this.cfg.advskew, transport: describeDestination(destination, this.cfg.port) }, 'floatd starting');
     // Said plainly at every start: whether a partition can give two masters here, and why (issue 13).
     this.log.info({ event: 'quorum', voters: this.cfg.cluster.voters, quorum: this.cfg.cluster.quorum, incarnation: this.settings.cluster?.incarnation }, `${this.cfg.cluster.quorumWhy}; ${describeQuorum(this.settings)}`);
     this.notifier.attach(() => this.snapshot());

@@ -70,7 +70,7 @@ export class EffectRunner {
     const r = e.op === 'add' ? await this.d.vip.add() : await this.d.vip.remove();
     if (r.ok) {
       if (e.op === 'remove' && e.endsMastership) this.d.record()?.holds(false, e.epoch);
-      this.d.log.info({ event: 'vip', op: e.op, changed: r.changed, vip: this.d.cfg.vip }, e.op === 'add' ? 'VIP added' : 'VIP removed');
+      this.d.log.info({ event: 'vip', op: e.op, changed: r.changed, vip: this.d.cfg.vips.join(' ') }, e.op === 'add' ? (this.d.cfg.vips.length > 1 ? 'VIPs added' : 'VIP added') : this.d.cfg.vips.length > 1 ? 'VIPs removed' : 'VIP removed');
       this.d.onVip(e.op === 'add');
       return CARRY_ON;
     }

@@ -5,6 +5,7 @@ import { presenceOf } from '../election/presence.js';
 import type { Settings, State } from '../election/machine.js';
 import type { Logger } from '../log/log.js';
 import { sign } from '../protocol/auth.js';
+import { vipField } from '../protocol/vip-set.js';
 import type { StateFile } from '../state/state-file.js';
 
 export type SentType = 'advert' | 'resign' | 'presence';
@@ -15,9 +16,11 @@ export class AdvertSender {
   private readonly settings: Settings;
   private readonly secret: Buffer;
   private readonly log: Logger;
+  private readonly vipField: string; // what the adverts sign for -a (vip-set.ts)
 
   constructor(cfg: Config, settings: Settings, secret: Buffer, log: Logger) {
     this.cfg = cfg;
+    this.vipField = vipField(cfg.vips);
     this.settings = settings;
     this.secret = secret;
     this.log = log;
@@ -45,7 +48,7 @@ export class AdvertSender {
   packet(type: SentType, epoch: number, advskew: number, state: State, now: number): Buffer {
     const c = this.cfg;
     const presence = this.settings.cluster === undefined ? undefined : presenceOf(this.settings, state, now);
-    const packet = sign({ type, vhid: c.vhid, advskew, advbaseMs: c.advbaseMs, epoch, seq: this.seqNext++, sender: c.srcip, vip: c.vip, ...(presence === undefined ? {} : { presence }) }, this.secret);
+    const packet = sign({ type, vhid: c.vhid, advskew, advbaseMs: c.advbaseMs, epoch, seq: this.seqNext++, sender: c.srcip, vip: this.vipField, ...(presence === undefined ? {} : { presence }) }, this.secret);
     return packet;
   }
 }

@@ -28,6 +28,7 @@ export function snapshotOf(i: SnapshotInput): StateFile {
   return {
     vhid: c.vhid,
     vip: c.vip,
+    vips: c.vips,
     interface: c.interface,
     srcip: c.srcip,
     pid: i.pid,

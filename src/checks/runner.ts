@@ -31,7 +31,7 @@ export interface Following {
 
 export interface CheckRunnerOptions {
   checks: readonly CheckSpec[];
-  env: Readonly<Record<string, string>>; // FLOATD_VHID, FLOATD_VIP, FLOATD_INTERFACE, FLOATD_SRCIP
+  env: Readonly<Record<string, string>>; // FLOATD_VHID, FLOATD_VIP, FLOATD_VIPS, FLOATD_INTERFACE, FLOATD_SRCIP
   log: Logger;
   preempt: boolean; // -P, only for the startup warning about weights
   killGraceMs?: number;
@@ -46,7 +46,7 @@ export function checksFor(cfg: Config, log: Logger, dispatch: (e: Event) => void
   if (cfg.checks.length === 0) return undefined;
   return new CheckRunner({
     checks: cfg.checks,
-    env: { FLOATD_VHID: String(cfg.vhid), FLOATD_VIP: cfg.vip, FLOATD_INTERFACE: cfg.interface, FLOATD_SRCIP: cfg.srcip },
+    env: { FLOATD_VHID: String(cfg.vhid), FLOATD_VIP: cfg.vip, FLOATD_VIPS: cfg.vips.join(' '), FLOATD_INTERFACE: cfg.interface, FLOATD_SRCIP: cfg.srcip },
     log,
     preempt: cfg.preempt,
     onFault: (detail) => dispatch(detail === undefined ? { type: 'unbar', bar: 'health' } : { type: 'bar', bar: 'health', detail }),

@@ -10,6 +10,7 @@ import type { Logger } from '../log/log.js';
 import { RunRecord } from '../state/run-record.js';
 import { readStateFile, writeStateFile, type StateFile } from '../state/state-file.js';
 import { NOTIFY_VARIABLES } from '../systemd/notify-env.js';
+import { migrateDefaultPaths, stateFileOrLegacy } from '../state/migrate.js';
 
 // Exit codes: 0 cleaned up (or nothing to do after a clean exit), 1 the VIP or a down hook failed,
 // 2 refused because this vhid's agent is running (it owns the VIP).
@@ -48,9 +49,11 @@ export async function runCleanup(cfg: Config, o: { log: Logger; env: Record<stri
     log.info({ event: 'cleanup', action: 'none', exit: describeExit(exit) }, `the agent exited cleanly (${describeExit(exit)}): nothing to clean up`);
     return CLEANUP_EXIT.done;
   }
-  const doc = await readStateFile(cfg.stateFile);
+  // The dead agent may be of an earlier version, whose files are at the old default paths.
+  const stateFile = await stateFileOrLegacy(cfg);
+  const doc = await readStateFile(stateFile);
   if (doc && agentRunning(doc.pid)) {
-    log.error({ event: 'cleanup', action: 'refused', pid: doc.pid, stateFile: cfg.stateFile }, `the agent of vhid ${cfg.vhid} (pid ${doc.pid}, ${doc.state}) is running and owns the VIP: floatd cleanup does nothing (stop the agent first)`);
+    log.error({ event: 'cleanup', action: 'refused', pid: doc.pid, stateFile }, `the agent of vhid ${cfg.vhid} (pid ${doc.pid}, ${doc.state}) is running and owns the VIP: floatd cleanup does nothing (stop the agent first)`);
     return CLEANUP_EXIT.agentRunning;
   }
   const reason = exit ? `cleanup after the agent ended uncleanly (${describeExit(exit)})` : `cleanup requested: no agent running for vhid ${cfg.vhid}`;
@@ -58,16 +61,16 @@ export async function runCleanup(cfg: Config, o: { log: Logger; env: Record<stri
 
   // The VIP first: the agent is gone and another node has probably promoted, so every second the address
   // stays here two hosts answer ARP for it; a service without its address gets no more clients.
-  const vip = cfg.vipDriver === 'ip' ? ipVipDriver({ iface: cfg.interface, vip: cfg.vip, log, lookFirst: cfg.upscript !== undefined }) : recordVipDriver(cfg.interface, cfg.vip, log);
+  const vip = cfg.vipDriver === 'ip' ? ipVipDriver({ iface: cfg.interface, vips: cfg.vips, log, lookFirst: cfg.upscript !== undefined }) : recordVipDriver(cfg.interface, cfg.vips, log);
   const removed = await vip.remove();
-  if (removed.ok) log.info({ event: 'vip', op: 'remove', changed: removed.changed, vip: cfg.vip }, removed.changed ? 'VIP removed' : 'VIP was not on the interface');
+  if (removed.ok) log.info({ event: 'vip', op: 'remove', changed: removed.changed, vip: cfg.vips.join(' ') }, removed.changed ? 'VIP removed' : 'VIP was not on the interface');
   else log.error({ event: 'vip', op: 'remove', err: removed.error }, `cannot remove the VIP: ${removed.error}`);
 
   const hooks = mayHaveServed(doc) || (removed.ok && removed.changed) || !cfg.neutral;
   const failures = hooks ? await downHooks(cfg, log, doc, reason) : [];
   if (!hooks) log.info({ event: 'cleanup', action: 'no-hooks' }, '-n and the agent never held the VIP or ran hooks: no down hooks');
 
-  if (doc) await markCleaned(cfg.stateFile, doc, reason, log);
+  if (doc) await markCleaned(stateFile, doc, reason, log);
   const ok = removed.ok && failures.length === 0;
   log[ok ? 'info' : 'error']({ event: 'cleanup', action: 'done', ok, failures }, ok ? 'cleanup done: VIP gone, down hooks run' : `cleanup incomplete: ${verdict(removed.ok, failures)}`);
   return ok ? CLEANUP_EXIT.done : CLEANUP_EXIT.failed;
@@ -81,6 +84,7 @@ function verdict(vipGone: boolean, failures: readonly string[]): string {
 
 // The hooks directory first, the ucarp -d script, then released.d/, as a release runs them; each failure's detail.
 async function downHooks(cfg: Config, log: Logger, doc: StateFile | undefined, reason: string): Promise<string[]> {
+  await migrateDefaultPaths({ ...cfg, stateFile: '' }, log); // the run record only: the state file is marked where it is
   const record = await RunRecord.load(cfg.runRecord, cfg.vhid, log);
   const epoch = doc?.epoch ?? 0;
   const context: HookContext = { state: 'BACKUP', previous: previousOf(doc), reason };

@@ -50,7 +50,7 @@ function buildProgram(entryUrl: string): Command {
     .command('status')
     .description('print the state of the running agents: asked over their control sockets, else read from their state files')
     .option('--json', 'print the status as JSON')
-    .option('--vhid <id>', 'only this vhid (its socket /run/floatd/<vhid>.sock, else its state file)')
+    .option('--vhid <id>', 'only this vhid (its sockets /run/floatd/<interface>-<vhid>.sock and /run/floatd/<vhid>.sock, else its state file)')
     .option('--control-socket <file>', 'ask the agent on this socket only')
     .option('--state-file <file>', 'read this state file only, without asking any agent (default: every /run/floatd/*.json when no agent answers)')
     .addHelpText('after', STATUS_EXIT_HELP)

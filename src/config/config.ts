@@ -1,15 +1,14 @@
 // Turns raw flags into a validated Config. Pure: every error names the flag and quotes the bad value,
 // and all errors are reported together so nothing starts half-configured.
-import { isIPv4 } from '../protocol/advert.js';
 import { parseCheck, type CheckSpec } from '../checks/spec.js';
 import type { RawOptions } from './options.js';
 import { defaultOf, Reader } from './reader.js';
 import { clusterConfig, type ClusterConfig } from './cluster.js';
+import { addressesOf, type Peer } from './addresses.js';
+import { fill } from './paths.js';
+import type { Family } from '../protocol/address.js';
 
-export interface Peer {
-  address: string;
-  port: number;
-}
+export type { Peer };
 
 export type SecretSource =
   | { kind: 'pass'; value: string; fromEnv: boolean }
@@ -18,8 +17,10 @@ export type SecretSource =
 export interface Config {
   interface: string;
   srcip: string;
+  family: Family; // --srcip's, so the adverts'
   vhid: number;
-  vip: string;
+  vip: string; // the first -a: ucarp's $2, FLOATD_VIP
+  vips: string[]; // every -a, in order (vip-set.ts: what the adverts sign for them)
   secret: SecretSource;
   preempt: boolean;
   neutral: boolean;
@@ -89,18 +90,17 @@ export function validate(raw: RawOptions, env: Readonly<Record<string, string | 
   const advbaseMs = Math.round(advbase * 1000);
   const nomcast = v.bool('nomcast');
   const port = v.int('port', 1, 65535);
-  const peers = v.list('peer').map((p) => parsePeer(p, port, problems));
-  const srcip = v.ipv4('srcip', { required: true });
-  const mcast = v.ipv4('mcast');
-  if (isIPv4(mcast) && !isMulticast(mcast)) problems.push(`--mcast must be a multicast address (224.0.0.0–239.255.255.255), got "${mcast}"`);
+  const { srcip, family, vips, mcast, peers } = addressesOf(v, raw, { port, nomcast }, problems);
   if (nomcast && peers.length > 0) problems.push('--nomcast and --peer cannot be combined: choose broadcast or unicast adverts');
-  for (const p of peers) if (p.address === srcip) problems.push(`--peer must name other nodes, got this node's own --srcip "${p.address}"`);
 
+  const iface = v.string('interface', { required: true, pattern: /^[A-Za-z0-9_.:@-]{1,15}$/, what: 'an interface name' });
   const config: Config = {
-    interface: v.string('interface', { required: true, pattern: /^[A-Za-z0-9_.:@-]{1,15}$/, what: 'an interface name' }),
+    interface: iface,
     srcip,
+    family,
     vhid,
-    vip: v.ipv4('addr', { required: true }),
+    vip: vips[0] ?? '',
+    vips,
     secret: secretSource(raw, env, problems),
     preempt: v.bool('preempt'),
     neutral: v.bool('neutral'),
@@ -132,10 +132,10 @@ export function validate(raw: RawOptions, env: Readonly<Record<string, string | 
     hookTimeoutMs: Math.round(v.number('hook-timeout', 0.001, 86400) * 1000),
     phaseTimeoutsMs: phaseTimeouts(v.list('phase-timeout'), problems),
     cooldownMs: Math.round(v.number('cooldown', 0, 86400) * 1000),
-    stateFile: (v.optional('state-file') ?? defaultOf('state-file')).replace('<vhid>', String(vhid)),
-    controlSocket: controlSocketPath((v.optional('control-socket') ?? defaultOf('control-socket')).replace('<vhid>', String(vhid)), problems),
+    stateFile: fill(v.optional('state-file') ?? defaultOf('state-file'), iface, vhid),
+    controlSocket: controlSocketPath(fill(v.optional('control-socket') ?? defaultOf('control-socket'), iface, vhid), problems),
     garpRefreshMs: garpRefresh(v.number('garp-refresh', 0, 86400), raw['garp-refresh'], problems),
-    runRecord: (v.optional('run-record') ?? defaultOf('run-record')).replace('<vhid>', String(vhid)),
+    runRecord: fill(v.optional('run-record') ?? defaultOf('run-record'), iface, vhid),
     logFormat: v.oneOf('log-format', ['json', 'pretty', 'auto'] as const),
     vipDriver: v.oneOf('vip-driver', ['ip', 'record'] as const),
     vipPath: v.oneOf('vip-path', ['channel', 'spawn'] as const),
@@ -144,7 +144,6 @@ export function validate(raw: RawOptions, env: Readonly<Record<string, string | 
     cluster: { mode: 'auto', voters: 0, quorum: 0, quorumWhy: '', presenceMode: 'auto', presence: false },
   };
   config.cluster = clusterConfig(v, raw, peers.length, config.deadratio, problems);
-  if (config.vip && config.vip === config.srcip) problems.push(`--addr must differ from --srcip, both are "${config.vip}"`);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
@@ -182,11 +181,6 @@ function phaseTimeouts(items: string[], problems: string[]): Partial<Record<Hook
   return out;
 }
 
-// The control socket of a vhid when --control-socket is not given (also where `floatd standby --vhid N` looks).
-export function defaultControlSocket(vhid: number): string {
-  return defaultOf('control-socket').replace('<vhid>', String(vhid));
-}
-
 // A unix socket path holds at most 107 bytes (sun_path), and the socket is first bound in a private
 // directory beside it (src/control/server.ts), whose name takes 10 bytes more than the file's own.
 const SUN_PATH_MAX = 107;
@@ -202,20 +196,4 @@ function controlSocketPath(path: string, problems: string[]): string {
 function garpRefresh(seconds: number, raw: unknown, problems: string[]): number {
   if (seconds > 0 && seconds < 1) problems.push(`--garp-refresh must be 0 (off) or at least 1 second, got "${String(raw)}"`);
   return Math.round(seconds * 1000);
-}
-
-// A peer without :port listens on our own --port.
-function parsePeer(text: string, ownPort: number, problems: string[]): Peer {
-  const m = /^([^:]+)(?::(\d{1,5}))?$/.exec(text);
-  const port = m?.[2] === undefined ? ownPort : Number(m[2]);
-  if (!m || !isIPv4(m[1] ?? '') || port < 1 || port > 65535) {
-    problems.push(`--peer must be an IPv4 address with an optional :port, got "${text}"`);
-    return { address: '', port: 0 };
-  }
-  return { address: m[1] ?? '', port };
-}
-
-function isMulticast(ip: string): boolean {
-  const first = Number(ip.split('.')[0]);
-  return first >= 224 && first <= 239;
 }

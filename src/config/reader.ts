@@ -18,7 +18,8 @@ export class Reader {
     this.problems = problems;
   }
 
-  private text(name: OptionName, required = false): string | undefined {
+  // The last value given (or the table's default); undefined, and a problem when required, if neither.
+  text(name: OptionName, required = false): string | undefined {
     const value = this.raw[name];
     if (Array.isArray(value)) return value.at(-1);
     if (typeof value === 'string') return value;

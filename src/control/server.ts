@@ -1,4 +1,4 @@
-// The control socket (--control-socket, default /run/floatd/<vhid>.sock): a unix socket only root can
+// The control socket (--control-socket, default /run/floatd/<interface>-<vhid>.sock): a unix socket only root can
 // connect to, answering `floatd status|standby|resume|clear` from what the agent holds in memory. Nothing
 // here can hold the event loop: answers are built synchronously, every connection has a deadline, and
 // the number of connections is capped. A socket that cannot be made is an error line, not a stopped agent.

@@ -8,7 +8,8 @@ import type { Logger } from '../log/log.js';
 import { ChannelDown, type KernelChannel } from '../net/kernel-channel.js';
 import type { Announcer } from './garp.js';
 import { arpingAnnouncer } from './garp.js';
-import { ipVipDriver, type IpVipOptions, type VipDriver, type VipResult } from './vip.js';
+import { canonicalAddress, familyOf } from '../protocol/address.js';
+import { eachVip, ipVipDriver, type IpVipOptions, type VipDriver, type VipResult } from './vip.js';
 
 const EEXIST = 17;
 const ENODEV = 19;
@@ -28,36 +29,38 @@ const errnoText = (errno: number): string => {
 };
 
 // The VIP's host prefix: /32 for IPv4, /128 for IPv6 (ucarp's documented `ip addr add $2 dev $1` for IPv4).
-export const hostPrefix = (address: string): number => (address.includes(':') ? 128 : 32);
+export const hostPrefix = (address: string): number => (familyOf(address) === 6 ? 128 : 32);
 
 export type ChannelDriverOptions = IpVipOptions & { channel: KernelChannel };
 
-// The VIP driver and its announcer, sharing one fact: the helper announced the VIP as it added it (the
+// The VIP driver and its announcer, sharing one fact: the helper announced the VIPs as it added them (the
 // frames leave within microseconds of the kernel's yes, no round trip through the agent), so the
-// announcer's first round would only repeat it. keepalived's order: the VIP, then the gratuitous ARP.
+// announcer's first round would only repeat it. keepalived's order: the VIPs, then the gratuitous ARP.
 export function channelDrivers(o: ChannelDriverOptions): { vip: VipDriver; announcer: Announcer } {
   let announcedAt = -Infinity;
   const vip = channelVipDriver(o, () => (announcedAt = performance.now()));
-  const announcer = channelAnnouncer(o.iface, o.vip, o.log, o.channel, () => performance.now() - announcedAt < FRESH_MS);
+  const announcer = channelAnnouncer(o.iface, o.vips, o.log, o.channel, () => performance.now() - announcedAt < FRESH_MS);
   return { vip, announcer };
 }
 
-// ipVipDriver's behaviour through the channel; ChannelDown at any point redoes the whole operation with ip(8).
+// ipVipDriver's behaviour through the channel, address by address in the order given; ChannelDown at any
+// point redoes the whole operation with ip(8) (both are idempotent).
 export function channelVipDriver(o: ChannelDriverOptions, onAnnounced: () => void = () => undefined): VipDriver {
-  const { iface, vip, log, channel } = o;
+  const { iface, log, channel } = o;
+  const vips = o.vips.map(canonicalAddress);
   const fallback = ipVipDriver(o);
-  const prefix = hostPrefix(vip);
-  const what = (op: string, p: number) => `netlink ${op} ${vip}/${p} dev ${iface}`;
-  const prefixes = async () => (await channel.list(iface)).filter((a) => a.address === vip).map((a) => a.prefixLen);
+  const what = (op: string, vip: string, p: number) => `netlink ${op} ${vip}/${p} dev ${iface}`;
+  const prefixes = async (vip: string) => (await channel.list(iface)).filter((a) => canonicalAddress(a.address) === vip).map((a) => a.prefixLen);
 
-  const add = async (): Promise<VipResult> => {
+  const addOne = async (vip: string): Promise<VipResult> => {
     if (o.lookFirst) {
-      const have = await prefixes();
+      const have = await prefixes(vip);
       if (have.length > 0) {
         log.info({ vip, iface, prefixes: have }, 'VIP already on the interface (added by a hook)');
         return { ok: true, changed: false };
       }
     }
+    const prefix = hostPrefix(vip);
     const errno = await channel.add(iface, vip, prefix, { announce: true });
     if (errno === 0) {
       onAnnounced();
@@ -65,20 +68,21 @@ export function channelVipDriver(o: ChannelDriverOptions, onAnnounced: () => voi
     }
     // Already there is what we want.
     if (errno === EEXIST) return { ok: true, changed: false };
-    return { ok: false, error: `${what('add', prefix)}: ${errno === ENODEV ? `no interface ${iface}` : errnoText(errno)}` };
+    return { ok: false, error: `${what('add', vip, prefix)}: ${errno === ENODEV ? `no interface ${iface}` : errnoText(errno)}` };
   };
 
-  const remove = async (): Promise<VipResult> => {
+  const removeOne = async (vip: string): Promise<VipResult> => {
+    const prefix = hostPrefix(vip);
     const errno = await channel.remove(iface, vip, prefix);
     // A deleted interface took its addresses with it.
     if (errno === ENODEV) return { ok: true, changed: false };
-    if (errno !== 0 && errno !== EADDRNOTAVAIL) return { ok: false, error: `${what('del', prefix)}: ${errnoText(errno)}` };
+    if (errno !== 0 && errno !== EADDRNOTAVAIL) return { ok: false, error: `${what('del', vip, prefix)}: ${errnoText(errno)}` };
     let changed = errno === 0;
     // Only a ucarp-style script adds the VIP with another prefix; without one, the host prefix was all there was.
     if (changed && !o.lookFirst) return { ok: true, changed };
-    for (const p of await prefixes()) {
+    for (const p of await prefixes(vip)) {
       const d = await channel.remove(iface, vip, p);
-      if (d !== 0 && d !== EADDRNOTAVAIL) return { ok: false, error: `${what('del', p)}: ${errnoText(d)}` };
+      if (d !== 0 && d !== EADDRNOTAVAIL) return { ok: false, error: `${what('del', vip, p)}: ${errnoText(d)}` };
       changed ||= d === 0;
     }
     return { ok: true, changed };
@@ -88,31 +92,42 @@ export function channelVipDriver(o: ChannelDriverOptions, onAnnounced: () => voi
     try {
       return await run();
     } catch (err) {
+      const vip = vips.join(' ');
       if (!(err instanceof ChannelDown)) return { ok: false, error: `${op} ${vip} on ${iface}: ${(err as Error).message}` };
       log.warn({ event: 'vip-path', path: 'spawn', op, vip, iface, why: err.message }, `VIP ${op} through ip(8): ${err.message}`);
       return op === 'add' ? fallback.add() : fallback.remove();
     }
   };
 
-  return { add: guarded('add', add), remove: guarded('remove', remove), removeNow: () => fallback.removeNow() };
+  return {
+    add: guarded('add', () => eachVip(vips, addOne, true)),
+    remove: guarded('remove', () => eachVip(vips, removeOne, false)),
+    removeNow: () => fallback.removeNow(),
+  };
 }
 
-// Announcements from the channel's packet socket: the first leaves as soon as the VIP is there, the rest
-// one second apart; a channel that is down hands the whole announcement to arping.
-export function channelAnnouncer(iface: string, vip: string, log: Logger, channel: KernelChannel, justAnnounced: () => boolean = () => false): Announcer {
-  const fallback = arpingAnnouncer(iface, vip, log);
+// Announcements from the channel's packet socket (ARP for IPv4, an unsolicited NA for IPv6, RFC 4861
+// 7.2.6): the first leaves as soon as the VIPs are there, the rest one second apart; a channel that is
+// down hands the whole announcement to arping (IPv4 only: the fallback's IPv6 adds are announced by the kernel).
+export function channelAnnouncer(iface: string, vips: readonly string[], log: Logger, channel: KernelChannel, justAnnounced: () => boolean = () => false): Announcer {
+  const fallback = arpingAnnouncer(iface, vips, log);
   const timers = new Set<NodeJS.Timeout>();
+  let handedOver = false;
   const send = (round: number): void => {
-    channel.announce(iface, vip).then(
-      () => log.debug({ vip, iface, round }, 'announced the VIP'),
-      (err: Error) => {
-        if (err instanceof ChannelDown) {
-          stop();
-          log.warn({ event: 'garp-path', path: 'spawn', vip, iface, why: err.message }, `gratuitous ARP through arping(8): ${err.message}`);
-          fallback.announce();
-        } else log.warn({ vip, iface, err: err.message }, `cannot announce the VIP: ${err.message}`);
-      },
-    );
+    for (const vip of vips) {
+      channel.announce(iface, vip).then(
+        () => log.debug({ vip, iface, round }, 'announced the VIP'),
+        (err: Error) => {
+          if (err instanceof ChannelDown) {
+            stop();
+            if (handedOver) return;
+            handedOver = true;
+            log.warn({ event: 'garp-path', path: 'spawn', vip, iface, why: err.message }, `gratuitous ARP through arping(8): ${err.message}`);
+            fallback.announce();
+          } else log.warn({ vip, iface, err: err.message }, `cannot announce the VIP: ${err.message}`);
+        },
+      );
+    }
   };
   const stop = (): void => {
     for (const t of timers) clearTimeout(t);
@@ -121,7 +136,8 @@ export function channelAnnouncer(iface: string, vip: string, log: Logger, channe
   return {
     announce() {
       stop();
-      if (justAnnounced()) log.debug({ vip, iface, round: 1 }, 'announced the VIP as it was added');
+      handedOver = false;
+      if (justAnnounced()) log.debug({ vips, iface, round: 1 }, 'announced the VIPs as they were added');
       else send(1);
       for (let round = 2; round <= COUNT; round++) {
         const t = setTimeout(() => {

@@ -9,12 +9,12 @@ import { arpingAnnouncer, recordAnnouncer, type Announcer } from './garp.js';
 import { ipVipDriver, recordVipDriver, type VipDriver } from './vip.js';
 
 export function driversFor(cfg: Config, log: Logger): { vip: VipDriver; announcer: Announcer; kernel?: KernelChannel } {
-  if (cfg.vipDriver === 'record') return { vip: recordVipDriver(cfg.interface, cfg.vip, log), announcer: recordAnnouncer(cfg.interface, cfg.vip, log) };
+  if (cfg.vipDriver === 'record') return { vip: recordVipDriver(cfg.interface, cfg.vips, log), announcer: recordAnnouncer(cfg.interface, cfg.vips, log) };
   // A ucarp-style -u script may add the VIP itself, with its own prefix.
-  const o = { iface: cfg.interface, vip: cfg.vip, log, lookFirst: cfg.upscript !== undefined };
+  const o = { iface: cfg.interface, vips: cfg.vips, log, lookFirst: cfg.upscript !== undefined };
   if (cfg.vipPath === 'spawn') {
     log.info({ event: 'vip-path', path: 'spawn' }, 'VIP changes and gratuitous ARP through ip(8) and arping(8), one process each (--vip-path spawn)');
-    return { vip: ipVipDriver(o), announcer: arpingAnnouncer(cfg.interface, cfg.vip, log) };
+    return { vip: ipVipDriver(o), announcer: arpingAnnouncer(cfg.interface, cfg.vips, log) };
   }
   const kernel = openKernelChannel(log);
   return { ...channelDrivers({ ...o, channel: kernel }), kernel };

@@ -1,7 +1,9 @@
-// Gratuitous ARP for the VIP through iputils arping, so switches and clients move to this host at once.
+// Gratuitous ARP for the IPv4 VIPs through iputils arping, so switches and clients move to this host at once.
 // arping counts in whole seconds, so it runs in the background: nothing on the election path waits for it.
+// IPv6 VIPs are announced by the kernel as they are added (ndisc.ts): nothing to send for them here.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '../log/log.js';
+import { familyOf } from '../protocol/address.js';
 
 // Announcements can be started and, on demotion, stopped (a stale announcer would pull traffic back).
 export interface Announcer {
@@ -12,10 +14,12 @@ export interface Announcer {
 // How many announcements of each kind: the first leaves at once, the rest one second apart.
 const COUNT = 3;
 
-// Unsolicited ARP requests (-U) and replies (-A) for the VIP from `iface`, as keepalived sends both kinds of hosts honour.
-export function arpingAnnouncer(iface: string, vip: string, log: Logger): Announcer {
+// Unsolicited ARP requests (-U) and replies (-A) for each IPv4 VIP from `iface`, as keepalived sends both kinds of hosts honour.
+export function arpingAnnouncer(iface: string, vips: readonly string[], log: Logger): Announcer {
   const running = new Set<ChildProcess>();
-  const start = (mode: '-U' | '-A') => {
+  const v4 = vips.filter((v) => familyOf(v) === 4);
+  const v6 = vips.filter((v) => familyOf(v) === 6);
+  const start = (vip: string, mode: '-U' | '-A') => {
     // A plain spawn: the first announcement leaves as soon as arping runs, and execa would add milliseconds.
     const child = spawn('arping', ['-q', mode, '-c', String(COUNT), '-I', iface, vip], { stdio: 'ignore' });
     running.add(child);
@@ -25,9 +29,12 @@ export function arpingAnnouncer(iface: string, vip: string, log: Logger): Announ
   };
   return {
     announce() {
-      log.debug({ vip, iface }, 'sending gratuitous ARP');
-      start('-U');
-      start('-A');
+      for (const vip of v4) {
+        log.debug({ vip, iface }, 'sending gratuitous ARP');
+        start(vip, '-U');
+        start(vip, '-A');
+      }
+      if (v6.length > 0) log.debug({ vips: v6, iface }, 'IPv6 VIPs: the kernel sent their unsolicited neighbour advertisements as they were added');
     },
     stop() {
       for (const child of running) child.kill('SIGTERM');
@@ -37,7 +44,8 @@ export function arpingAnnouncer(iface: string, vip: string, log: Logger): Announ
 }
 
 // Records instead of sending: the demo and unprivileged runs.
-export function recordAnnouncer(iface: string, vip: string, log: Logger): Announcer {
+export function recordAnnouncer(iface: string, vips: readonly string[], log: Logger): Announcer {
+  const vip = vips.join(' ');
   return {
     announce: () => log.info({ vip, iface, recorded: true }, 'gratuitous ARP (recorded only)'),
     stop: () => undefined,

@@ -32,7 +32,8 @@ export async function runGroup(paths: readonly string[], phase: HookPhaseName, e
   if (paths.length === 0 || o.signal.aborted) return { ok: true };
   const timeoutMs = c.phaseTimeoutsMs[phase] ?? c.hookTimeoutMs;
   const result = await runHooks(paths, {
-    // ucarp's spawn.c passes interface, VIP and, only when -x is given, xparam.
+    // ucarp's spawn.c passes interface, VIP and, only when -x is given, xparam; with several -a the first
+    // (FLOATD_VIPS has them all).
     args: c.xparam === undefined ? [c.interface, c.vip] : [c.interface, c.vip, c.xparam],
     env: { ...hookEnv({ ...e, phase }, c, timeoutMs), ...extraEnv },
     timeoutMs,
@@ -60,6 +61,7 @@ export function hookEnv(e: { phase: HookPhaseName; epoch: number; context: HookC
     FLOATD_EPOCH: String(e.epoch),
     FLOATD_VHID: String(c.vhid),
     FLOATD_VIP: c.vip,
+    FLOATD_VIPS: c.vips.join(' '),
     FLOATD_INTERFACE: c.interface,
     FLOATD_SRCIP: c.srcip,
     FLOATD_XPARAM: c.xparam ?? '',

@@ -1,5 +1,7 @@
 // Election arithmetic shared by the state machine and the logs. Pure.
-import { ipv4Bytes } from '../protocol/advert.js';
+import { compareAddresses } from '../protocol/address.js';
+
+export { compareAddresses };
 
 // What a node advertises about itself: enough to rank it against another.
 export interface Candidate {
@@ -32,17 +34,6 @@ export function resignDelayMs(advskew: number, advbaseMs: number): number {
   return (advskew * Math.min(advbaseMs, RESIGN_SCALE_MS)) / 256;
 }
 const RESIGN_SCALE_MS = 100;
-
-// Byte-wise comparison in network order, so the result never depends on host byte order.
-export function compareAddresses(a: string, b: string): number {
-  const x = ipv4Bytes(a);
-  const y = ipv4Bytes(b);
-  for (let i = 0; i < 4; i++) {
-    const d = (x[i] ?? 0) - (y[i] ?? 0);
-    if (d !== 0) return Math.sign(d);
-  }
-  return 0;
-}
 
 // Negative when a is preferred over b: the shorter advert interval wins (ucarp/CARP); equal intervals go to
 // the higher address, as RFC 5798 §6.4.3 breaks equal priorities.

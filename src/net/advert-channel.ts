@@ -113,7 +113,7 @@ export class AdvertChannel {
   private async attempt(): Promise<void> {
     this.trying = true;
     const ifindex = readIfindex(this.o.iface);
-    const problem = await probeSend(this.o.srcip, this.o.port, this.o.destination);
+    const problem = await probeSend(this.o.srcip, this.o.port, this.o.destination, this.o.iface);
     let reopened: Transport | undefined;
     let failure = problem && { key: `${problem.code} ${problem.to}`, text: `a test send to ${problem.to} fails with ${problem.code} (${sendHint(problem.code, this.o.srcip)})` };
     if (!failure && !this.closed) {
@@ -144,9 +144,10 @@ export class AdvertChannel {
   }
 
   private async openTransport(): Promise<Transport> {
-    const { srcip, port, destination, verifier, log, onUnverified } = this.o;
+    const { iface, srcip, port, destination, verifier, log, onUnverified } = this.o;
     let t: Transport | undefined;
     t = await openTransport({
+      iface,
       srcip,
       port,
       destination,

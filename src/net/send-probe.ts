@@ -1,8 +1,9 @@
 // Whether adverts could leave now, found out without putting one on the wire: a node whose adverts
 // could not be sent stands for election again only once this passes.
 import dgram from 'node:dgram';
+import { multicastInterface } from './transport.js';
 import { once } from 'node:events';
-import type { Destination } from './transport.js';
+import { scoped, socketType, type Destination } from './transport.js';
 
 // Why an advert cannot leave: the errno code and the destination it was for.
 export interface SendProblem {
@@ -15,10 +16,10 @@ export interface SendProblem {
 // firewall, then drops before the wire (TTL-0 multicast never leaves the host). Unicast, broadcast and
 // loopback (where multicast is delivered like unicast, TTL 0 or not): connect(), which looks the route
 // up (prohibit, unreachable, blackhole) but cannot see a firewall.
-export async function probeSend(srcip: string, port: number, d: Destination): Promise<SendProblem | undefined> {
+export async function probeSend(srcip: string, port: number, d: Destination, iface = ''): Promise<SendProblem | undefined> {
   const targets = d.kind === 'unicast' ? d.peers : [{ address: d.kind === 'multicast' ? d.group : d.address, port }];
   for (const t of targets) {
-    const code = await probeOne(srcip, d.kind, t.address, t.port);
+    const code = await probeOne(srcip, d.kind, scoped(t.address, iface), t.port, iface);
     if (code !== undefined) return { code, to: `${t.address}:${t.port}` };
   }
   return undefined;
@@ -46,14 +47,14 @@ export function sendHint(code: string, srcip: string): string {
   }
 }
 
-async function probeOne(srcip: string, kind: Destination['kind'], address: string, port: number): Promise<string | undefined> {
-  const sock = dgram.createSocket('udp4');
+async function probeOne(srcip: string, kind: Destination['kind'], address: string, port: number, iface: string): Promise<string | undefined> {
+  const sock = dgram.createSocket(socketType(srcip));
   const failed = once(sock, 'error').then(([e]) => codeOf(e));
   try {
     sock.bind({ address: srcip, port: 0 });
     const bindError = await Promise.race([once(sock, 'listening').then(() => undefined), failed]);
     if (bindError !== undefined) return bindError;
-    if (kind === 'multicast') sock.setMulticastInterface(srcip);
+    if (kind === 'multicast') sock.setMulticastInterface(multicastInterface(srcip, iface));
     if (kind === 'multicast' && !srcip.startsWith('127.')) {
       sock.setMulticastTTL(0);
       sock.setMulticastLoopback(false);

@@ -6,6 +6,9 @@ import { MAGIC, PACKET_LENGTH, PACKET_LENGTH_V2, SENDER_OFFSET, VERSION_PRESENCE
 import type { Verifier, VerifyOutcome } from '../protocol/auth.js';
 import { rateLimited, type Logger } from '../log/log.js';
 import type { Peer } from '../config/config.js';
+import { canonicalAddress, familyOf } from '../protocol/address.js';
+import { formatIPv6 } from '../protocol/ipv6.js';
+import { PACKET_LENGTH_V3, PACKET_LENGTH_V3_PRESENCE, VERSION_WIDE } from '../protocol/advert.js';
 
 export type Destination =
   | { kind: 'multicast'; group: string }
@@ -13,6 +16,7 @@ export type Destination =
   | { kind: 'unicast'; peers: readonly Peer[] };
 
 export interface TransportOptions {
+  iface?: string; // an IPv6 link-scope group (ff02::12) is joined and sent to on this interface
   srcip: string;
   port: number;
   destination: Destination;
@@ -73,7 +77,7 @@ export class Transport implements AsyncIterable<Heard> {
     const targets = d.kind === 'unicast' ? d.peers : [{ address: d.kind === 'multicast' ? d.group : d.address, port: this.o.port }];
     for (const t of targets) {
       this.pending += 1;
-      this.tx.send(packet, t.port, t.address, (err) => {
+      this.tx.send(packet, t.port, scoped(t.address, this.o.iface ?? ''), (err) => {
         if (err && !this.closed) {
           if (this.o.onSendError) this.o.onSendError(err as NodeJS.ErrnoException, `${t.address}:${t.port}`);
           else this.warn(`send:${t.address}`, { err: err.message, to: t.address }, `cannot send advert to ${t.address}:${t.port}`);
@@ -112,6 +116,8 @@ export class Transport implements AsyncIterable<Heard> {
 
   private receive(msg: Buffer, from: string): void {
     const d = this.o.destination;
+    // One spelling for IPv6 sources, as --peer and the signed sender are written.
+    if (familyOf(from) === 6) from = canonicalAddress(from);
     if (d.kind === 'unicast' && !d.peers.some((p) => p.address === from)) {
       return this.drop('not-a-peer', from, `advert from ${from}, which is not a --peer: ignored`);
     }
@@ -119,8 +125,9 @@ export class Transport implements AsyncIterable<Heard> {
     // must be the datagram's source, and our own adverts (multicast loopback, broadcast) are skipped silently.
     // A version-2 packet is recognised by its header, so datagrams of that length that are not one fail the codec.
     const v2 = msg.length === PACKET_LENGTH_V2 && msg.readUInt16BE(0) === MAGIC && msg[2] === VERSION_PRESENCE;
-    if (msg.length === PACKET_LENGTH || v2) {
-      const claimed = `${msg[SENDER_OFFSET]}.${msg[SENDER_OFFSET + 1]}.${msg[SENDER_OFFSET + 2]}.${msg[SENDER_OFFSET + 3]}`;
+    const v3 = (msg.length === PACKET_LENGTH_V3 || msg.length === PACKET_LENGTH_V3_PRESENCE) && msg.readUInt16BE(0) === MAGIC && msg[2] === VERSION_WIDE;
+    if (msg.length === PACKET_LENGTH || v2 || v3) {
+      const claimed = v3 ? formatIPv6([...msg.subarray(SENDER_OFFSET, SENDER_OFFSET + 16)]) : `${msg[SENDER_OFFSET]}.${msg[SENDER_OFFSET + 1]}.${msg[SENDER_OFFSET + 2]}.${msg[SENDER_OFFSET + 3]}`;
       if (claimed !== from) return this.drop('address-mismatch', from, `advert claiming sender ${claimed} arrived from ${from}: ignored (NAT or spoofing?)`);
       if (claimed === this.o.srcip) return;
     }
@@ -143,24 +150,27 @@ export class Transport implements AsyncIterable<Heard> {
 // Binds the sockets for one vhid. Throws TransportError naming the flag at fault.
 export async function openTransport(o: TransportOptions): Promise<Transport> {
   const d = o.destination;
-  const rx = dgram.createSocket({ type: 'udp4', reuseAddr: true });
-  const tx = dgram.createSocket({ type: 'udp4' });
+  const iface = o.iface ?? '';
+  const type = socketType(o.srcip);
+  // IPV6_V6ONLY on udp6 (no IPv4-mapped traffic); on udp4 the option fails the bind.
+  const rx = dgram.createSocket({ type, reuseAddr: true, ...(type === 'udp6' ? { ipv6Only: true } : {}) });
+  const tx = dgram.createSocket({ type, ...(type === 'udp6' ? { ipv6Only: true } : {}) });
   try {
     // Unicast receives only what is sent to us. Multicast binds the group itself: on Linux a socket bound to
     // 0.0.0.0 gets every group any socket on the host joined (IP_MULTICAST_ALL), so two agents on one host
     // with different --mcast would hear, and with the same vhid and key elect across, each other's groups.
     // Broadcast needs the wildcard address.
-    const [address, flag] = d.kind === 'unicast' ? [o.srcip, `--srcip ${o.srcip} with --port ${o.port}`] : d.kind === 'multicast' ? [d.group, `--mcast ${d.group} with --port ${o.port}`] : ['0.0.0.0', `--port ${o.port}`];
+    const [address, flag] = d.kind === 'unicast' ? [o.srcip, `--srcip ${o.srcip} with --port ${o.port}`] : d.kind === 'multicast' ? [scoped(d.group, iface), `--mcast ${d.group} with --port ${o.port}`] : ['0.0.0.0', `--port ${o.port}`];
     await bind(rx, address, o.port, flag);
     // Binding the sender to --srcip fixes the source address peers see and check.
     await bind(tx, o.srcip, 0, `--srcip ${o.srcip}`);
     if (d.kind === 'multicast') {
       try {
-        rx.addMembership(d.group, o.srcip);
+        rx.addMembership(d.group, multicastInterface(o.srcip, iface));
       } catch (err) {
         throw new TransportError(`cannot join multicast group --mcast ${d.group} via --srcip ${o.srcip}: ${(err as Error).message} (is MULTICAST enabled on the interface? use --peer for unicast)`);
       }
-      tx.setMulticastInterface(o.srcip);
+      tx.setMulticastInterface(multicastInterface(o.srcip, iface));
       tx.setMulticastTTL(1); // adverts never leave the link (RFC 5798 §5.1.1.3 sends VRRP with TTL 255 on-link only)
     }
     if (d.kind === 'broadcast') tx.setBroadcast(true);
@@ -170,6 +180,22 @@ export async function openTransport(o: TransportOptions): Promise<Transport> {
     tx.close();
     throw err;
   }
+}
+
+// The socket family of --srcip's.
+export function socketType(srcip: string): 'udp4' | 'udp6' {
+  return familyOf(srcip) === 6 ? 'udp6' : 'udp4';
+}
+
+// IPv4 names the multicast interface by its address; IPv6 by index, which Node takes as "::%IFACE".
+export function multicastInterface(srcip: string, iface: string): string {
+  return familyOf(srcip) === 6 ? `::%${iface}` : srcip;
+}
+
+// An IPv6 interface- or link-scope group (ff01::/16, ff02::/16 and their flagged forms) means nothing
+// without the interface: bound and sent to as "ff02::12%IFACE" (RFC 4007 §11).
+export function scoped(address: string, iface: string): string {
+  return iface !== '' && /^ff[0-9a-f][12]:/i.test(address) ? `${address}%${iface}` : address;
 }
 
 async function bind(sock: Socket, address: string, port: number, flag: string): Promise<void> {

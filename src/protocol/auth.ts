@@ -34,7 +34,8 @@ export function sign(advert: Advert, key: Buffer): Buffer {
 export class Verifier {
   readonly #key: Buffer;
   readonly #vhid: number;
-  readonly #vip: string | undefined; // undefined: a witness, which votes for the vhid whatever its VIP
+  readonly #vip: string | undefined; // the VIP field we sign (vip-set.ts); undefined: a witness, which votes whatever it is
+  readonly #vipLabel: string; // how the operator wrote it: the addresses of -a
   readonly #maxSenders: number;
   // Highest accepted seq per signed sender address; Map order is least recently accepted first.
   readonly #marks = new Map<string, bigint>();
@@ -42,10 +43,11 @@ export class Verifier {
   // and over holds nobody back twice, while a restarted sender's rising seqs all pass.
   readonly #behind = new Map<string, bigint>();
 
-  constructor(opts: { key: Buffer; vhid: number; vip: string | undefined; maxSenders?: number }) {
+  constructor(opts: { key: Buffer; vhid: number; vip: string | undefined; vipLabel?: string; maxSenders?: number }) {
     this.#key = Buffer.from(opts.key);
     this.#vhid = opts.vhid;
     this.#vip = opts.vip;
+    this.#vipLabel = opts.vipLabel ?? opts.vip ?? '';
     this.#maxSenders = opts.maxSenders ?? MAX_SENDERS;
   }
 
@@ -84,7 +86,8 @@ export class Verifier {
     // A witness holds no VIP and says 0.0.0.0 in its presence.
     const witness = advert.presence?.witness === true && advert.vip === WITNESS_VIP;
     if (this.#vip !== undefined && advert.vip !== this.#vip && !witness) {
-      const detail = `virtual IP ${advert.vip} from ${from}, ours is ${this.#vip}: check the virtual IP on both nodes`;
+      // A tag of several addresses cannot be read back: the operator compares the -a lists.
+      const detail = `virtual IP ${advert.vip} from ${from}, ours is ${this.#vipLabel}: check the virtual IP (every -a) on both nodes`;
       return { outcome: 'wrong-vip', detail, advert };
     }
     const last = this.#marks.get(from);

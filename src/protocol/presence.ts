@@ -1,12 +1,16 @@
 // Wire version 2's presence block (bytes 32–71 of the signed header, docs/protocol.md): what every node,
 // backup included, says about itself and whom it supports, so nodes can form a cluster view. Pure.
 import { writeIPv4 } from './ipv4.js';
+import { formatIPv6, writeIPv6 } from './ipv6.js';
 import { reader } from './reader.js';
 
 // Where the block starts and how long it is; the version-2 header is the version-1 header plus this.
 export const PRESENCE_OFFSET = 32;
 export const PRESENCE_LENGTH = 40;
+// Version 3 (an IPv6 sender): the supported node takes 16 bytes, the block 52.
+export const PRESENCE_LENGTH_WIDE = 52;
 const NOBODY = '0.0.0.0';
+const NOBODY_WIDE = '::';
 
 export type PresenceRole = 'init' | 'backup' | 'master' | 'releasing' | 'stopped';
 const ROLE_CODES = { init: 0, backup: 1, master: 2, releasing: 3, stopped: 4 } as const satisfies Record<PresenceRole, number>;
@@ -45,25 +49,26 @@ export function presenceFlags(p: Presence): number {
   );
 }
 
-// Writes the block at PRESENCE_OFFSET of a version-2 header.
-export function writePresence(b: Buffer, p: Presence): void {
-  let at = PRESENCE_OFFSET;
+// Writes the block at `start` of a header (PRESENCE_OFFSET in version 2); `wide`: 16-byte addresses (version 3).
+export function writePresence(b: Buffer, p: Presence, start = PRESENCE_OFFSET, wide = false): void {
+  let at = start;
   b.writeUInt8(ROLE_CODES[p.role], at);
   b.writeUInt8(p.deadratio, at + 1);
   b.writeUInt16BE(0, at + 2); // reserved
   b.writeUInt32BE(p.incarnation, (at += 4));
   b.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(p.beat))), (at += 4));
   b.writeBigUInt64BE(p.dataVersion ?? 0n, (at += 8));
-  writeIPv4(b, (at += 8), p.supports ?? NOBODY);
-  b.writeUInt32BE(p.supportIncarnation, (at += 4));
+  if (wide) writeIPv6(b, (at += 8), p.supports ?? NOBODY_WIDE);
+  else writeIPv4(b, (at += 8), p.supports ?? NOBODY);
+  b.writeUInt32BE(p.supportIncarnation, (at += wide ? 16 : 4));
   // The echo is a beat of another node: ms of its clock, at most 2^53.
   b.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(p.echo))), at + 4);
 }
 
 // Reads the block; `flags` is the u16 at offset 6. Throws a fixed message on anything malformed.
-export function readPresence(b: Buffer, flags: number, fail: (msg: string) => never): Presence {
+export function readPresence(b: Buffer, flags: number, fail: (msg: string) => never, start = PRESENCE_OFFSET, wide = false): Presence {
   if ((flags & ~ALL_FLAGS) !== 0) fail('reserved bits set');
-  const r = reader(b, PRESENCE_OFFSET);
+  const r = reader(b, start);
   const code = r.u8();
   const role = (Object.keys(ROLE_CODES) as PresenceRole[]).find((k) => ROLE_CODES[k] === code);
   if (role === undefined) fail('unknown role');
@@ -73,7 +78,9 @@ export function readPresence(b: Buffer, flags: number, fail: (msg: string) => ne
   const incarnation = r.u32();
   const beat = safe(r.u64(), fail);
   const version = r.u64();
-  const supports = r.ipv4();
+  const supportsAt = start + 24;
+  const supports = wide ? formatIPv6([...b.subarray(supportsAt, supportsAt + 16)]) : r.ipv4();
+  if (wide) r.skip(16);
   const supportIncarnation = r.u32();
   const echo = safe(r.u64(), fail);
   return {
@@ -88,7 +95,7 @@ export function readPresence(b: Buffer, flags: number, fail: (msg: string) => ne
     beat,
     dataVersion: (flags & FLAGS.versionKnown) !== 0 ? version : undefined,
     versionFailing: (flags & FLAGS.versionFailing) !== 0,
-    supports: supports === NOBODY ? undefined : supports,
+    supports: supports === NOBODY || supports === NOBODY_WIDE ? undefined : supports,
     supportIncarnation,
     echo,
   };

@@ -12,6 +12,7 @@ export function reader(b: Buffer, start = 0) {
     u16: () => b.readUInt16BE(take(2)),
     u32: () => b.readUInt32BE(take(4)),
     u64: () => b.readBigUInt64BE(take(8)),
+    skip: (n: number) => void take(n),
     ipv4: () => {
       const i = take(4);
       return `${b[i]}.${b[i + 1]}.${b[i + 2]}.${b[i + 3]}`;

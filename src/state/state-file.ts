@@ -6,7 +6,8 @@ import type { ClusterStatus } from './cluster-status.js';
 
 export interface StateFile {
   vhid: number;
-  vip: string;
+  vip: string; // the first -a
+  vips?: string[]; // every -a (absent in files of older versions: then vip alone)
   interface: string;
   srcip: string;
   pid: number;

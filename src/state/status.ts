@@ -46,7 +46,8 @@ export function describe(d: StatusDoc): string {
   const master = other ? `, master ${d.master}${typeof d.masterEpoch === 'number' ? ` at epoch ${d.masterEpoch}` : ''}` : '';
   const hooks = d.hooksInProgress.length > 0 ? `, hooks running: ${d.hooksInProgress.join(' ')}` : '';
   const out = Object.entries(d.keptOut ?? {}).map(([bar, why]) => `\n  kept out of mastership (${bar}): ${why}`);
-  const line = `${old}vhid ${d.vhid} VIP ${d.vip} on ${d.interface} (${d.srcip}): ${role} since ${d.since}${master}, ${other ? 'own epoch' : 'epoch'} ${d.epoch}${hooks} — ${d.reason}${alive}`;
+  const vips = d.vips !== undefined && d.vips.length > 1 ? `VIPs ${d.vips.join(' ')}` : `VIP ${d.vip}`;
+  const line = `${old}vhid ${d.vhid} ${vips} on ${d.interface} (${d.srcip}): ${role} since ${d.since}${master}, ${other ? 'own epoch' : 'epoch'} ${d.epoch}${hooks} — ${d.reason}${alive}`;
   // Both nodes may be master while a peer's adverts cannot be verified: said on its own line, never folded away.
   const auth = (d.authFailures ?? []).map((f) => `\n  WARNING: adverts from ${f.from} fail HMAC verification (${f.count} since ${f.since}, last ${f.lastAt}): check the secret, vhid and VIP on both nodes`);
   return line + out.join('') + auth.join('');

@@ -105,7 +105,7 @@ describe('floatd refuses bad input before starting anything', () => {
       expect.arrayContaining([
         'floatd: --vhid must be an integer from 1 to 255, got "abc"',
         'floatd: --advbase must be a number of seconds from 0.01 to 255, got "0.005"',
-        'floatd: --srcip must be an IPv4 address such as 10.0.0.1, got "10.0.0.256"',
+        'floatd: --srcip must be an IPv4 or IPv6 address such as 10.0.0.1 or 2001:db8::1, got "10.0.0.256"',
         'floatd: --log-format must be one of json, pretty, auto, got "xml"',
       ]),
     );
@@ -362,6 +362,9 @@ describe('floatd status', () => {
     expect(r.stdout).toBe(
       'vhid 10 VIP 10.0.0.99 on eth0 (10.0.0.1): BACKUP since 2025-01-02T03:04:05.000Z, master 10.0.0.2, own epoch 4 — master 10.0.0.2 is preferred (stale: pid 999999999 is not running)',
     );
+    // Several -a are all shown (issue 15); a state file of earlier versions has vip alone.
+    await writeFile(file, JSON.stringify({ ...doc, vips: ['10.0.0.99', '2001:db8::99'] }));
+    expect((await floatd(['status', '--state-file', file])).stdout).toMatch(/^vhid 10 VIPs 10\.0\.0\.99 2001:db8::99 on eth0 /);
     // A state file of this version also names the master's epoch.
     await writeFile(file, JSON.stringify({ ...doc, masterEpoch: 5 }));
     expect((await floatd(['status', '--state-file', file])).stdout).toMatch(/, master 10\.0\.0\.2 at epoch 5, own epoch 4 — /);

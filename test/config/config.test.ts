@@ -36,6 +36,8 @@ describe('validate: a minimal command line', () => {
       srcip: '10.0.0.1',
       vhid: 10,
       vip: '10.0.0.99',
+      vips: ['10.0.0.99'],
+      family: 4,
       secret: { kind: 'file', path: '/etc/floatd/key', fromEnv: false },
       preempt: false,
       neutral: false,
@@ -57,7 +59,9 @@ describe('validate: a minimal command line', () => {
       hooksDir: undefined,
       hookTimeoutMs: 60_000,
       cooldownMs: 10_000,
-      stateFile: '/run/floatd/vhid-10.json',
+      stateFile: '/run/floatd/eth0-vhid-10.json',
+      controlSocket: '/run/floatd/eth0-10.sock',
+      runRecord: '/var/lib/floatd/eth0-vhid-10.json',
       logFormat: 'auto',
       vipDriver: 'ip',
       vipPath: 'channel',
@@ -105,8 +109,8 @@ describe('validate: required flags', () => {
     expect(problems({}, {}, {})).toEqual([
       '--vhid is required',
       '--srcip is required',
-      '--interface is required',
       '--addr is required',
+      '--interface is required',
       expect.stringMatching(/shared secret is required/),
     ]);
   });
@@ -190,19 +194,18 @@ describe('validate: numeric flags and their bounds', () => {
   });
 });
 
-describe('validate: IPv4 addresses', () => {
+describe('validate: -s and -a addresses', () => {
   it.each([
     ['srcip', '10.0.0.256'],
     ['srcip', '10.0.0'],
     ['srcip', '10.0.0.1.2'],
     ['srcip', 'host.example'],
-    ['srcip', '::1'],
     ['addr', ''],
     ['addr', '010.0.0.99'],
     ['addr', '10.0.0.099'],
     ['addr', '10.0.0.99 '],
   ] as const)('--%s "%s" is rejected, quoting the value', (name, value) => {
-    expect(problems({ [name]: value })).toEqual([`--${name} must be an IPv4 address such as 10.0.0.1, got "${value}"`]);
+    expect(problems({ [name]: value })).toEqual([`--${name} must be an IPv4 or IPv6 address such as 10.0.0.1 or 2001:db8::1, got "${value}"`]);
   });
 
   it('accepts the edges of the dotted quad', () => {
@@ -346,8 +349,9 @@ describe('validate: enumerations', () => {
 });
 
 describe('validate: --state-file', () => {
-  it('the default gets the vhid substituted', () => {
-    expect(accept({ vhid: '42' }).stateFile).toBe('/run/floatd/vhid-42.json');
+  it('the default names the interface and the vhid (one vhid may run on two interfaces)', () => {
+    expect(accept({ vhid: '42' }).stateFile).toBe('/run/floatd/eth0-vhid-42.json');
+    expect(accept({ vhid: '42', interface: 'eth1.7' }).stateFile).toBe('/run/floatd/eth1.7-vhid-42.json');
   });
 
   it('a given path is kept, with <vhid> substituted too', () => {
@@ -357,8 +361,9 @@ describe('validate: --state-file', () => {
 });
 
 describe('validate: --control-socket', () => {
-  it('the default gets the vhid substituted, like --state-file', () => {
-    expect(accept({ vhid: '42' }).controlSocket).toBe('/run/floatd/42.sock');
+  it('the default gets the interface and vhid substituted, like --state-file', () => {
+    expect(accept({ vhid: '42' }).controlSocket).toBe('/run/floatd/eth0-42.sock');
+    expect(accept({ 'control-socket': '/run/x/<interface>.<vhid>.sock' }).controlSocket).toBe('/run/x/eth0.10.sock');
     expect(accept({ vhid: '7', 'control-socket': '/var/run/x/<vhid>.sock' }).controlSocket).toBe('/var/run/x/7.sock');
   });
 
@@ -391,7 +396,7 @@ describe('validate: several problems at once', () => {
     expect(found).toEqual(
       expect.arrayContaining([
         '--vhid must be an integer from 1 to 255, got "0"',
-        '--srcip must be an IPv4 address such as 10.0.0.1, got "10.0.0.256"',
+        '--srcip must be an IPv4 or IPv6 address such as 10.0.0.1 or 2001:db8::1, got "10.0.0.256"',
         '--advbase must be a number of seconds from 0.01 to 255, got "0.005"',
         '--advskew must be an integer from 0 to 255, got "300"',
         '--port must be an integer from 1 to 65535, got "0"',

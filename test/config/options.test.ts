@@ -210,10 +210,10 @@ describe('validate() applies the table defaults', () => {
     'failure-threshold': Number,
     'failure-window': seconds,
     'failure-timeout': seconds,
-    'state-file': (d) => d.replace('<vhid>', '10'),
-    'control-socket': (d) => d.replace('<vhid>', '10'),
+    'state-file': (d) => d.replace('<interface>', 'eth0').replace('<vhid>', '10'),
+    'control-socket': (d) => d.replace('<interface>', 'eth0').replace('<vhid>', '10'),
     'garp-refresh': seconds,
-    'run-record': (d) => d.replace('<vhid>', '10'),
+    'run-record': (d) => d.replace('<interface>', 'eth0').replace('<vhid>', '10'),
   };
 
   it.each(TABLE.filter((o) => o.default !== undefined).map((o) => [o.long, o.default] as const))('--%s defaults to %s', (long, def) => {

@@ -103,8 +103,8 @@ describe('addresses are compared byte by byte in network order', () => {
     expect(sorted).toEqual(['1.0.0.2', '2.0.0.1', '9.255.255.255', '10.0.0.2', '10.0.0.10', '255.0.0.0']);
   });
 
-  it('rejects something that is not a dotted-quad IPv4 address, quoting it', () => {
-    expect(() => compareAddresses('10.0.0', '10.0.0.1')).toThrow(/not an IPv4 address: "10\.0\.0"/);
+  it('rejects something that is not an IPv4 or IPv6 address, quoting it', () => {
+    expect(() => compareAddresses('10.0.0', '10.0.0.1')).toThrow(/not an IP address: "10\.0\.0"/);
     expect(() => compareAddresses('10.0.0.1', '10.0.0.01')).toThrow(RangeError);
   });
 });

@@ -67,7 +67,7 @@ describe('hooks', () => {
     await c.waitForMaster(withoutX);
 
     const read = (n: ClusterNode, name: string) => c.waitFor(() => existsSync(join(n.dir, name)) && parseArgv(readFileSync(join(n.dir, name), 'utf8')), 5_000, `${n.name} ${name}`);
-    const common = { FLOATD_VHID: '42', FLOATD_VIP: VIP, FLOATD_INTERFACE: 'lo', FLOATD_HOOK_TIMEOUT: '60', FLOATD_PREVIOUS_RUN: 'none', FLOATD_PREVIOUS_RUN_EPOCH: '', FLOATD_NEWER_EPOCH_SEEN: 'no' };
+    const common = { FLOATD_VHID: '42', FLOATD_VIP: VIP, FLOATD_VIPS: VIP, FLOATD_INTERFACE: 'lo', FLOATD_HOOK_TIMEOUT: '60', FLOATD_PREVIOUS_RUN: 'none', FLOATD_PREVIOUS_RUN_EPOCH: '', FLOATD_NEWER_EPOCH_SEEN: 'no' };
     // Fresh nodes (no run record): the first master followed nobody; the second followed the first in epoch 1.
     const firstFacts = { FLOATD_LAST_MASTER: '', FLOATD_LAST_MASTER_EPOCH: '', FLOATD_MAX_EPOCH: '0' };
     const secondFacts = { FLOATD_LAST_MASTER: '127.0.0.1', FLOATD_LAST_MASTER_EPOCH: '1', FLOATD_MAX_EPOCH: '1' };
@@ -87,6 +87,16 @@ describe('hooks', () => {
     expect(up2.argv).toEqual(['lo', VIP]);
     expect(up2.env).toEqual({ ...common, ...secondFacts, FLOATD_STATE: 'MASTER', FLOATD_PREVIOUS_STATE: 'BACKUP', FLOATD_PHASE: 'up', FLOATD_EPOCH: '2', FLOATD_SRCIP: '127.0.0.2', FLOATD_XPARAM: '', FLOATD_REASON: 'master 127.0.0.1 resigned' });
     expect((await read(withoutX, 'argv-down-BACKUP')).argv).toEqual(['lo', VIP]);
+  });
+
+  it('with several -a, ucarp scripts get the first as $2 and every one in FLOATD_VIPS (issue 15)', async () => {
+    const extra = ['-a', '2001:db8::99,127.0.0.99', '-u', fixture('argv.sh')];
+    const c = await cluster({ nodes: [{ advskew: 0, extraArgs: extra }, { advskew: 50, extraArgs: extra }] });
+    const [first] = c.nodes as [ClusterNode, ClusterNode];
+    await c.waitForMaster(first);
+    const up = await c.waitFor(() => existsSync(join(first.dir, 'argv-up-MASTER')) && parseArgv(readFileSync(join(first.dir, 'argv-up-MASTER'), 'utf8')), 5_000, 'the up script');
+    expect(up.argv).toEqual(['lo', VIP]);
+    expect(up.env).toMatchObject({ FLOATD_VIP: VIP, FLOATD_VIPS: `${VIP} 2001:db8::99 127.0.0.99` });
   });
 
   it('-n skips the down hooks at startup; without it they run once as the node enters BACKUP', async () => {

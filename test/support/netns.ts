@@ -22,7 +22,13 @@ export interface LabOptions {
   hosts: number;
   observer?: boolean;
   prefix?: string; // default: "fd" + 4 random hex digits, unique per run
+  // Hosts get 2001:db8::<n> too (RFC 3849), the observer 2001:db8::2; IPv6 stays off on the bridge and
+  // its ports in the root namespace, so the machine itself never takes part.
+  ipv6?: boolean;
 }
+
+// RFC 3849 documentation prefix, only inside the lab's namespaces.
+export const LAB_NET6 = '2001:db8::';
 
 // One namespace of the lab and its end of the veth pair that plugs it into the bridge.
 export interface LabHost {
@@ -30,6 +36,7 @@ export interface LabHost {
   ns: string;
   iface: string;
   ip: string;
+  ip6?: string; // with LabOptions.ipv6
   mac: string;
 }
 
@@ -74,6 +81,7 @@ export class Lab {
   private readonly links: string[] = []; // root-namespace links we created: bridge ports first, the bridge last
   private readonly agents = new Set<AgentProcess>();
   private torn = false;
+  private ipv6 = false;
 
   constructor(prefix: string) {
     if (!/^[a-z0-9]{2,8}$/.test(prefix)) throw new Error(`lab prefix must be 2–8 lowercase letters or digits, got "${prefix}"`);
@@ -91,16 +99,19 @@ export class Lab {
     if (clash.length > 0) throw new Error(`lab prefix "${this.prefix}" is already in use: ${clash.join(', ')}`);
     // No IGMP snooping: without a querier the bridge would forward a group only to ports it saw join,
     // which a restarted agent may not have re-announced yet. No br_netfilter: the root firewall stays out.
+    this.ipv6 = opts.ipv6 === true;
     this.links.push(this.bridge);
     ipSync('link', 'add', this.bridge, 'type', 'bridge', 'mcast_snooping', '0', 'nf_call_iptables', '0', 'nf_call_ip6tables', '0', 'nf_call_arptables', '0');
     ipSync('link', 'set', this.bridge, 'arp', 'off');
+    if (this.ipv6) noIPv6(this.bridge);
     ipSync('link', 'set', this.bridge, 'up');
     const nodes: [string, string][] = Array.from({ length: opts.hosts }, (_, i) => [`h${i + 1}`, `${LAB_NET}.${11 + i}`]);
     if (opts.observer) nodes.push(['obs', OBSERVER_IP]);
     for (const [name] of nodes) this.plug(name);
     await this.addresses.start(this.nsNames(), this.namespaces[0] ?? '');
     for (const [name, ip] of nodes) {
-      const host: LabHost = { name, ns: this.nsOf(name), iface: this.ifaceOf(name), ip, mac: '' };
+      const last = Number(ip.split('.')[3]);
+      const host: LabHost = { name, ns: this.nsOf(name), iface: this.ifaceOf(name), ip, mac: '', ...(this.ipv6 ? { ip6: `${LAB_NET6}${last.toString(16)}` } : {}) };
       this.addHostAddress(host);
       if (name === 'obs') this.observer = host;
       else this.hosts.push(host);
@@ -131,6 +142,7 @@ export class Lab {
   // Puts a host's own /24 address (back) on its interface.
   addHostAddress(host: LabHost): void {
     ipSync('-n', host.ns, 'addr', 'add', `${host.ip}/24`, 'dev', host.iface);
+    if (host.ip6 !== undefined) ipSync('-n', host.ns, 'addr', 'add', `${host.ip6}/64`, 'dev', host.iface, 'nodad');
     const link = JSON.parse(ipSync('-n', host.ns, '-j', 'link', 'show', 'dev', host.iface)) as { address: string }[];
     host.mac = link[0]?.address ?? '';
   }
@@ -172,7 +184,7 @@ export class Lab {
     const all = [...this.hosts, ...(this.observer ? [this.observer] : [])];
     const held = await Promise.all(
       all.map(async (h) => {
-        const r = await run('ip', ['-n', h.ns, '-j', '-4', 'addr', 'show']);
+        const r = await run('ip', ['-n', h.ns, '-j', vip.includes(':') ? '-6' : '-4', 'addr', 'show']);
         const links = JSON.parse(r.stdout || '[]') as { addr_info?: { local: string }[] }[];
         return links.some((l) => l.addr_info?.some((a) => a.local === vip)) ? h.name : undefined;
       }),
@@ -278,6 +290,7 @@ export class Lab {
     const iface = this.ifaceOf(name);
     const port = this.portOf(name);
     ipSync('link', 'add', iface, 'type', 'veth', 'peer', 'name', port);
+    if (this.ipv6) noIPv6(port);
     ipSync('link', 'set', port, 'master', this.bridge, 'up');
     ipSync('link', 'set', iface, 'netns', ns);
     ipSync('-n', ns, 'link', 'set', iface, 'up');
@@ -522,6 +535,11 @@ export class AddressMonitor {
 }
 
 // Polls `check` until it holds; rejects with `what` after the timeout.
+// IPv6 off on a root-namespace link of the lab (sysctl, not ip: a link has no IPv6 switch in ip(8)).
+function noIPv6(link: string): void {
+  writeFileSync(`/proc/sys/net/ipv6/conf/${link}/disable_ipv6`, '1');
+}
+
 export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, opts: { timeoutMs?: number; everyMs?: number } = {}): Promise<void> {
   const { timeoutMs = 5000, everyMs = 20 } = opts;
   const deadline = performance.now() + timeoutMs;
