@@ -25,6 +25,7 @@ export class AdvertChannel {
   private readonly o: ChannelOptions;
   private transport: Transport | undefined;
   private ifindex: number | undefined; // of the interface the sockets were opened on
+  private seen: number | undefined; // the index last reported: link events and the poll both report the same change
   private gone = false; // the link watcher sees no interface by that name
   private readonly pastDrops = new Map<DropReason, number>();
   private timer: NodeJS.Timeout | undefined;
@@ -41,6 +42,7 @@ export class AdvertChannel {
   async open(): Promise<void> {
     // Read before opening: if the interface changes in between, the watcher's index differs and we re-open.
     this.ifindex = readIfindex(this.o.iface);
+    this.seen = this.ifindex;
     this.attach(await this.openTransport());
   }
 
@@ -63,7 +65,9 @@ export class AdvertChannel {
   // What the link watcher sees: no interface (deleted), or one whose index is not the sockets' (re-created).
   interfaceIs(ifindex: number | undefined): void {
     const gone = ifindex === undefined && this.ifindex !== undefined;
-    const changed = ifindex !== undefined && ifindex !== this.ifindex;
+    // A new index not reported before (the same change heard twice is said once).
+    const changed = ifindex !== undefined && ifindex !== this.ifindex && ifindex !== this.seen;
+    this.seen = ifindex;
     if (gone !== this.gone || changed) this.said = undefined;
     if (gone && !this.gone) this.o.log.warn({ event: 'interface', ifindex: null }, `interface ${this.o.iface} is gone: out of the election until it is back and the advert sockets are re-opened`);
     this.gone = gone;
