@@ -12,6 +12,12 @@ export function logStep(log: Logger, before: State, after: State, event: Event, 
     const fields = { event: 'transition', state: LABELS[after.role], previous: LABELS[before.role], reason: after.reason, epoch: after.epoch, master: after.master?.address ?? null, ...late };
     log.info(fields, `${LABELS[before.role]} -> ${LABELS[after.role]}: ${after.reason}`);
   }
+  // The handover's middle step for the bench's per-step table: when the resign arrived, and the skew wait it starts.
+  const m = after.master;
+  if (after.role === 'backup' && m?.resigned === true && before.master?.resigned !== true) {
+    const waitMs = after.masterDownAt === undefined ? null : Math.round((after.masterDownAt - now) * 1000) / 1000;
+    log.info({ event: 'resign-heard', from: m.address, epoch: m.epoch, waitMs }, `${m.address} resigned: claiming in ${waitMs ?? '–'} ms unless a more preferred backup does first`);
+  }
   if (after.role === 'master' && before.role === 'master' && before.handover && !after.handover) log.info({ event: 'handover', from: before.handover.from, epoch: after.epoch }, `${after.reason}: starting the service`);
   if (after.role === 'master' && after.handover && !before.handover) log.info({ event: 'handover-wait', from: after.handover.from, epoch: after.epoch }, `waiting for ${after.handover.from} to hand over before starting the service`);
   if (after.view.handoff !== undefined && before.view.handoff === undefined) log.info({ event: 'handoff-wait', epoch: after.epoch }, after.reason);
