@@ -2,9 +2,11 @@
 // harness), ucarp 1.5 with classic vip-up/vip-down scripts, and keepalived (VRRPv3, multicast).
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { descendants, sleep, type AgentProcess, type Lab, type LabHost } from '../../test/support/netns.js';
 import { masterDownIntervalMs } from '../../src/election/timing.js';
 import { killTree, startIn, type Started } from './processes.js';
+import type { LogLine } from './steps.js';
 
 export type Impl = 'floatd' | 'ucarp' | 'keepalived';
 
@@ -31,6 +33,8 @@ export interface Agent {
   // Pids of the agent and its children, for CPU and memory readings.
   pids(): number[];
   tail(): string;
+  // Every line of output so far with the time the bench read it (floatd's parsed: steps.ts reads both).
+  journal(): LogLine[];
   // Resolves once the agent has joined as BACKUP (listening); false if it has not within timeoutMs.
   ready(timeoutMs: number): Promise<boolean>;
   // floatd only: why it last became MASTER, from its log (the others' logs are not parsed).
@@ -112,6 +116,7 @@ function floatd(lab: Lab, host: LabHost, t: Timers, files: AgentFiles, n: number
     crash: () => killTree(a.pid),
     pids: () => [a.pid, ...a.children()],
     tail: () => [...a.lines.slice(-20).map((l) => l.msg), a.stderr.trim()].filter(Boolean).join('\n'),
+    journal: () => a.lines.map((l) => ({ at: l.at, text: l.msg, fields: l })),
     ready: (timeoutMs) => a.waitFor('BACKUP', (l) => l.event === 'transition' && l.state === 'BACKUP', { timeoutMs }).then(() => true, () => false),
     promotion: () => [...a.lines].reverse().find((l) => l.event === 'transition' && l.state === 'MASTER')?.reason,
   };
@@ -156,7 +161,12 @@ function keepalivedCommand(host: LabHost, t: Timers, files: AgentFiles, n: numbe
 
 function foreign(impl: Impl, host: LabHost, cmd: string[], joined: RegExp): Agent {
   let isReady = false;
-  const p: Started = startIn(host.ns, `${impl} on ${host.name}`, cmd, (line) => (isReady ||= joined.test(line)));
+  // A trial's agent logs a few dozen lines (keepalived without -D): all are kept, up to a bound.
+  const lines: LogLine[] = [];
+  const p: Started = startIn(host.ns, `${impl} on ${host.name}`, cmd, (line) => {
+    if (lines.length < 5000) lines.push({ at: performance.now(), text: line });
+    isReady ||= joined.test(line);
+  });
   return {
     impl,
     host,
@@ -167,6 +177,7 @@ function foreign(impl: Impl, host: LabHost, cmd: string[], joined: RegExp): Agen
     crash: () => p.kill(),
     pids: () => [p.pid, ...descendants(p.pid)],
     tail: () => p.tail.join('\n'),
+    journal: () => [...lines],
     ready: async (timeoutMs) => {
       const deadline = Date.now() + timeoutMs;
       while (!isReady && p.alive && Date.now() < deadline) await sleep(2);

@@ -4,6 +4,8 @@ import type { Machine } from './preflight.js';
 import type { PartitionResult } from './partition.js';
 import { QUORUM_VARIANT } from './group.js';
 import { partitionTable, partitionVerdict, samplerNote } from './partition-report.js';
+import { failoverVerdicts } from './failover-verdicts.js';
+import { stepTable } from './steps.js';
 import { ms, ratio, summarize, type Summary } from './stats.js';
 import type { StartResult } from './start.js';
 import type { IdleResult, RobustResult } from './steady.js';
@@ -134,33 +136,7 @@ export function verdicts(r: BenchResults): Verdict[] {
   const floatd = ok.filter((t) => t.impl === 'floatd' && t.variant === undefined);
   const out: Verdict[] = [];
 
-  const stops = floatd.filter((t) => t.fault === 'stop');
-  const byInterval = [...new Set(stops.map((t) => t.advbaseS))].map((b) => ({ b, s: summarize(stops.filter((t) => t.advbaseS === b).map((t) => t.failoverMs ?? Infinity)) }));
-  const variants = ok.filter((t) => t.impl === 'floatd' && t.variant !== undefined && t.fault === 'stop');
-  const variantNote = [...new Set(variants.map((t) => `${t.advbaseS} ${t.variant}`))].map((k) => {
-    const s = summarize(variants.filter((t) => `${t.advbaseS} ${t.variant}` === k).map((t) => t.failoverMs ?? Infinity));
-    return `; -b ${k}: median ${ms(s?.median)}, max ${ms(s?.max)} ms`;
-  });
-  out.push({
-    target: 'graceful stop (-z, trivial hooks): backup answers in < 20 ms at any advbase',
-    measured: (byInterval.map(({ b, s }) => `-b ${b}: median ${ms(s?.median)}, max ${ms(s?.max)} ms`).join('; ') || 'not measured') + variantNote.join(''),
-    met: byInterval.length === 0 ? undefined : byInterval.every(({ s }) => s !== undefined && s.max < 20),
-  });
-
-  for (const [other, intervals] of [['ucarp', [1]], ['keepalived', [0.1, 0.01]]] as const) {
-    for (const fault of ['kill', 'cut'] as const) {
-      const parts: string[] = [];
-      let met: boolean | undefined;
-      for (const b of intervals) {
-        const f = summarize(floatd.filter((t) => t.advbaseS === b && t.fault === fault).map((t) => t.failoverMs ?? Infinity));
-        const o = summarize(ok.filter((t) => t.impl === other && t.advbaseS === b && t.fault === fault).map((t) => t.failoverMs ?? Infinity));
-        if (!f || !o) continue;
-        parts.push(`-b ${b}: floatd ${ms(f.median)} vs ${other} ${ms(o.median)} ms`);
-        met = (met ?? true) && f.median <= o.median;
-      }
-      out.push({ target: `${FAULT_NAMES[fault]}: median no worse than ${other} at ${intervals.map((b) => `${b} s`).join(', ')}`, measured: parts.join('; ') || 'not measured', met });
-    }
-  }
+  out.push(...failoverVerdicts(ok));
 
   for (const [scenario, b] of [['both cores busy', 0.1], ['20 % loss', 1]] as const) {
     const runs = r.robustness.filter((x) => x.impl === 'floatd' && x.advbaseS === b && x.scenario.startsWith(scenario));
@@ -207,6 +183,15 @@ export function verdictTable(v: readonly Verdict[]): string {
   return ['| target | measured | verdict |', '|---|---|---|', ...v.map((x) => `| ${x.target} | ${x.measured} | ${word(x.met)} |`)].join('\n');
 }
 
+const STEP_NOTE = [
+  "floatd's steps come from both agents' JSON lines: their wall `time` (Date.now(), 1 ms resolution, taken as the middle of",
+  "its ms) on the bench's clock; 'deadline' is the claim less the `timerLateMs` it logged. floatd's kernel channel sends the",
+  "gratuitous ARP before it answers the add, so 'VIP added' includes it; with `--vip-path spawn` the arping comes after it.",
+  "keepalived's (`-l`, no `-D`) are the times the bench read its console lines, and the VIP from the address monitor (both",
+  'read by the bench, up to a few ms late). A step is the median over the trials of the time since the previous step that',
+  'the same trial logged; the sum of the medians need not equal the median of the totals.',
+].join('\n');
+
 export function markdown(r: BenchResults): string {
   const m = r.machine;
   const load = summarize(r.trials.flatMap((t) => (t.load1 === undefined ? [] : [t.load1])));
@@ -220,6 +205,7 @@ export function markdown(r: BenchResults): string {
     '',
     ...section(r.trials.length > 0, "Failover as the client sees it: fault → first answer from the new master's MAC (ms, min / **median** / max; ratios of medians, of means in brackets)", failoverTable(r.trials)),
     ...section(r.trials.length > 0, 'Fault → the new master has added the VIP (address monitor; ms)', failoverTable(r.trials, 'vipAddedMs')),
+    ...section(r.trials.length > 0, 'Where the failover time goes: per step, from the fault to the client answering on the new master', STEP_NOTE, stepTable(r.trials)),
     ...section(r.starts.length + r.trials.length > 0, 'Start and VIP holders', startTable(r.starts, r.trials)),
     ...section(r.partitions.length > 0, 'Partition: the master cut off from the other two, then healed (ms, min / **median** / max)', samplerNote(r.partitions), partitionTable(r.partitions)),
     ...section(r.idle.length > 0, 'Idle, settled pair (CPU: % of one core, on-CPU time of all threads; ticks: utime+stime)', idleTable(r.idle)),

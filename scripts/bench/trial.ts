@@ -7,6 +7,7 @@ import { VIP, type Agent, type AgentFiles, type Impl, type Timers } from './agen
 import { startGroup, type GroupConfig } from './group.js';
 import { clearVip, setLink, type ClientProbe } from './lab-tools.js';
 import { additions, holdersAt, lastChange, twoHolderMs } from './stats.js';
+import { measureWallOffset, milestones, type Milestones } from './steps.js';
 
 // kill: SIGKILL of the master agent (its host stays up); cut: the master's cable pulled (its bridge port
 // down); stop: SIGTERM (floatd and ucarp with -z, keepalived as it is).
@@ -39,6 +40,8 @@ export interface TrialResult {
   faultTwoHoldersMs?: number; // fault → the old master let go (or the window ended)
   stillTwoHolders?: boolean; // the old master still held the VIP when the window ended
   load1?: number; // the machine's 1-minute load average after the trial (others' tests disturb the figures)
+  steps?: Milestones; // ms after the fault at which each step was reached (steps.ts)
+  log?: string[]; // both agents' lines from the fault on ("+ms host text"), to check the steps by eye
   error?: string;
 }
 
@@ -99,6 +102,7 @@ export async function runTrial(t: TrialLab, cfg: PairConfig, fault: Fault, rep: 
     res.master = old.host.name;
 
     await sleep(phase * advMs);
+    const wallOffset = measureWallOffset(() => performance.now(), Date.now);
     const tf = performance.now();
     if (fault === 'kill') old.crash();
     else if (fault === 'stop') old.signal('SIGTERM');
@@ -124,6 +128,13 @@ export async function runTrial(t: TrialLab, cfg: PairConfig, fault: Fault, rep: 
     }
     res.faultTwoHoldersMs = twoHolderMs(events, VIP, tf, end);
     if (fault === 'stop') await Promise.race([old.exited, sleep(3000)]);
+    // The new master's last lines of the takeover may still be in the pipe.
+    await sleep(50);
+    const [oldLines, newLines] = [old.journal(), next.journal()];
+    res.steps = milestones({ impl: cfg.impl, fault, faultAt: tf, clientAt: answer.at, oldLines, newLines, oldHost: old.host.name, newHost: next.host.name, addresses: events, vip: VIP, wallOffset });
+    // Both agents' lines from the fault on, to check the steps by eye (floatd's at its own wall time).
+    const tagged = [...oldLines.map((l) => ({ ...l, host: old.host.name })), ...newLines.map((l) => ({ ...l, host: next.host.name }))].map((l) => ({ ...l, at: typeof l.fields?.time === 'number' ? l.fields.time + 0.5 - wallOffset : l.at }));
+    res.log = tagged.filter((l) => l.at >= tf - 1).sort((a, b) => a.at - b.at).map((l) => `+${(l.at - tf).toFixed(1)} ${l.host} ${l.text}`);
     const why = next.promotion?.();
     if (why) res.promotion = why;
   } catch (err) {
