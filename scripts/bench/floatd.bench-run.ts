@@ -58,6 +58,9 @@ interface Step {
 // what the channel gains, measured in the same run.
 const SPAWN = pair('floatd', 0.1, 10, '--vip-path spawn', ['--vip-path', 'spawn']);
 const AT_01: PairConfig[] = [pair('floatd', 0.1, 10), SPAWN, pair('keepalived', 0.1, 10)];
+// The graceful stop without the trivial up.d/down.d hooks (keepalived runs no script either): what the down
+// hook, run before the VIP goes, costs. The later --hooks-dir wins; a missing directory means no hooks.
+const NO_HOOKS = pair('floatd', 0.1, 10, 'no hooks', ['--hooks-dir', '/nonexistent/st-no-hooks']);
 
 const FULL: Step[] = [
   { configs: (['floatd', 'ucarp', 'keepalived'] as const).map((i) => pair(i, 1, 10)), faults: FAULTS },
@@ -65,10 +68,12 @@ const FULL: Step[] = [
   { configs: (['floatd', 'keepalived'] as const).map((i) => pair(i, 0.01, 10)), faults: FAULTS },
   // How much of floatd's crash failover comes from its extra advert copies (the dead timer restarts on each).
   { configs: [0.1, 0.01].map((b) => pair('floatd', b, 10, '--advert-copies 1', ['--advert-copies', '1'])), faults: ['kill'] },
+  { configs: [NO_HOOKS], faults: ['stop'] },
 ];
 const QUICK_STEPS: Step[] = [
   { configs: (['floatd', 'ucarp'] as const).map((i) => pair(i, 1, 10)), faults: ['kill'] },
   { configs: AT_01, faults: FAULTS },
+  { configs: [NO_HOOKS], faults: ['stop'] },
 ];
 // Three nodes; floatd with --nodes 3 runs with a quorum (the default once the voters are known, docs/election.md),
 // and floatd without it (quorum off, today's behaviour with multicast) for reference.

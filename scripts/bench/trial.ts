@@ -134,7 +134,7 @@ export async function runTrial(t: TrialLab, cfg: PairConfig, fault: Fault, rep: 
     res.steps = milestones({ impl: cfg.impl, fault, faultAt: tf, clientAt: answer.at, oldLines, newLines, oldHost: old.host.name, newHost: next.host.name, addresses: events, vip: VIP, wallOffset });
     // Both agents' lines from the fault on, to check the steps by eye (floatd's at its own wall time).
     const tagged = [...oldLines.map((l) => ({ ...l, host: old.host.name })), ...newLines.map((l) => ({ ...l, host: next.host.name }))].map((l) => ({ ...l, at: typeof l.fields?.time === 'number' ? l.fields.time + 0.5 - wallOffset : l.at }));
-    res.log = tagged.filter((l) => l.at >= tf - 1).sort((a, b) => a.at - b.at).map((l) => `+${(l.at - tf).toFixed(1)} ${l.host} ${l.text}`);
+    res.log = tagged.filter((l) => l.at >= tf - 1).sort((a, b) => a.at - b.at).map((l) => `+${(l.at - tf).toFixed(1)} ${l.host} ${l.text}${typeof l.fields?.timerLateMs === 'number' ? ` (timerLateMs ${l.fields.timerLateMs})` : ''}`);
     const why = next.promotion?.();
     if (why) res.promotion = why;
   } catch (err) {
