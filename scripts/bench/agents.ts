@@ -45,11 +45,15 @@ export interface Agent {
 export interface AgentFiles {
   dir: string;
   hooksDir: string; // floatd: trivial up.d/down.d hooks
+  noHooksDir: string; // floatd: a hooks directory with no hooks in it
   ucarpUp: string;
   ucarpDown: string;
 }
 
 let instances = 0;
+
+// A floatd argument the bench replaces with AgentFiles.noHooksDir (known only once the files are written).
+export const NO_HOOKS_DIR = '<no-hooks-dir>';
 
 export function writeAgentFiles(dir: string): AgentFiles {
   const hooksDir = join(dir, 'hooks');
@@ -65,7 +69,9 @@ export function writeAgentFiles(dir: string): AgentFiles {
   writeFileSync(ucarpDown, '#!/bin/sh\nip addr del "$2"/32 dev "$1" 2>/dev/null\nexit 0\n');
   chmodSync(ucarpUp, 0o755);
   chmodSync(ucarpDown, 0o755);
-  return { dir, hooksDir, ucarpUp, ucarpDown };
+  const noHooksDir = join(dir, 'no-hooks');
+  mkdirSync(noHooksDir, { recursive: true });
+  return { dir, hooksDir, noHooksDir, ucarpUp, ucarpDown };
 }
 
 // keepalived's VRRPv3 skew is (256 − priority)/256 × advert_int; this priority gives its backup the same
@@ -103,7 +109,7 @@ function floatd(lab: Lab, host: LabHost, t: Timers, files: AgentFiles, n: number
     // The namespaces share one file system: on the default path (/run/floatd/<vhid>.sock) the second agent
     // would find the first answering and refuse to start.
     '--control-socket', join(files.dir, `floatd-${n}.sock`),
-    '-b', String(t.advbaseS), '-k', String(t.advskew), '-z', '--hooks-dir', files.hooksDir, ...extra,
+    '-b', String(t.advbaseS), '-k', String(t.advskew), '-z', '--hooks-dir', files.hooksDir, ...extra.map((x) => (x === NO_HOOKS_DIR ? files.noHooksDir : x)),
   ];
   const a: AgentProcess = lab.spawnAgent(host, args);
   return {

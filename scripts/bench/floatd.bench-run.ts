@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { it } from 'vitest';
 import { createLab, type Lab, type LabOptions } from '../../test/support/netns.js';
-import { VIP, writeAgentFiles, type AgentFiles, type Impl } from './agents.js';
+import { NO_HOOKS_DIR, VIP, writeAgentFiles, type AgentFiles, type Impl } from './agents.js';
 import { bridgePort, ClientProbe, PROBE_EVERY_MS } from './lab-tools.js';
 import { preflight } from './preflight.js';
 import { atExit, installHandlers, stopAll } from './processes.js';
@@ -59,8 +59,8 @@ interface Step {
 const SPAWN = pair('floatd', 0.1, 10, '--vip-path spawn', ['--vip-path', 'spawn']);
 const AT_01: PairConfig[] = [pair('floatd', 0.1, 10), SPAWN, pair('keepalived', 0.1, 10)];
 // The graceful stop without the trivial up.d/down.d hooks (keepalived runs no script either): what the down
-// hook, run before the VIP goes, costs. The later --hooks-dir wins; a missing directory means no hooks.
-const NO_HOOKS = pair('floatd', 0.1, 10, 'no hooks', ['--hooks-dir', '/nonexistent/st-no-hooks']);
+// hook, run before the VIP goes, costs. The later --hooks-dir wins: an empty directory.
+const NO_HOOKS = pair('floatd', 0.1, 10, 'no hooks', ['--hooks-dir', NO_HOOKS_DIR]);
 
 const FULL: Step[] = [
   { configs: (['floatd', 'ucarp', 'keepalived'] as const).map((i) => pair(i, 1, 10)), faults: FAULTS },
