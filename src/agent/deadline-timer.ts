@@ -29,7 +29,11 @@ export class DeadlineTimer {
       if (late >= 0) return fire(late);
       this.immediate = setImmediate(check);
     };
-    this.timeout = setTimeout(check, Math.max(0, spin ? Math.floor(wait) - EARLY_MS : Math.ceil(wait)));
+    const ms = spin ? Math.floor(wait) - EARLY_MS : Math.ceil(wait);
+    // Node runs setTimeout(fn, 0) after 1 ms at the earliest: a claim due sooner than the timer's slack
+    // (a resign's skew at a small advbase: 0.39 ms at -b 0.01 -k 10) starts on the next loop turn instead.
+    if (spin && ms <= 0) this.immediate = setImmediate(check);
+    else this.timeout = setTimeout(check, Math.max(0, ms));
   }
 
   cancel(): void {
