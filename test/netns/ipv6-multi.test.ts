@@ -42,9 +42,10 @@ describe.skipIf(unavailable !== undefined)(title, () => {
   watchLab(() => lab);
 
   it('an IPv6 VIP fails over and the observer learns the new owner from its unsolicited NA', async () => {
+    // h1 first: started together on a busy machine, h2 (skew 50) may time out first and stay master.
     const first = start(h1, 10, VIP6, 0, true);
-    const second = start(h2, 10, VIP6, 50, true);
     await first.waitFor('h1 MASTER', becomes('MASTER'), { timeoutMs: 5000 });
+    const second = start(h2, 10, VIP6, 50, true);
     await second.waitFor('h2 BACKUP', becomes('BACKUP'), { timeoutMs: 5000 });
     await waitUntil('the VIP on h1 only', async () => (await lab.vipHolders(VIP6)).join() === 'h1', { timeoutMs: 3000 });
     // The observer resolves the VIP once, to h1: the entry every client has before a failover.
@@ -67,9 +68,10 @@ describe.skipIf(unavailable !== undefined)(title, () => {
 
   it('an IPv4 and an IPv6 address under one vhid are added, moved and removed together', async () => {
     const vips = `${VIP4},${VIP6}`;
+    // h1 first: started together on a busy machine, h2 (skew 50) may time out first and stay master.
     const first = start(h1, 20, vips, 0, false);
-    const second = start(h2, 20, vips, 50, false);
     await first.waitFor('h1 MASTER', becomes('MASTER'), { timeoutMs: 5000 });
+    const second = start(h2, 20, vips, 50, false);
     await second.waitFor('h2 BACKUP', becomes('BACKUP'), { timeoutMs: 5000 });
     const holders = async () => [(await lab.vipHolders(VIP4)).join(), (await lab.vipHolders(VIP6)).join()];
     await waitUntil('both VIPs on h1, none on h2', async () => (await holders()).join(' ') === 'h1 h1', { timeoutMs: 3000 });
