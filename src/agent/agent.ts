@@ -143,7 +143,7 @@ class Agent {
       onBlocked: () => this.link?.update(),
     });
     const channel = this.channel;
-    this.link = new LinkFollower({ iface: this.cfg.interface, ignoreIfState: this.cfg.ignoreIfState, log: this.log, channel, barred: () => this.state.bars.link, dispatch: (e) => this.dispatch(e), linkEvents: this.kernel && ((fn) => this.kernel?.onLink(fn) ?? (() => undefined)) });
+    this.link = new LinkFollower({ iface: this.cfg.interface, ignoreIfState: this.cfg.ignoreIfState, log: this.log, channel, barred: () => this.state.bars.link, dispatch: (e) => this.dispatch(e), linkEvents: this.kernel && ((fn) => this.kernel?.onLink(fn) ?? (() => undefined)), hearingEvents: () => this.kernel?.hearing ?? false });
     await this.channel.open();
     const done = new Promise<number>((resolve) => (this.finish = resolve));
     const unguard = this.handleSignals ? installCrashGuard({ log: this.log, halt: () => this.halt(), dropVip: () => this.vip.removeNow(), exit: (code) => this.finish(code) }) : () => undefined;
