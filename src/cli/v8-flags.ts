@@ -5,10 +5,11 @@
 import { setFlagsFromString } from 'node:v8';
 
 // --no-opt: no TurboFan. An idle agent runs a few hundred short calls a second; TurboFan compiling them
-// touched about 3.5 MB more of node's own code pages (resident for the life of the process) and saved no
-// measurable CPU at -b 1 (docs/benchmarks.md, "Idle RSS and CPU of the single binary"). Sparkplug (the
-// baseline compiler) stays on. Both flags are read when V8 decides to tier up, so setting them now is
-// in time; flags that size the heap are not (they are read when the isolate is created).
-export const IDLE_V8_FLAGS = ['--no-opt'] as const;
+// touched about 3 MB more of node's own code pages (resident for the life of the process) and saved no
+// measurable CPU at -b 1. --no-sparkplug: no baseline compiler either, the interpreter runs everything:
+// 0.7 MB less (its code in the heap, its compiler's pages) at the same CPU within the noise (both measured
+// in docs/benchmarks.md, "Idle RSS and CPU of the single binary"). Both are read when V8 decides to tier
+// up, so setting them now is in time; flags that size the heap are not (read when the isolate is made).
+export const IDLE_V8_FLAGS = ['--no-opt', '--no-sparkplug'] as const;
 
 for (const flag of IDLE_V8_FLAGS) setFlagsFromString(flag);
