@@ -31,10 +31,15 @@ export interface IdleResult {
 export type IdleConfig = PairConfig & { program?: readonly string[] };
 
 // The single binary (npm run build:binary) built into `dir`: issue 15's RSS target is the binary's.
+// Its pages are then dropped from the page cache (dd's nocache: posix_fadvise DONTNEED), so the agents
+// start it as after a reboot. Just written, the file sits in the cache in large folios, and a page fault
+// maps the whole folio: the same binary then showed up to 10 MB more RSS (docs/benchmarks.md).
 export function buildBinary(dir: string): string {
   const out = join(dir, 'floatd');
   const r = spawnSync(process.execPath, [fileURLToPath(new URL('../build-binary.mjs', import.meta.url)), '--out', out], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`npm run build:binary failed: ${r.stderr}${r.stdout}`);
+  const drop = spawnSync('dd', [`if=${out}`, 'iflag=nocache', 'count=0', 'status=none'], { encoding: 'utf8' });
+  if (drop.status !== 0) throw new Error(`cannot drop ${out} from the page cache: ${drop.stderr || drop.error?.message}`);
   return out;
 }
 
