@@ -1,5 +1,5 @@
 // V8 flags for a small idle footprint, set from inside the process: Node 20's single binary has no
-// execArgv in its sea-config (that came with Node 24), and NODE_OPTIONS refuses these flags, so
+// execArgv in its sea-config (added later: nodejs/node#59314), and NODE_OPTIONS refuses these flags, so
 // v8.setFlagsFromString is the one way that works the same for `node dist/cli.js` and dist/floatd.
 // Imported first by src/cli.ts, before any other module of floatd is evaluated.
 import { setFlagsFromString } from 'node:v8';
