@@ -1,6 +1,9 @@
 // Steady-state figures: idle CPU and memory of settled pairs, and false failovers under packet loss and
 // under a CPU-bound machine. Each pair runs in its own lab, so pairs of different kinds run side by side.
+import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { createLab, sleep, type Lab } from '../../test/support/netns.js';
 import { VIP, type Agent, type AgentFiles } from './agents.js';
@@ -12,12 +15,32 @@ import { settle, startPair, type PairConfig } from './trial.js';
 export interface IdleResult {
   impl: string;
   advbaseS: number;
+  variant?: string; // "single binary": dist/floatd instead of node dist/cli.js
   role: 'master' | 'backup';
   processes: number;
   seconds: number;
   cpuPct: number; // on-CPU time of all threads (schedstat, ns resolution), % of one core
   cpuTicksPct: number; // utime+stime from /proc/PID/stat (10 ms ticks), % of one core
-  rssMB: number;
+  rssMB: number; // VmRSS of all its processes, summed (as for keepalived's two)
+  agentRssMB?: number; // the agent process alone (the pid that was started)
+  agentAnonMB?: number; // of which anonymous (heap, stacks): the rest is node's executable, mapped from the file
+  helper?: { rssMB: number; pssMB: number; cpuPct: number }; // floatd's perl helper (--vip-path channel)
+}
+
+// An idle pair; `program` replaces `node dist/cli.js` (floatd only), e.g. the single binary.
+export type IdleConfig = PairConfig & { program?: readonly string[] };
+
+// The single binary (npm run build:binary) built into `dir`: issue 15's RSS target is the binary's.
+// Its pages are then dropped from the page cache (dd's nocache: posix_fadvise DONTNEED), so the agents
+// start it as after a reboot. Just written, the file sits in the cache in large folios, and a page fault
+// maps the whole folio: the same binary then showed up to 10 MB more RSS (docs/benchmarks.md).
+export function buildBinary(dir: string): string {
+  const out = join(dir, 'floatd');
+  const r = spawnSync(process.execPath, [fileURLToPath(new URL('../build-binary.mjs', import.meta.url)), '--out', out], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`npm run build:binary failed: ${r.stderr}${r.stdout}`);
+  const drop = spawnSync('dd', [`if=${out}`, 'iflag=nocache', 'count=0', 'status=none'], { encoding: 'utf8' });
+  if (drop.status !== 0) throw new Error(`cannot drop ${out} from the page cache: ${drop.stderr || drop.error?.message}`);
+  return out;
 }
 
 export interface RobustResult {
@@ -35,12 +58,12 @@ export interface RobustResult {
 const SETTLE_QUIET_MS = 3000; // long enough for floatd's 2 s gratuitous ARP burst to end
 
 // Runs each pair in its own lab at the same time; `during` runs once every pair has settled.
-async function withPairs<T>(configs: readonly PairConfig[], files: AgentFiles, during: (pairs: Pair[]) => Promise<T>): Promise<T> {
+async function withPairs<T>(configs: readonly IdleConfig[], files: AgentFiles, during: (pairs: Pair[]) => Promise<T>): Promise<T> {
   const labs: Lab[] = [];
   const pairs: Pair[] = [];
   const started: Agent[] = [];
   try {
-    for (let i = 0; i < configs.length; i++) labs.push(await createLab({ hosts: 2 }));
+    for (const cfg of configs) labs.push(withProgram(await createLab({ hosts: 2 }), cfg.program));
     await Promise.all(
       configs.map(async (cfg, i) => {
         const lab = labs[i] as Lab;
@@ -65,8 +88,17 @@ async function withPairs<T>(configs: readonly PairConfig[], files: AgentFiles, d
   }
 }
 
+// The lab's floatd agents start as `program` (the lab's own spawnAgent takes it); trial.ts and agents.ts,
+// shared with the failover trials, need not know.
+function withProgram(lab: Lab, program: readonly string[] | undefined): Lab {
+  if (program === undefined) return lab;
+  const spawnAgent = lab.spawnAgent.bind(lab);
+  lab.spawnAgent = (host, args, opts = {}) => spawnAgent(host, args, { ...opts, program });
+  return lab;
+}
+
 interface Pair {
-  cfg: PairConfig;
+  cfg: IdleConfig;
   lab: Lab;
   master: Agent;
   backup: Agent;
@@ -75,7 +107,7 @@ interface Pair {
 
 // CPU and RSS of every settled agent over `seconds`, after `warmS` more seconds of settling (so that the
 // window holds neither the start nor a JIT compiler's warm-up).
-export async function measureIdle(configs: readonly PairConfig[], files: AgentFiles, seconds: number, warmS: number): Promise<IdleResult[]> {
+export async function measureIdle(configs: readonly IdleConfig[], files: AgentFiles, seconds: number, warmS: number): Promise<IdleResult[]> {
   return withPairs(configs, files, async (pairs) => {
     await sleep(warmS * 1000);
     const agents = pairs.flatMap((p) => [{ p, role: 'master' as const, a: p.master }, { p, role: 'backup' as const, a: p.backup }]);
@@ -88,23 +120,34 @@ export async function measureIdle(configs: readonly PairConfig[], files: AgentFi
       let ticks = 0;
       let rssKB = 0;
       let count = 0;
-      for (const b of before[i] ?? []) {
+      let agentKB: number | undefined;
+      let anonKB: number | undefined;
+      let helper: IdleResult['helper'];
+      for (const [k, b] of (before[i] ?? []).entries()) {
         const after = cpu(b.pid);
         if (after.ns < b.ns) continue; // gone (a short-lived child)
         ns += after.ns - b.ns;
         ticks += after.ticks - b.ticks;
-        rssKB += rss(b.pid);
+        const kb = rss(b.pid);
+        rssKB += kb;
         count++;
+        if (k === 0) [agentKB, anonKB] = [kb, kbField(`/proc/${b.pid}/status`, 'RssAnon')];
+        // The helper's libperl and libc pages are shared (with the other node's helper here, with every
+        // process on a host): Pss charges each process its share, RSS all of them.
+        else if (p.cfg.impl === 'floatd' && comm(b.pid) === 'perl') helper = { rssMB: kb / 1024, pssMB: pss(b.pid) / 1024, cpuPct: ((after.ns - b.ns) / 1e9 / elapsedS) * 100 };
       }
       return {
         impl: p.cfg.impl,
         advbaseS: p.cfg.advbaseS,
+        ...(p.cfg.variant ? { variant: p.cfg.variant } : {}),
         role,
         processes: count,
         seconds: elapsedS,
         cpuPct: (ns / 1e9 / elapsedS) * 100,
         cpuTicksPct: (ticks / CLK_TCK / elapsedS) * 100,
         rssMB: rssKB / 1024,
+        ...(agentKB === undefined ? {} : { agentRssMB: agentKB / 1024, agentAnonMB: (anonKB ?? 0) / 1024 }),
+        ...(helper ? { helper } : {}),
       };
     });
   });
@@ -170,10 +213,27 @@ function cpu(pid: number): { ns: number; ticks: number } {
 }
 
 function rss(pid: number): number {
+  return kbField(`/proc/${pid}/status`, 'VmRSS');
+}
+
+// Proportional set size: shared pages divided among the processes that map them.
+function pss(pid: number): number {
+  return kbField(`/proc/${pid}/smaps_rollup`, 'Pss');
+}
+
+function kbField(file: string, key: string): number {
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(readFileSync(file, 'utf8'));
     return m ? Number(m[1]) : 0;
   } catch {
     return 0;
+  }
+}
+
+function comm(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
   }
 }

@@ -9,8 +9,12 @@ import { watchLink, type LinkState } from '../net/link.js';
 
 // The interface state is also read at every election timer (each advert of a master, a backup's
 // master-down deadline) and at every link event the kernel channel hears, so this background poll is
-// only the safety net for events lost or a channel that is down.
+// only the safety net for events lost or a channel that is down: once a second without events, and
+// only every 10 s while the channel hears them (the kernel's own overrun and a re-opened helper make
+// the channel ask for a fresh read, see LinkListener). At -b 1 the 1 s poll was a third of a master's
+// idle wake-ups (two advert copies, one poll) and half of a backup's (docs/benchmarks.md).
 const LINK_POLL_MS = 1000;
+const LINK_SAFETY_POLL_MS = 10_000;
 
 export interface LinkFollowerDeps {
   iface: string;
@@ -21,6 +25,8 @@ export interface LinkFollowerDeps {
   dispatch: (e: Event) => void;
   // The kernel's link events (RTMGRP_LINK through the kernel channel), when there is one.
   linkEvents?: (listener: LinkListener) => () => void;
+  // Whether those events are heard now (the channel's helper is running with its sockets open).
+  hearingEvents?: () => boolean;
 }
 
 export class LinkFollower {
@@ -35,7 +41,8 @@ export class LinkFollower {
   }
 
   start(): void {
-    this.watch = watchLink(this.d.iface, LINK_POLL_MS, (s) => this.onState(s), { up: true, ifindex: this.d.channel.openedOn });
+    const every = (): number => (this.d.hearingEvents?.() ? LINK_SAFETY_POLL_MS : LINK_POLL_MS);
+    this.watch = watchLink(this.d.iface, every, (s) => this.onState(s), { up: true, ifindex: this.d.channel.openedOn });
     // A cut shorter than the poll is seen too: sysfs is read again at once, whatever the event says (it
     // stays the one source of the state). An event for another interface is ignored.
     this.unlisten = this.d.linkEvents?.((e) => (e === undefined || e.name === this.d.iface) && this.check()) ?? this.unlisten;

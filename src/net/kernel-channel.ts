@@ -40,6 +40,8 @@ export interface KernelChannel {
   // One announcement of `address` from `iface`'s MAC: an ARP request and reply (IPv4) or an unsolicited NA (IPv6).
   announce(iface: string, address: string): Promise<void>;
   onLink(listener: LinkListener): () => void;
+  // Whether link events are heard now: the helper said it is ready and has not died since.
+  readonly hearing: boolean;
   readonly pid: number | undefined;
   close(): void;
 }
@@ -73,6 +75,7 @@ class HelperChannel implements KernelChannel {
   private opens = 0;
   private closed = false;
   private why = 'not open yet';
+  private ready = false; // the current helper said R
 
   constructor(log: Logger, command: readonly string[]) {
     this.log = log;
@@ -82,6 +85,10 @@ class HelperChannel implements KernelChannel {
 
   get pid(): number | undefined {
     return this.child?.pid;
+  }
+
+  get hearing(): boolean {
+    return this.ready && this.child !== undefined;
   }
 
   async add(iface: string, address: string, prefixLen: number, opts: { announce?: boolean } = {}): Promise<number> {
@@ -163,6 +170,7 @@ class HelperChannel implements KernelChannel {
     const [file, ...args] = this.command as [string, ...string[]];
     const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
+    this.ready = false;
     this.startedAt = performance.now();
     let stderr = '';
     let rest = '';
@@ -180,7 +188,7 @@ class HelperChannel implements KernelChannel {
     const died = (what: string): void => {
       if (gone) return;
       gone = true;
-      if (this.child === child) this.child = undefined;
+      if (this.child === child) [this.child, this.ready] = [undefined, false];
       this.why = `helper ${what}${stderr.trim() ? `: ${stderr.trim().split('\n').at(-1)}` : ''}`;
       this.fail(this.why);
       if (this.closed) return;
@@ -195,6 +203,7 @@ class HelperChannel implements KernelChannel {
 
   private line(l: string): void {
     if (l === 'R') {
+      this.ready = true;
       this.opens += 1;
       this.log.info({ event: 'kernel-channel', up: true, pid: this.child?.pid, opens: this.opens }, this.opens === 1 ? 'kernel channel open (netlink and packet sockets)' : 'kernel channel re-opened');
       // Events may have been missed while it was down: let listeners look again.

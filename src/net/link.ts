@@ -25,9 +25,10 @@ export function readIfindex(iface: string): number | undefined {
 
 // A watcher of /sys/class/net/IFACE/operstate; `unknown` (loopback, some virtual links) counts as up.
 // `check()` reads it now (the agent calls it on every election timer, so a master notices a cut link at
-// its next advert without extra wake-ups); a slow poll catches changes while nothing else happens.
+// its next advert without extra wake-ups); a slow poll catches changes while nothing else happens, its
+// period asked anew before each wait (it is longer while the kernel's link events are heard).
 // `onChange` hears every change of either field; the index is read only when the descriptor is (re)opened.
-export function watchLink(iface: string, everyMs: number, onChange: (s: LinkState) => void, initial: LinkState): { check(): void; stop(): void } {
+export function watchLink(iface: string, everyMs: () => number, onChange: (s: LinkState) => void, initial: LinkState): { check(): void; stop(): void } {
   const path = `/sys/class/net/${iface}/operstate`;
   const buf = Buffer.alloc(32);
   let fd: number | undefined;
@@ -66,12 +67,18 @@ export function watchLink(iface: string, everyMs: number, onChange: (s: LinkStat
     last = { up, ifindex };
     onChange(last);
   };
-  const timer = setInterval(check, everyMs);
+  let timer: NodeJS.Timeout | undefined;
+  const poll = (): void => {
+    check();
+    timer = setTimeout(poll, everyMs());
+    timer.unref();
+  };
+  timer = setTimeout(poll, everyMs());
   timer.unref();
   return {
     check,
     stop() {
-      clearInterval(timer);
+      clearTimeout(timer);
       close();
     },
   };

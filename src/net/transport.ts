@@ -172,6 +172,10 @@ export async function openTransport(o: TransportOptions): Promise<Transport> {
       }
       tx.setMulticastInterface(multicastInterface(o.srcip, iface));
       tx.setMulticastTTL(1); // adverts never leave the link (RFC 5798 §5.1.1.3 sends VRRP with TTL 255 on-link only)
+      // Our own adverts are not looped back to this host: receive() would skip them anyway, and each was a
+      // wake-up of the master (two a second at -b 1 with two copies, docs/benchmarks.md). keepalived turns
+      // IP_MULTICAST_LOOP off on its VRRP sockets too. Other hosts, and other namespaces, still hear them.
+      tx.setMulticastLoopback(false);
     }
     if (d.kind === 'broadcast') tx.setBroadcast(true);
     return new Transport(o, rx, tx);
