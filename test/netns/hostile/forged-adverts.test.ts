@@ -152,12 +152,15 @@ describe.skipIf(unavailable !== undefined)(title, () => {
       expect(Object.keys(drops).filter((r) => r !== 'address-mismatch' && r !== 'stale' && r !== 'replay' && r !== 'behind'), what).toEqual([]);
       expect(drops['address-mismatch'], what).toBe(e['address-mismatch']);
       expect((drops.stale ?? 0) + (drops.replay ?? 0) + (drops.behind ?? 0), what).toBe(e.staleOrReplay);
-      // host1 kept advertising after the capture, so host2's mark for it is past every captured packet: each one
-      // is behind the first time (it may hold host2 back, never promote it), stale on every later round;
-      // host1's mark for host2 may be host2's last captured advert itself (replay).
+      // host1 kept advertising after the capture, so host2's mark for it is usually past every captured packet:
+      // each one is behind the first time (it may hold host2 back, never promote it), stale on every later
+      // round. When the capture ended on host1's latest advert (a busy machine delays the next one), that one
+      // packet is host2's mark itself: a replay, at most once a round. host1's mark for host2 may be host2's
+      // last captured advert too (replay).
       if (node === backup) {
-        expect(Object.keys(drops).sort(), what).toEqual(['address-mismatch', 'behind', 'stale']);
-        expect(drops.behind, what).toBeLessThanOrEqual(ofH1.length);
+        expect(drops.stale, what).toBeGreaterThan(0);
+        expect(drops.behind ?? 0, what).toBeLessThanOrEqual(ofH1.length);
+        expect(drops.replay ?? 0, what).toBeLessThanOrEqual(rounds);
       }
       // One warning per reason and source: the mismatches from the observer, the replays from the other node's address.
       const warnings = warningsSince(node, mark);
