@@ -4,7 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { vethNamespace } from '../support/veth-namespace.js';
 
 const NS = `nlch-${randomBytes(3).toString('hex')}`;
 const VIP = '198.51.100.100';
@@ -35,16 +36,7 @@ const addresses = async (family: '-4' | '-6') => {
 };
 
 describe.skipIf(!isRoot)('kernel channel (netlink and a packet socket through the perl helper, in a network namespace)', () => {
-  beforeAll(async () => {
-    await execa('ip', ['netns', 'add', NS]);
-    await ip('link', 'add', 'nl0', 'type', 'veth', 'peer', 'name', 'nl1');
-    await ip('link', 'set', 'nl1', 'up');
-    await ip('addr', 'add', '198.51.100.11/24', 'dev', 'nl0');
-    await ip('link', 'set', 'nl0', 'up');
-  });
-  afterAll(async () => {
-    await execa('ip', ['netns', 'del', NS], { reject: false });
-  });
+  vethNamespace(NS, 'nl0', 'nl1');
 
   it('adds the VIP as a /32 and removes it, each a no-op the second time, without spawning ip(8)', async () => {
     const [a1, a2, , r1, r2] = await drive(['add', 'add', 'list', 'remove', 'remove']);

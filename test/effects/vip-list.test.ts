@@ -3,7 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { vethNamespace } from '../support/veth-namespace.js';
 
 const NS = `v6vip-${randomBytes(3).toString('hex')}`;
 const VIPS = ['198.51.100.100', '2001:db8::100', '198.51.100.101'];
@@ -24,16 +25,7 @@ const held = async () => {
 const sysctl = async (name: string) => (await execa('ip', ['netns', 'exec', NS, 'cat', `/proc/sys/net/ipv6/conf/d0/${name}`])).stdout.trim();
 
 describe.skipIf(!isRoot)('ip VIP driver with several addresses (real ip in a network namespace)', () => {
-  beforeAll(async () => {
-    await execa('ip', ['netns', 'add', NS]);
-    await ip('link', 'add', 'd0', 'type', 'veth', 'peer', 'name', 'd1');
-    await ip('link', 'set', 'd1', 'up');
-    await ip('addr', 'add', '198.51.100.11/24', 'dev', 'd0');
-    await ip('link', 'set', 'd0', 'up');
-  });
-  afterAll(async () => {
-    await execa('ip', ['netns', 'del', NS], { reject: false });
-  });
+  vethNamespace(NS, 'd0', 'd1');
 
   it('adds every address, IPv4 as /32 and IPv6 as /128, with the interface set up for the kernel NA', async () => {
     const [add, again] = await drive('add', 'add');

@@ -2,7 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { vethNamespace } from '../support/veth-namespace.js';
 
 const NS = `fdvip-${randomBytes(3).toString('hex')}`;
 const VIP = '198.51.100.100';
@@ -22,17 +23,7 @@ const prefixes = async () => {
 };
 
 describe.skipIf(!isRoot)('ip VIP driver (real ip in a network namespace)', () => {
-  beforeAll(async () => {
-    await execa('ip', ['netns', 'add', NS]);
-    // A veth pair kept inside the namespace: this kernel has no dummy driver.
-    await ip('link', 'add', 'd0', 'type', 'veth', 'peer', 'name', 'd1');
-    await ip('link', 'set', 'd1', 'up');
-    await ip('addr', 'add', '198.51.100.11/24', 'dev', 'd0');
-    await ip('link', 'set', 'd0', 'up');
-  });
-  afterAll(async () => {
-    await execa('ip', ['netns', 'del', NS], { reject: false });
-  });
+  vethNamespace(NS, 'd0', 'd1');
 
   it('adds the VIP as a /32 once, and a second add is a harmless no-op', async () => {
     const [first, second] = await drive(false, 'add', 'add');

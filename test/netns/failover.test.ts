@@ -6,16 +6,6 @@ import { performance } from 'node:perf_hooks';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLab, netnsUnavailable, sleep, waitUntil, type AgentLine, type AgentProcess, type Lab, type LabHost, watchLab, expectOnlyKillOverlap } from '../support/netns.js';
 
-// The agent's arping children (with --vip-path spawn, or the channel down); its kernel channel's perl
-// helper lives as long as the agent and is not one of them.
-const arpings = (a: { children(): number[] }): number[] =>
-  a.children().filter((p) => {
-    try {
-      return readFileSync(`/proc/${p}/comm`, 'latin1').trim() === 'arping';
-    } catch {
-      return false;
-    }
-  });
 
 const VIP = '198.51.100.100';
 const VHID = 10;
@@ -107,7 +97,7 @@ describe.skipIf(unavailable !== undefined)(title, () => {
 
   it('replaces a master killed with SIGKILL after the master-down interval, and gratuitous ARP repoints the observer', async () => {
     // The first GARP burst must be over, or an arping orphaned by the kill could answer for host1 afterwards.
-    await waitUntil("host1's arping to finish", () => arpings(first).length === 0, { timeoutMs: 4000 });
+    await waitUntil("host1's arping to finish", () => first.arpings().length === 0, { timeoutMs: 4000 });
     const since = second.mark();
     killedAt = performance.now();
     first.kill('SIGKILL');

@@ -418,9 +418,21 @@ export class AgentProcess {
     this.reader.resume();
   }
 
-  // Processes the agent started that are still running (arping, hooks).
+  // Processes the agent started that are still running (arping, hooks, the kernel channel's helper).
   children(): number[] {
     return descendants(this.pid);
+  }
+
+  // Its arping children (with --vip-path spawn, or the channel down); the kernel channel's perl helper lives
+  // as long as the agent and is not one of them.
+  arpings(): number[] {
+    return this.children().filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/comm`, 'latin1').trim() === 'arping';
+      } catch {
+        return false;
+      }
+    });
   }
 
   // Resolves with the first line from `since` on that matches; rejects on timeout or when the agent exits first.

@@ -1,22 +1,11 @@
 // Fault: the master's process is frozen (SIGSTOP, as a VM pause) for longer than the dead interval, then
 // resumed. The backup promotes with a newer epoch; the resumed master must step down at the first advert
 // it reads and run its down hooks instead of fighting (docs/election.md, "Two masters: epochs").
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLab, sleep, waitUntil, type AgentProcess, type Lab, type LabHost, watchLab } from '../../support/netns.js';
 import { advertIntervalMs, becomes, isServing, isStarting, joined, markers, masterDownMs, skipNote, startAgent, transitions, unavailable, type AgentSpec } from './fault-lab.js';
 
-// The agent's arping children (with --vip-path spawn, or the channel down); its kernel channel's perl
-// helper lives as long as the agent and is not one of them.
-const arpings = (a: { children(): number[] }): number[] =>
-  a.children().filter((p) => {
-    try {
-      return readFileSync(`/proc/${p}/comm`, 'latin1').trim() === 'arping';
-    } catch {
-      return false;
-    }
-  });
 
 const VIP = '198.51.100.100';
 const VHID = 33;
@@ -44,7 +33,7 @@ describe.skipIf(unavailable !== undefined)(`fault: the master is frozen past the
     await first.waitFor('h1 serving', isServing);
     await joined(second);
     // No GARP arping of h1 may still run: it would keep answering for h1 while h1 is frozen.
-    await waitUntil("h1's arping to finish", () => arpings(first).length === 0, { timeoutMs: 5000 });
+    await waitUntil("h1's arping to finish", () => first.arpings().length === 0, { timeoutMs: 5000 });
   });
 
   watchLab(() => lab);

@@ -4,12 +4,12 @@
 //   says so in its presence, so h2 takes it as a resign: its takeover check is told `resigned`, not `silent`;
 // - issue 13 item 6: the next master stops with version 30 while the standbys are at 20; it waits until
 //   one reports 30 and hands over to that one (h3), not to the preferred skew (h1).
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type AgentProcess, type Lab, type LabHost, watchLab } from '../../support/netns.js';
+import { createLab, type AgentProcess, type Lab, type LabHost, watchLab } from '../../support/netns.js';
 import { becomes, isServing, isStarting, joined, outDir, outputLines, skipNote, startAgent, transitions, unavailable, type AgentSpec } from '../faults/fault-lab.js';
-import { deafen, healAll, quorumLab, quorumSpecs } from './quorum-lab.js';
+import { deafen, healAll, quorumSpecs } from './quorum-lab.js';
 
 const VIP = '198.51.100.118';
 const VHID = 69;
@@ -20,6 +20,7 @@ const setVersion = (lab: Lab, host: number, v: number) => writeFileSync(versionF
 // -z, a takeover check that passes (and records FLOATD_CLAIM), and a --data-version reading a file.
 function gated(lab: Lab, spec: AgentSpec, host: number, version: number): AgentSpec {
   const dir = outDir(lab, lab.hosts[host]!, VHID);
+  mkdirSync(dir, { recursive: true });
   const script = join(dir, 'version.sh');
   setVersion(lab, host, version);
   writeFileSync(script, `#!/bin/sh\ncat ${versionFile(lab, host)}\n`, { mode: 0o755 });
@@ -33,12 +34,9 @@ describe.skipIf(unavailable !== undefined)(`quorum: handovers that use the view$
   let specs: AgentSpec[] = [];
 
   beforeAll(async () => {
-    // The lab first (the scripts live in its directory), then each agent restarted with its gate and version.
-    const base = quorumSpecs(3, VHID, VIP);
-    ({ lab, agents } = await quorumLab(3, base));
-    for (const a of agents) a.kill('SIGKILL');
-    await Promise.all(agents.map((a) => a.exited));
-    specs = base.map((s, i) => gated(lab, s, i, 10));
+    // The lab first: the scripts live in its directory.
+    lab = await createLab({ hosts: 3 });
+    specs = quorumSpecs(3, VHID, VIP).map((s, i) => gated(lab, s, i, 10));
     // A quorum of 2 of 3: h1 (the shorter master-down interval) and h2 start; h1 claims first and h2
     // supports it; then h3 joins.
     const [h1, h2, h3] = lab.hosts as [LabHost, LabHost, LabHost];
