@@ -246,9 +246,7 @@ class Agent {
   private schedule(): void {
     this.timers.arm(nextDeadline(this.state, this.settings), this.claimDeadline(), (lateMs) => {
       // A cut link must be seen before a master's next advert or a backup's promotion (ucarp's IFF_RUNNING check).
-      // While the kernel channel hears link events a master has seen the cut already (the event reads sysfs
-      // at once), so its adverts skip the read: it was a tenth of an idle master's CPU at -b 1. A claim reads.
-      if (this.state.role !== 'master' || !this.kernel?.hearing) this.link?.check();
+      this.link?.check();
       this.tickLateMs = lateMs;
       this.dispatch({ type: 'tick' });
       this.tickLateMs = undefined;
