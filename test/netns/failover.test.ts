@@ -149,7 +149,7 @@ describe.skipIf(unavailable !== undefined)(title, () => {
     expect(await lab.vipHolders(VIP)).toEqual(['h1']);
 
     // In kernel order: host2's address went away before host1's arrived.
-    const changes = lab.addresses.events.filter((e) => e.address === VIP && e.at >= stoppedAt).map((e) => `${e.op} ${e.host}`);
+    const changes = lab.addresses.changesSince(VIP, stoppedAt, 'h2');
     expect(changes).toEqual(['del h2', 'add h1']);
     await observerReaches(h1);
   });

@@ -510,6 +510,14 @@ export class AddressMonitor {
     }, { timeoutMs: 5000, everyMs: 50 });
   }
 
+  // The changes of `address` stamped at or after `since` ("del h1", "add h2"). Events are stamped when this
+  // process reads them, which a busy machine delays: a leading add on `holder`, which held the address at
+  // `since` (so the kernel cannot have added it again), is its earlier add read late and is left out.
+  changesSince(address: string, since: number, holder: string): string[] {
+    const changes = this.events.filter((e) => e.address === address && e.at >= since).map((e) => `${e.op} ${e.host}`);
+    return changes[0] === `add ${holder}` ? changes.slice(1) : changes;
+  }
+
   // Who holds `address` after the last event up to `at` (default: now).
   holders(address: string, at = Infinity): string[] {
     const held = new Set<string>();

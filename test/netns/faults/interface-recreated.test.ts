@@ -92,7 +92,7 @@ describe.skipIf(unavailable !== undefined)(`fault: the master's interface is del
 
   it('never had the VIP on both hosts: the deleted interface took it from h1 before h2 added it', () => {
     expect(lab.addresses.overlaps(VIP)).toEqual([]);
-    const changes = lab.addresses.events.filter((e) => e.address === VIP && e.at >= deletedAt).map((e) => `${e.op} ${e.host}`);
+    const changes = lab.addresses.changesSince(VIP, deletedAt, 'h1');
     expect(changes).toEqual(['del h1', 'add h2', 'del h2', 'add h1']);
   });
 });

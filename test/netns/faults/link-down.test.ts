@@ -79,7 +79,7 @@ describe.skipIf(unavailable !== undefined)(`fault: the master's link goes down, 
 
   it('never had the VIP on both hosts: h1 dropped it before h2 added it', () => {
     expect(lab.addresses.overlaps(VIP)).toEqual([]);
-    const changes = lab.addresses.events.filter((e) => e.address === VIP && e.at >= linkDownAt).map((e) => `${e.op} ${e.host}`);
+    const changes = lab.addresses.changesSince(VIP, linkDownAt, 'h1');
     expect(changes).toEqual(['del h1', 'add h2']);
   });
 });

@@ -48,8 +48,7 @@ describe.skipIf(unavailable !== undefined)(`fault: the master is stopped with SI
     bystanders.forEach((b, i) => expect(transitions(b, bystanderMarks[i])).toEqual([]));
     expect(await lab.vipHolders(VIP)).toEqual([to.host.name]);
     // Stop-then-start: the old master's VIP went before the new master's arrived.
-    const changes = lab.addresses.events.filter((e) => e.address === VIP && e.at >= sigtermAt).map((e) => `${e.op} ${e.host}`);
-    expect(changes).toEqual([`del ${from.host.name}`, `add ${to.host.name}`]);
+    expect(lab.addresses.changesSince(VIP, sigtermAt, from.host.name)).toEqual([`del ${from.host.name}`, `add ${to.host.name}`]);
   };
 
   it('hands over to the lowest-skew backup at once; the old master ran its down hooks before it left', async () => {

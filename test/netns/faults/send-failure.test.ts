@@ -88,7 +88,7 @@ describe.skipIf(unavailable !== undefined || noNft)(`fault: a firewall drops the
 
   it('never had the VIP on both hosts: h1 dropped it before h2 added it', () => {
     expect(lab.addresses.overlaps(VIP)).toEqual([]);
-    const changes = lab.addresses.events.filter((e) => e.address === VIP && e.at >= blockedAt).map((e) => `${e.op} ${e.host}`);
+    const changes = lab.addresses.changesSince(VIP, blockedAt, 'h1');
     expect(changes).toEqual(['del h1', 'add h2']);
   });
 });
