@@ -82,6 +82,9 @@ function withSupport(cfg: Settings, step: Step, event: Event, now: number): Step
   // A master was heard (its advert restarted the master-down timer) or the node left BACKUP: no more seeking.
   if (s.view.seeking !== undefined && (s.role !== 'backup' || s.masterDownAt !== undefined)) s = { ...s, view: { ...s.view, seeking: undefined } };
   if (event.type === 'tick') s = { ...s, view: pruned(s.view, now) };
+  // A refused claim's backoff is over: its retry needs no more ticks of its own.
+  const retryAt = s.view.seeking?.retryAt;
+  if (retryAt !== undefined && now >= retryAt) s = { ...s, view: { ...s.view, seeking: { ...s.view.seeking!, retryAt: undefined } } };
   const support = supportNow(cfg, s, now);
   return support === s.view.support ? { ...step, state: s } : { ...step, state: { ...s, view: { ...s.view, support } } };
 }
@@ -115,7 +118,7 @@ function withClaim(cfg: Settings, step: Step, now: number): Step {
   if (quorumOn(cfg) ? !((leaseUntil(cfg, s) ?? -Infinity) > now) : fresherPeer(cfg, s, now) !== undefined) return step;
   if (Object.keys(s.bars).length > 0 || now < s.holdUntil) return step;
   const support = quorumOn(cfg) ? `; supported by ${supportCount(cfg, s, now)} of ${cfg.cluster?.voters ?? 0} voters` : '';
-  return after(step, claimNow(cfg, { ...s, view: { ...s.view, seeking: undefined } }, now, `${seeking.reason}${support}`, seeking.kind));
+  return after(step, claimNow(cfg, { ...s, view: { ...s.view, seeking: undefined } }, now, `${seeking.reason}${support}`, seeking.kind, seeking));
 }
 
 // Backups send presence every advert interval, as a burst of copies like a master's adverts, and answer
@@ -153,7 +156,8 @@ export function clusterDeadline(cfg: Settings, state: State): number | undefined
   if (cfg.cluster === undefined) return undefined;
   switch (state.role) {
     case 'backup':
-      return earliest(state.nextAdvertAt, supportExpiry(cfg, state.view));
+      // A parked claim in its backoff is tried again at its end.
+      return earliest(state.nextAdvertAt, supportExpiry(cfg, state.view), state.view.seeking?.retryAt);
     case 'master':
       return quorumOn(cfg) ? leaseUntil(cfg, state) : undefined;
     case 'releasing':

@@ -32,7 +32,9 @@ export function supportNow(cfg: Settings, state: State, now: number): Support | 
   let s = v.support;
   const expiry = supportExpiry(cfg, v);
   if (expiry !== undefined && now >= expiry) s = undefined;
-  const claiming = state.role === 'master' || state.role === 'releasing' || state.checking !== undefined || (v.seeking !== undefined && state.role === 'backup');
+  // A parked claim in a backoff or cooldown (a refused takeover check, SIGUSR2) does not claim: its own
+  // support ends, so the voters are free for a claimant that can win meanwhile; it claims again after.
+  const claiming = state.role === 'master' || state.role === 'releasing' || state.checking !== undefined || (v.seeking !== undefined && state.role === 'backup' && now >= state.holdUntil);
   const best = bestClaimant(cfg, v, now);
   if (s?.address === cfg.self) {
     // Its own claim ends with its mastership; a claim not won yet gives way to a better claimant.

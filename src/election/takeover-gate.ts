@@ -5,8 +5,7 @@
 import { enter, same } from './transitions.js';
 import { formatMs } from './timing.js';
 import type { Claim, Event, Settings, State, Step } from './types.js';
-import type { ClaimKind } from './view.js';
-
+import type { ClaimKind, Seeking } from './view.js';
 
 // 1 s, 2 s, 4 s … 60 s: retried for as long as no master is heard, each refusal logged (never silent).
 export function checkBackoffMs(failures: number): number {
@@ -19,16 +18,22 @@ export function claim(cfg: Settings, state: State, now: number, reason: string, 
   // With a quorum the claim waits for a majority's support (quorum.ts goes on with claimNow then); a
   // witness waits forever: it never supports itself.
   // --data-version: it waits while a fresher peer may claim first (freshness.ts).
-  const c = cfg.cluster;
-  if (c !== undefined && (c.quorum > 0 || c.witness || c.freshness === true)) {
+  if (parksClaims(cfg)) {
     const since = state.view.seeking?.since ?? now;
     return same({ ...state, masterDownAt: undefined, view: { ...state.view, seeking: { reason, kind, since } } });
   }
   return claimNow(cfg, state, now, reason, kind);
 }
 
-// The claim itself: through the gate when there is one, else straight to MASTER.
-export function claimNow(cfg: Settings, state: State, now: number, reason: string, kind: ClaimKind): Step {
+// Whether a claim waits in the cluster view (seeking) before it goes on: a quorum, a witness, --data-version.
+export function parksClaims(cfg: Settings): boolean {
+  const c = cfg.cluster;
+  return c !== undefined && (c.quorum > 0 || c.witness || c.freshness === true);
+}
+
+// The claim itself: through the gate when there is one, else straight to MASTER. parked: the claim as the
+// cluster view held it, parked again if the gate refuses.
+export function claimNow(cfg: Settings, state: State, now: number, reason: string, kind: ClaimKind, parked?: Seeking): Step {
   const fence = cfg.fence && kind === 'failure' ? { target: state.master?.address } : undefined;
   // A live master (not one that resigned) is preempted: it hands over before this node starts the service.
   const from = kind === 'handover' && state.master !== undefined && !state.master.resigned ? state.master : undefined;
@@ -38,7 +43,7 @@ export function claimNow(cfg: Settings, state: State, now: number, reason: strin
   const context = { state: 'MASTER', previous: 'BACKUP', reason } as const;
   const told: Claim = kind === 'failure' ? 'silent' : from === undefined ? 'resigned' : 'preempt';
   return {
-    state: { ...state, checking: from === undefined ? { epoch, reason } : { epoch, reason, from } },
+    state: { ...state, checking: { epoch, reason, ...(from === undefined ? {} : { from }), ...(parked === undefined ? {} : { parked }) } },
     effects: [fence === undefined ? { kind: 'check', epoch, context, claim: told } : { kind: 'check', epoch, context, claim: told, fence }],
   };
 }
@@ -52,7 +57,10 @@ export function onChecked(cfg: Settings, state: State, e: Extract<Event, { type:
   if (e.ok) return enter(cfg, { ...cleared, checkFailures: 0 }, { role: 'master', from: c.from }, now, c.reason);
   const failures = state.checkFailures + 1;
   const wait = checkBackoffMs(failures);
-  return same({ ...cleared, checkFailures: failures, holdUntil: Math.max(state.holdUntil, now + wait), reason: `takeover check refused (${e.detail}): staying BACKUP, next try in ${formatMs(wait)}` });
+  // A claim the cluster view held waits there again: it is tried anew once the backoff is over and it
+  // still has what it needs (support, no fresher peer). Without one the master-down deadline brings it back.
+  const view = c.parked === undefined ? cleared.view : { ...cleared.view, seeking: { ...c.parked, retryAt: now + wait } };
+  return same({ ...cleared, view, checkFailures: failures, holdUntil: Math.max(state.holdUntil, now + wait), reason: `takeover check refused (${e.detail}): staying BACKUP, next try in ${formatMs(wait)}` });
 }
 
 // A check under way is moot (a master was heard, the node was barred): cancel it.

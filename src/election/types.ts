@@ -2,7 +2,7 @@
 // machine.ts (events), hearing.ts (adverts heard) and transitions.ts (role changes).
 import type { Advert } from '../protocol/advert.js';
 import type { Candidate } from './timing.js';
-import type { ClusterSettings, View } from './view.js';
+import type { ClusterSettings, Seeking, View } from './view.js';
 
 // 'releasing' is a master that is giving the VIP up in order: it keeps advertising while its down hooks
 // run, so nobody promotes while the service is still stopping (Pacemaker's stop-then-start order).
@@ -77,6 +77,7 @@ export interface Checking {
   epoch: number;
   reason: string;
   from?: Peer; // a live master this claim preempts: it must hand over first
+  parked?: Seeking; // the claim as the cluster view held it: a refusal parks it again, for the backoff's retry
 }
 
 // A preempting master holds its service back (prepare, VIP, up hooks) until the master it preempted has

@@ -15,6 +15,15 @@ export interface ClusterSettings {
   freshness?: boolean; // --data-version given: a claim waits for a fresher eligible peer (freshness.ts)
 }
 
+// A claim parked until the cluster lets it go on (a quorum's support, no fresher peer): why, what kind of
+// claim, and since when it waits (the freshness wait counts from here).
+export interface Seeking {
+  reason: string;
+  kind: ClaimKind;
+  since: number;
+  retryAt?: number; // a refused claim's backoff ends then: the view needs a tick to try it again
+}
+
 // Another node as its last presence described it.
 export interface Member {
   role: PresenceRole;
@@ -51,7 +60,7 @@ export interface View {
   members: Record<string, Member>;
   support: Support | undefined;
   // A backup that would claim mastership (its master is down or resigned) but waits for a quorum.
-  seeking: { reason: string; kind: ClaimKind; since: number } | undefined;
+  seeking: Seeking | undefined;
   lastPresenceAt: number; // when this node last sent a presence (a reply to its master waits half an interval)
   dropAt: number | undefined; // Infinity: the VIP was dropped at once (quorum lost) in this mastership
   dataVersion: bigint | undefined; // --data-version's last good number

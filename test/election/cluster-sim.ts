@@ -33,6 +33,7 @@ export class Sim {
   now = 0;
   overlaps: string[] = [];
   vipEvents: { at: number; node: number; held: boolean }[] = [];
+  checks: { at: number; node: number; epoch: number; claim: string }[] = []; // takeover gates asked for
   private queue: Pending[] = [];
   private order = 0;
   private readonly random: () => number;
@@ -114,6 +115,7 @@ export class Sim {
       else if (e.kind === 'drop-vip') this.setVip(i, false);
       else if (e.kind === 'vip') this.setVip(i, e.op === 'add');
       else if (e.kind === 'report') this.handle(i, e.event);
+      else if (e.kind === 'check') this.checks.push({ at: this.now, node: i, epoch: e.epoch, claim: e.claim });
       else if (e.kind === 'exit') n.alive = false;
     }
   }
