@@ -39,6 +39,20 @@ const LENGTHS = [PACKET_LENGTH, PACKET_LENGTH_V2, PACKET_LENGTH_V3, PACKET_LENGT
 // 'presence' (version 2 only) is what a node that is not master sends every advert interval.
 export type AdvertType = 'advert' | 'resign' | 'presence';
 const TYPE_CODES = { advert: 1, resign: 2, presence: 3 } as const satisfies Record<AdvertType, number>;
+// A resign after a failed stop (a down hook or the VIP removal failed): the sender may still hold its
+// service, so the next master probes and fences it. A node that does not know the code rejects the packet
+// and waits for the sender's silence, which is the safe reading.
+const UNCLEAN_RESIGN = 4;
+
+// The wire's type code of `a`, and back.
+function typeCode(a: Pick<Advert, 'type' | 'unclean'>): number {
+  return a.type === 'resign' && a.unclean === true ? UNCLEAN_RESIGN : TYPE_CODES[a.type];
+}
+function typeOf(code: number): { type: AdvertType; unclean?: true } | undefined {
+  if (code === UNCLEAN_RESIGN) return { type: 'resign', unclean: true };
+  const type = (Object.keys(TYPE_CODES) as AdvertType[]).find((t) => TYPE_CODES[t] === code);
+  return type === undefined ? undefined : { type };
+}
 
 export interface Advert {
   type: AdvertType;
@@ -50,6 +64,7 @@ export interface Advert {
   sender: string; // the source address (ucarp's --srcip): dotted quad, or IPv6 in RFC 5952 form (version 3)
   vip: string; // the VIP field as a dotted quad: one IPv4 VIP, else the address set's tag (vip-set.ts); 0.0.0.0 from a witness
   presence?: Presence; // version 2; absent: a version-1 packet
+  unclean?: boolean; // a resign only: the sender's stop failed (type code 4)
 }
 
 // Fixed messages so callers and tests can match them.
@@ -66,7 +81,7 @@ export function encodeHeader(a: Advert): Buffer {
   const b = Buffer.alloc(p === undefined ? HEADER_LENGTH : HEADER_LENGTH_V2);
   b.writeUInt16BE(MAGIC, 0);
   b.writeUInt8(p === undefined ? VERSION : VERSION_PRESENCE, 2);
-  b.writeUInt8(TYPE_CODES[a.type], 3);
+  b.writeUInt8(typeCode(a), 3);
   b.writeUInt8(a.vhid, 4);
   b.writeUInt8(a.advskew, 5);
   b.writeUInt16BE(p === undefined ? 0 : presenceFlags(p), 6); // version 1: reserved, zero
@@ -83,7 +98,7 @@ function encodeWide(a: Advert, p: Presence | undefined): Buffer {
   const b = Buffer.alloc(HEADER_LENGTH_V3 + (p === undefined ? 0 : PRESENCE_LENGTH_WIDE));
   b.writeUInt16BE(MAGIC, 0);
   b.writeUInt8(VERSION_WIDE, 2);
-  b.writeUInt8(TYPE_CODES[a.type], 3);
+  b.writeUInt8(typeCode(a), 3);
   b.writeUInt8(a.vhid, 4);
   b.writeUInt8(a.advskew, 5);
   b.writeUInt16BE(p === undefined ? 0 : presenceFlags(p) | WIDE_PRESENCE_FLAG, 6);
@@ -111,9 +126,8 @@ export function decode(packet: Uint8Array): { advert: Advert; header: Buffer; ma
   if (version === VERSION_WIDE) return decodeWide(packet, b);
   // Each version has one length: a version-1 packet extended to version 2's length is not one.
   if (packet.length !== (version === VERSION ? PACKET_LENGTH : PACKET_LENGTH_V2)) fail('bad length');
-  const typeCode = r.u8();
-  const type = (Object.keys(TYPE_CODES) as AdvertType[]).find((t) => TYPE_CODES[t] === typeCode);
-  if (type === undefined || (type === 'presence' && version === VERSION)) fail('unknown type');
+  const kind = typeOf(r.u8());
+  if (kind === undefined || (kind.type === 'presence' && version === VERSION)) fail('unknown type');
   const vhid = r.u8();
   if (vhid === 0) fail('bad vhid');
   const advskew = r.u8();
@@ -125,7 +139,7 @@ export function decode(packet: Uint8Array): { advert: Advert; header: Buffer; ma
   const seq = r.u64();
   const sender = r.ipv4();
   const vip = r.ipv4();
-  const advert: Advert = { type: type as AdvertType, vhid, advskew, advbaseMs, epoch, seq, sender, vip };
+  const advert: Advert = { ...kind!, vhid, advskew, advbaseMs, epoch, seq, sender, vip };
   if (version === VERSION_PRESENCE) advert.presence = readPresence(b, flags, fail);
   const headerLength = packet.length - MAC_LENGTH;
   return { advert, header: b.subarray(0, headerLength), mac: b.subarray(headerLength) };
@@ -134,14 +148,13 @@ export function decode(packet: Uint8Array): { advert: Advert; header: Buffer; ma
 // Version 3: the length must be the one its presence flag announces.
 function decodeWide(packet: Uint8Array, b: Buffer): { advert: Advert; header: Buffer; mac: Buffer } {
   const r = reader(b, 3);
-  const typeCode = r.u8();
-  const type = (Object.keys(TYPE_CODES) as AdvertType[]).find((t) => TYPE_CODES[t] === typeCode);
+  const kind = typeOf(r.u8());
   const vhid = r.u8();
   const advskew = r.u8();
   const flags = r.u16();
   const withPresence = (flags & WIDE_PRESENCE_FLAG) !== 0;
   if (packet.length !== (withPresence ? PACKET_LENGTH_V3_PRESENCE : PACKET_LENGTH_V3)) fail('bad length');
-  if (type === undefined || (type === 'presence' && !withPresence)) fail('unknown type');
+  if (kind === undefined || (kind.type === 'presence' && !withPresence)) fail('unknown type');
   if (vhid === 0) fail('bad vhid');
   if (!withPresence && flags !== 0) fail('reserved bits set');
   const advbaseMs = r.u32();
@@ -152,7 +165,7 @@ function decodeWide(packet: Uint8Array, b: Buffer): { advert: Advert; header: Bu
   r.skip(16);
   const vip = r.ipv4();
   if (r.u32() !== 0) fail('reserved bits set');
-  const advert: Advert = { type: type as AdvertType, vhid, advskew, advbaseMs, epoch, seq, sender, vip };
+  const advert: Advert = { ...kind!, vhid, advskew, advbaseMs, epoch, seq, sender, vip };
   if (withPresence) advert.presence = readPresence(b, flags & ~WIDE_PRESENCE_FLAG, fail, HEADER_LENGTH_V3, true);
   const headerLength = packet.length - MAC_LENGTH;
   return { advert, header: b.subarray(0, headerLength), mac: b.subarray(headerLength) };

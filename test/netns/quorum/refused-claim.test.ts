@@ -11,7 +11,7 @@ import { quorumSpecs, startWitness } from './quorum-lab.js';
 
 const VIP = '198.51.100.121';
 const VHID = 72;
-const SPECS = quorumSpecs(3, VHID, VIP).map((s, i) => (i < 2 ? { ...s, takeoverCheck: 'gate' } : s));
+const SPECS = quorumSpecs(3, VHID, VIP).map((s, i) => (i < 2 ? { ...s, takeoverCheck: 'gate' as const } : s));
 
 describe.skipIf(unavailable !== undefined)(`quorum: a refused claim is retried${skipNote}`, () => {
   let lab: Lab;
