@@ -217,7 +217,7 @@ class Agent {
     for (const e of effects) {
       switch (e.kind) {
         case 'send':
-          this.send(e.type, e.epoch, e.advskew);
+          this.send(e.type, e.epoch, e.advskew, e.unclean === true);
           break;
         case 'cancel-up':
           this.queue.cancelUp();
@@ -238,9 +238,9 @@ class Agent {
     this.queue.push(queued);
   }
 
-  private send(type: 'advert' | 'resign' | 'presence', epoch: number, advskew: number): void {
-    this.channel?.send(this.sender.packet(type, epoch, advskew, this.state, this.now()));
-    if (type === 'resign') this.sender.sentResign(epoch);
+  private send(type: 'advert' | 'resign' | 'presence', epoch: number, advskew: number, unclean = false): void {
+    this.channel?.send(this.sender.packet(type, epoch, advskew, this.state, this.now(), unclean));
+    if (type === 'resign') this.sender.sentResign(epoch, this.state.unclean);
   }
 
   private schedule(): void {

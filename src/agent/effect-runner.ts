@@ -75,8 +75,9 @@ export class EffectRunner {
       return CARRY_ON;
     }
     this.d.log.error({ event: 'vip', op: e.op, err: r.error }, `cannot ${e.op} the VIP: ${r.error}`);
-    // A removal that failed is logged and the release goes on: the down work must not stop half-way.
-    if (e.op === 'remove') return CARRY_ON;
+    // A removal that failed is logged and the release goes on (the down work must not stop half-way), but the
+    // stop is not clean: the election learns it, and its resign will say so.
+    if (e.op === 'remove') return { carryOn: true, event: { type: 'stop-failed', epoch: e.epoch, detail: `cannot remove the VIP: ${r.error}` } };
     return { carryOn: false, event: { type: 'up-failed', epoch: e.epoch, detail: `cannot add VIP: ${r.error}` } };
   }
 
@@ -85,7 +86,8 @@ export class EffectRunner {
     if (r.ok) return CARRY_ON;
     if (leavesMastership(e.phase)) {
       this.d.log.error({ event: 'hook-failed', phase: e.phase, detail: r.detail }, `${e.phase} hook failed (${r.detail}); carrying on with the release`);
-      return CARRY_ON;
+      // A down hook is the stop of the service: failed, the stop is not clean. released.d/ only tidies up.
+      return e.phase === 'down' ? { carryOn: true, event: { type: 'stop-failed', epoch: e.epoch, detail: `${e.phase} hook failed: ${r.detail}` } } : CARRY_ON;
     }
     return { carryOn: false, event: { type: 'up-failed', epoch: e.epoch, detail: r.detail } };
   }

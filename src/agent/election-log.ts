@@ -16,7 +16,8 @@ export function logStep(log: Logger, before: State, after: State, event: Event, 
   const m = after.master;
   if (after.role === 'backup' && m?.resigned === true && before.master?.resigned !== true) {
     const waitMs = after.masterDownAt === undefined ? null : Math.round((after.masterDownAt - now) * 1000) / 1000;
-    log.info({ event: 'resign-heard', from: m.address, epoch: m.epoch, waitMs }, `${m.address} resigned: claiming in ${waitMs ?? '–'} ms unless a more preferred backup does first`);
+    const how = m.unclean === true ? ' after a failed stop' : '';
+    log.info({ event: 'resign-heard', from: m.address, epoch: m.epoch, waitMs, unclean: m.unclean === true }, `${m.address} resigned${how}: claiming in ${waitMs ?? '–'} ms unless a more preferred backup does first`);
   }
   if (after.role === 'master' && before.role === 'master' && before.handover && !after.handover) log.info({ event: 'handover', from: before.handover.from, epoch: after.epoch }, `${after.reason}: starting the service`);
   if (after.role === 'master' && after.handover && !before.handover) log.info({ event: 'handover-wait', from: after.handover.from, epoch: after.epoch }, `waiting for ${after.handover.from} to hand over before starting the service`);
@@ -25,6 +26,7 @@ export function logStep(log: Logger, before: State, after: State, event: Event, 
   if (after.serving && !before.serving) log.info({ event: 'serving', epoch: after.epoch }, `MASTER ready: up hooks done ${formatMs(now - after.since)} after promotion`);
   // Every refusal is an error line, with the backoff the machine chose (never silent).
   if (event.type === 'checked' && !event.ok && before.checking?.epoch === event.epoch) log.error({ event: 'takeover-refused', detail: event.detail, epoch: event.epoch }, after.reason);
+  if (after.unclean !== undefined && after.unclean !== before.unclean) log.error({ event: 'stop-failed', epoch: after.epoch, detail: after.unclean }, `the stop failed (${after.unclean}): the release goes on, its resign will say the stop failed so the next master probes and fences this node`);
   if (event.type === 'clear') log.info({ event: 'clear', barred: 'failures' in before.bars }, 'failure count cleared (floatd clear)');
   // The link has log lines of its own (interface down, send failures); the other bars are said here.
   for (const bar of Object.keys(after.bars) as (keyof State['bars'])[]) {

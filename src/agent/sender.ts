@@ -40,15 +40,19 @@ export class AdvertSender {
   }
 
   // Logged once the resign is on its way (the agent sends it at once).
-  sentResign(epoch: number): void {
-    this.log.info({ event: 'resign', epoch }, 'resign advert sent: the next node takes over now');
+  // unclean: why the stop failed; the resign says so, and the next master probes and fences this node.
+  sentResign(epoch: number, unclean: string | undefined): void {
+    if (unclean === undefined) this.log.info({ event: 'resign', epoch }, 'resign advert sent: the next node takes over now');
+    else this.log.error({ event: 'resign', epoch, unclean }, `resign advert sent after a failed stop (${unclean}): the next node takes over after probing and fencing this one`);
   }
 
   // The signed packet for `type`, as the node is in `state` at `now`.
-  packet(type: SentType, epoch: number, advskew: number, state: State, now: number): Buffer {
+  // unclean: a resign after a failed stop (protocol type 4).
+  packet(type: SentType, epoch: number, advskew: number, state: State, now: number, unclean = false): Buffer {
     const c = this.cfg;
     const presence = this.settings.cluster === undefined ? undefined : presenceOf(this.settings, state, now);
-    const packet = sign({ type, vhid: c.vhid, advskew, advbaseMs: c.advbaseMs, epoch, seq: this.seqNext++, sender: c.srcip, vip: this.vipField, ...(presence === undefined ? {} : { presence }) }, this.secret);
+    const flag = type === 'resign' && unclean ? { unclean: true } : {};
+    const packet = sign({ type, vhid: c.vhid, advskew, advbaseMs: c.advbaseMs, epoch, seq: this.seqNext++, sender: c.srcip, vip: this.vipField, ...flag, ...(presence === undefined ? {} : { presence }) }, this.secret);
     return packet;
   }
 }

@@ -44,6 +44,7 @@ export function snapshotOf(i: SnapshotInput): StateFile {
     hooksInProgress: i.hooksInProgress,
     // Not reserved ahead: after a reboot (/run wiped) the wall clock must be able to exceed what peers saw.
     seqFloor: String(i.seq),
+    stopFailed: s.unclean ?? null,
     keptOut: { ...s.bars },
     authFailures: i.authFailures.map((f) => ({ from: f.from, count: f.count, since: iso(f.since), lastAt: iso(f.lastAt) })),
     ...(i.settings?.cluster === undefined ? {} : { cluster: clusterStatus(i.settings, s, i.monotonicNow) }),

@@ -5,7 +5,7 @@
 // interval (it died half-way). A master that never hears the claim keeps serving, and the new one waits:
 // one service either way. Pure.
 import { masterDownIntervalMs } from './timing.js';
-import { same, serviceEffects } from './transitions.js';
+import { enter, same, serviceEffects } from './transitions.js';
 import type { Peer, Settings, State, Step } from './types.js';
 
 // The old master is heard while the new one waits: its resign ends the wait, its adverts move it on.
@@ -13,6 +13,9 @@ import type { Peer, Settings, State, Step } from './types.js';
 export function handoverHeard(cfg: Settings, state: State, them: Peer, type: 'advert' | 'resign', now: number): Step | undefined {
   const h = state.handover;
   if (h === undefined || them.address !== h.from || them.epoch >= state.epoch) return undefined;
+  // Its stop failed: its service may still run, so this one must not start beside it. It gives the claim
+  // up in order; the next claim is a failure's, which the takeover gate probes and fences.
+  if (type === 'resign' && them.unclean === true) return enter(cfg, { ...state, handover: undefined }, { role: 'releasing', exitAfter: false }, now, `${h.from} resigned after a failed stop: not starting the service beside it`);
   if (type === 'resign') return handedOver(state, `${h.reason}; ${h.from} handed over`);
   return same({ ...state, handover: { ...h, until: now + masterDownIntervalMs(them, cfg.deadratio) } });
 }

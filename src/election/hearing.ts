@@ -13,7 +13,7 @@ import type { Peer, Settings, State, Step } from './types.js';
 export function onAdvert(cfg: Settings, state: State, a: Advert, behind: boolean, now: number): Step {
   // A presence is not a master's claim: only the cluster view (membership.ts) takes it in.
   if (a.type === 'presence') return same(state);
-  const them: Peer = { advbaseMs: a.advbaseMs, advskew: a.advskew, address: a.sender, epoch: a.epoch, resigned: false };
+  const them: Peer = { advbaseMs: a.advbaseMs, advskew: a.advskew, address: a.sender, epoch: a.epoch, resigned: false, ...(a.unclean === true ? { unclean: true } : {}) };
   switch (state.role) {
     case 'backup':
       // A behind advert cannot be told from a replay: it only proves that a master may be alive, so it is

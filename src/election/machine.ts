@@ -12,7 +12,7 @@ import { claim, onChecked, withoutCheck } from './takeover-gate.js';
 import { formatMs, masterDownIntervalMs } from './timing.js';
 import { after, enter, same } from './transitions.js';
 import type { Event, Settings, State, Step } from './types.js';
-import { emptyView } from './view.js';
+import { emptyView, type ClaimKind } from './view.js';
 
 export type { Bar, Effect, Event, HookContext, Peer, Role, Settings, State, Step } from './types.js';
 
@@ -33,6 +33,7 @@ export function initialState(now: number, maxEpochSeen = 0): State {
     bars: {},
     skewWeight: 0,
     serving: false,
+    unclean: undefined,
     exitAfterRelease: false,
     checking: undefined,
     checkFailures: 0,
@@ -73,8 +74,11 @@ function rules(cfg: Settings, state: State, event: Event, now: number): Step {
       return onClear(cfg, state, now);
     case 'released':
       return onReleased(cfg, state, event.epoch, now);
+    case 'stop-failed':
+      return onStopFailed(cfg, state, event, now);
     case 'tidied':
-      return state.role === 'stopped' ? { state, effects: [{ kind: 'exit', code: 0 }] } : same(state);
+      // A stop that failed is not a clean stop: the exit says so (systemd shows the unit failed).
+      return state.role === 'stopped' ? { state, effects: [{ kind: 'exit', code: state.unclean === undefined ? 0 : 1 }] } : same(state);
     case 'shutdown':
       return onShutdown(cfg, state, now);
     case 'demote':
@@ -159,7 +163,7 @@ function roleTick(cfg: Settings, state: State, now: number): Step {
     case 'backup': {
       const due = electionDeadline(state);
       if (due === undefined || now < due) return same(state);
-      return claim(cfg, state, now, masterDownReason(cfg, state), state.master?.resigned ? 'handover' : 'failure');
+      return claim(cfg, state, now, masterDownReason(cfg, state), claimKindAfter(state.master));
     }
     case 'init':
     case 'stopped':
@@ -174,8 +178,16 @@ function advertTick(cfg: Settings, state: State, now: number): Step {
   return { state: nextAdvert(cfg, state, now), effects: [{ kind: 'send', type: 'advert', epoch: state.epoch, advskew: cfg.advskew }] };
 }
 
+// What the master this backup followed left behind: a clean resign is a handover; an unclean one or silence
+// is a failure the gate probes (and fences).
+function claimKindAfter(m: State['master']): ClaimKind {
+  if (!m?.resigned) return 'failure';
+  return m.unclean === true ? 'unclean' : 'handover';
+}
+
 function masterDownReason(cfg: Settings, state: State): string {
   const m = state.master;
+  if (m?.resigned && m.unclean) return `master ${m.address} resigned after a failed stop`;
   if (m?.resigned) return `master ${m.address} resigned`;
   const silence = formatMs(masterDownIntervalMs(cfg, cfg.deadratio));
   return m ? `master down: no advert from ${m.address} for ${silence}` : `no master heard for ${silence}`;
@@ -186,6 +198,14 @@ function onReleased(cfg: Settings, state: State, epoch: number, now: number): St
   if (waitsForStandby(cfg, state)) return awaitStandby(cfg, state, now);
   if (state.exitAfterRelease) return enter(cfg, state, { role: 'stopped', released: true }, now, 'shutdown complete');
   return enter(cfg, state, { role: 'backup' }, now, state.reason);
+}
+
+// A down hook or the VIP removal of this release failed: the release goes on (the rest of the down work
+// must still run), but its resign will say the stop failed, and the node stays out for the cooldown.
+function onStopFailed(cfg: Settings, state: State, e: Extract<Event, { type: 'stop-failed' }>, now: number): Step {
+  if (state.role !== 'releasing' || state.epoch !== e.epoch) return same(state);
+  const detail = state.unclean === undefined ? e.detail : `${state.unclean}; ${e.detail}`;
+  return same({ ...state, unclean: detail, holdUntil: Math.max(state.holdUntil, now + cfg.cooldownMs) });
 }
 
 function onShutdown(cfg: Settings, state: State, now: number): Step {

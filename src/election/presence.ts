@@ -15,7 +15,8 @@ export function presenceOf(cfg: Settings, state: State, now: number): Presence {
     voter: true,
     witness: c?.witness === true,
     preempt: cfg.preempt,
-    released: state.role === 'backup' && state.master?.resigned === true,
+    // Only a clean resign: a backup that missed an unclean one must not take it for a handover.
+    released: state.role === 'backup' && state.master?.resigned === true && state.master.unclean !== true,
     deadratio: cfg.deadratio,
     incarnation: c?.incarnation ?? 0,
     beat: now,

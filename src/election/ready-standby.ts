@@ -13,9 +13,10 @@ import type { Member } from './view.js';
 // version run every few seconds plus one presence fit in it).
 export const readyWaitMs = fresherWaitMs;
 
-// Whether this release waits for a standby: a shutdown with -z (the agent exits after it) and a data version.
+// Whether this release waits for a standby: a shutdown with -z (the agent exits after it) and a data version,
+// and a stop that succeeded (after a failed one the data may still move: resign at once, saying so).
 export function waitsForStandby(cfg: Settings, state: State): boolean {
-  return state.exitAfterRelease && cfg.cluster?.freshness === true && cfg.cluster.witness !== true;
+  return state.exitAfterRelease && state.unclean === undefined && cfg.cluster?.freshness === true && cfg.cluster.witness !== true;
 }
 
 // The down work is done: measure the final version now (the service is stopped, so it no longer moves)

@@ -34,14 +34,14 @@ export function parksClaims(cfg: Settings): boolean {
 // The claim itself: through the gate when there is one, else straight to MASTER. parked: the claim as the
 // cluster view held it, parked again if the gate refuses.
 export function claimNow(cfg: Settings, state: State, now: number, reason: string, kind: ClaimKind, parked?: Seeking): Step {
-  const fence = cfg.fence && kind === 'failure' ? { target: state.master?.address } : undefined;
+  const fence = cfg.fence && kind !== 'handover' ? { target: state.master?.address } : undefined;
   // A live master (not one that resigned) is preempted: it hands over before this node starts the service.
   const from = kind === 'handover' && state.master !== undefined && !state.master.resigned ? state.master : undefined;
   if (!cfg.takeoverCheck && fence === undefined) return enter(cfg, state, { role: 'master', from }, now, reason);
   if (state.checking) return same(state);
   const epoch = state.maxEpochSeen + 1;
   const context = { state: 'MASTER', previous: 'BACKUP', reason } as const;
-  const told: Claim = kind === 'failure' ? 'silent' : from === undefined ? 'resigned' : 'preempt';
+  const told: Claim = kind === 'failure' ? 'silent' : kind === 'unclean' ? 'unclean' : from === undefined ? 'resigned' : 'preempt';
   return {
     state: { ...state, checking: { epoch, reason, ...(from === undefined ? {} : { from }), ...(parked === undefined ? {} : { parked }) } },
     effects: [fence === undefined ? { kind: 'check', epoch, context, claim: told } : { kind: 'check', epoch, context, claim: told, fence }],

@@ -45,8 +45,10 @@ function startAsBackup(cfg: Settings, state: State, now: number, reason: string)
   return { state: toBackup(cfg, state, now, reason), effects: cfg.neutral ? [vip] : [...downHooks(state.epoch, context), vip, releasedHooks(state.epoch, context)] };
 }
 
+// The resign says whether the stop failed (the next master then probes and fences this node).
 function resign(cfg: Settings, state: State): Effect {
-  return { kind: 'send', type: 'resign', epoch: state.epoch, advskew: cfg.advskew };
+  const e: Effect = { kind: 'send', type: 'resign', epoch: state.epoch, advskew: cfg.advskew };
+  return state.unclean === undefined ? e : { ...e, unclean: true };
 }
 
 // BACKUP → MASTER. Entry effects in a fixed order: advert (claim at once), then the service (below). When
@@ -64,6 +66,7 @@ function promote(cfg: Settings, state: State, from: Peer | undefined, now: numbe
       masterDownAt: undefined,
       burst: { start: now, left: 0 },
       serving: false,
+      unclean: undefined,
       handover: from === undefined ? undefined : { from: from.address, until: now + masterDownIntervalMs(from, cfg.deadratio), reason },
     },
     now,

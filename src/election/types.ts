@@ -43,6 +43,7 @@ export type Bar = 'link' | 'health' | 'standby' | 'failures';
 export interface Peer extends Candidate {
   epoch: number;
   resigned: boolean;
+  unclean?: boolean; // its resign said its stop failed: it may still hold its service
 }
 
 export interface State {
@@ -60,6 +61,9 @@ export interface State {
   bars: Partial<Record<Bar, string>>;
   skewWeight: number; // added to --advskew in what this node advertises and in its own timing (health checks)
   serving: boolean; // up hooks finished for the current mastership
+  // Why the release of this node's current or last mastership failed (a down hook or the VIP removal):
+  // its resign says so, the next master probes and fences it, and a stop after it exits non-zero.
+  unclean: string | undefined;
   exitAfterRelease: boolean;
   checking: Checking | undefined; // backup: the takeover checks run
   checkFailures: number; // refusals in a row, for the backoff
@@ -102,6 +106,8 @@ export type Event =
   // `floatd clear`: forget the failed masterships and lift the 'failures' bar.
   | { type: 'clear' }
   | { type: 'released'; epoch: number }
+  // A down hook or the VIP removal of a release failed: the stop is not clean (detail: which and how).
+  | { type: 'stop-failed'; epoch: number; detail: string }
   // released.d/ finished after an orderly shutdown: the agent may exit now.
   | { type: 'tidied' }
   | { type: 'shutdown' }
@@ -118,8 +124,10 @@ export type Event =
 
 // Why a backup claims, as its takeover gate is told (FLOATD_CLAIM): the master it followed went silent (it may
 // still hold the VIP: probe it), resigned with an authenticated resign (it stopped its service and dropped the VIP
-// before it sent it: nothing to probe), or is alive and preempted (it hands over in order before this node serves).
-export type Claim = 'silent' | 'resigned' | 'preempt';
+// before it sent it: nothing to probe), resigned after a failed stop (unclean: its service or the VIP may still be
+// there: probe and fence it, as for a silent one), or is alive and preempted (it hands over in order before this
+// node serves).
+export type Claim = 'silent' | 'resigned' | 'unclean' | 'preempt';
 
 // What hooks are told about the transition they belong to (FLOATD_STATE, FLOATD_PREVIOUS_STATE, FLOATD_REASON).
 export interface HookContext {
@@ -132,7 +140,8 @@ export interface HookContext {
 // after another in emission order, and a failed up hook drops the rest of its mastership's up work.
 export type Effect =
   // advskew: what this node advertises now (--advskew plus the weight), owned by the machine.
-  | { kind: 'send'; type: 'advert' | 'resign' | 'presence'; epoch: number; advskew: number }
+  // unclean: a resign after a failed stop (protocol type 4).
+  | { kind: 'send'; type: 'advert' | 'resign' | 'presence'; epoch: number; advskew: number; unclean?: true }
   // Quorum: the VIP goes at once, before any queued work (a master that lost its majority stops answering first).
   | { kind: 'drop-vip'; epoch: number }
   // released: the hooks directory's released.d/, after the VIP is gone and the resign sent (tidying up only).

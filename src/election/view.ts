@@ -2,9 +2,10 @@
 // of the others from their presence, and whom it supports. Types and constants only. Pure.
 import type { PresenceRole } from '../protocol/presence.js';
 
-// Why a backup claims mastership: the master failed (silent: it may still hold the VIP, so fence it), or it
-// hands over (a resign, or a live master that yields to a preemption once it hears the newer epoch).
-export type ClaimKind = 'failure' | 'handover';
+// Why a backup claims mastership: the master failed (silent: it may still hold the VIP, so fence it), its
+// stop failed (an unclean resign: fence it too), or it hands over (a resign, or a live master that yields
+// to a preemption once it hears the newer epoch).
+export type ClaimKind = 'failure' | 'unclean' | 'handover';
 
 // What the election needs of --quorum, --nodes, --peer and `floatd witness`.
 export interface ClusterSettings {

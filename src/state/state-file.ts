@@ -23,6 +23,7 @@ export interface StateFile {
   hooksInProgress: string[];
   seqFloor: string; // decimal u64: the next start sends sequence numbers above this
   authFailures?: { from: string; count: number; since: string; lastAt: string }[]; // peers whose adverts fail HMAC now
+  stopFailed?: string | null; // why the release of this node's current or last mastership failed (null: it did not)
   keptOut?: Partial<Record<string, string>>; // why this node may not be master now: link, health, standby, failures → detail
   cluster?: ClusterStatus; // the members heard and the quorum (issue 13)
   updatedAt: string;

@@ -46,6 +46,8 @@ export function describe(d: StatusDoc): string {
   const master = other ? `, master ${d.master}${typeof d.masterEpoch === 'number' ? ` at epoch ${d.masterEpoch}` : ''}` : '';
   const hooks = d.hooksInProgress.length > 0 ? `, hooks running: ${d.hooksInProgress.join(' ')}` : '';
   const out = Object.entries(d.keptOut ?? {}).map(([bar, why]) => `\n  kept out of mastership (${bar}): ${why}`);
+  // A failed stop may have left the service running here: said on its own line, never folded away.
+  if (typeof d.stopFailed === 'string') out.push(`\n  STOP FAILED in the last release (${d.stopFailed}): the service or the VIP may still be here; check the down hooks' output`);
   const vips = d.vips !== undefined && d.vips.length > 1 ? `VIPs ${d.vips.join(' ')}` : `VIP ${d.vip}`;
   const line = `${old}vhid ${d.vhid} ${vips} on ${d.interface} (${d.srcip}): ${role} since ${d.since}${master}, ${other ? 'own epoch' : 'epoch'} ${d.epoch}${hooks} — ${d.reason}${alive}`;
   // Both nodes may be master while a peer's adverts cannot be verified: said on its own line, never folded away.

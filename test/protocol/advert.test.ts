@@ -105,6 +105,17 @@ describe('advert golden vectors', () => {
     expect(decode(unsigned(realisticHeader)).advert).toEqual(realistic);
   });
 
+  it('a resign after a failed stop is type 4, the rest of the header as a resign; it decodes back with unclean set', () => {
+    const unclean = { ...resign, unclean: true };
+    const header = encodeHeader(unclean);
+    expect(header[3]).toBe(4);
+    expect(Buffer.concat([header.subarray(0, 3), header.subarray(4)]).toString('hex')).toBe(Buffer.concat([resignHeader.subarray(0, 3), resignHeader.subarray(4)]).toString('hex'));
+    expect(decode(unsigned(header)).advert).toEqual(unclean);
+    roundTrip(unclean);
+    // The flag means nothing on another type: an advert stays type 1.
+    expect(encodeHeader({ ...resign, type: 'advert', unclean: true })[3]).toBe(1);
+  });
+
   it('every golden advert survives encode → decode → encode', () => {
     for (const a of [resign, extreme, realistic]) roundTrip(a);
   });
