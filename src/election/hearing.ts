@@ -42,7 +42,7 @@ function backupHearsResign(cfg: Settings, state: State, them: Peer, now: number)
   // one older than the epoch we follow (a replay to a freshly restarted node), changes nothing.
   const m = state.master;
   if (m === undefined || m.address !== them.address || them.epoch < m.epoch || them.epoch < state.maxEpochSeen) return same(state);
-  return same({ ...state, master: { ...them, resigned: true }, masterDownAt: now + resignDelayMs(cfg.advskew, cfg.advbaseMs) });
+  return same({ ...state, master: { ...them, resigned: true }, masterDownAt: now + resignDelayMs(cfg, cfg.deadratio) });
 }
 
 // ucarp carp.c BACKUP: any advert from a master restarts the master-down timer; a takeover check under

@@ -35,7 +35,7 @@ export function withReleaseSeen(cfg: Settings, step: Step, now: number): Step {
   if (seen.length < releaseNeeds(cfg)) return step;
   const reason = `master ${m.address} resigned (heard by ${seen.slice(1).join(', ')})`;
   const seeking = s.view.seeking === undefined ? undefined : { ...s.view.seeking, kind: 'handover' as const, reason };
-  const due = now + resignDelayMs(cfg.advskew, cfg.advbaseMs);
+  const due = now + resignDelayMs(cfg, cfg.deadratio);
   const support = s.view.support?.address === m.address ? undefined : s.view.support;
   const members = Object.fromEntries(Object.entries(s.view.members).filter(([address]) => address !== m.address));
   const masterDownAt = seeking === undefined ? Math.min(s.masterDownAt ?? due, due) : s.masterDownAt;

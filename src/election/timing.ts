@@ -27,13 +27,16 @@ export function masterDownIntervalMs(c: Pick<Candidate, 'advbaseMs' | 'advskew'>
   return deadratio * c.advbaseMs + skewMs(c.advskew, c.advbaseMs);
 }
 
-// After a resign a backup waits RFC 5798 §6.4.2's Skew_Time, so the most preferred backup moves first —
-// computed on an advert interval of at most 100 ms: on a LAN that orders the backups, and a planned
-// handover does not wait tens of milliseconds for it.
-export function resignDelayMs(advskew: number, advbaseMs: number): number {
-  return (advskew * Math.min(advbaseMs, RESIGN_SCALE_MS)) / 256;
+// After a resign a backup waits in proportion to its advskew, so the most preferred backup claims first and
+// its claim advert reaches the others before they would claim (RFC 5798 §6.4.2 orders backups by Skew_Time
+// the same way). The step is sized on how long an advert takes from one agent to another on a busy host, not
+// on the advert interval: beside two CPU hogs a resign reached the backups in 1 ms at the median, 4–15 ms at
+// worst (test/netns/faults/resign-order.test.ts prints it), so 2 ms per advskew unit puts two backups of the
+// usual step of 10 20 ms apart. Never longer than the silence of a dead master would take.
+export function resignDelayMs(c: Pick<Candidate, 'advskew' | 'advbaseMs'>, deadratio: number): number {
+  return Math.min(c.advskew * RESIGN_STEP_MS, masterDownIntervalMs(c, deadratio));
 }
-const RESIGN_SCALE_MS = 100;
+const RESIGN_STEP_MS = 2;
 
 // Negative when a is preferred over b: the shorter advert interval wins (ucarp/CARP); equal intervals go to
 // the higher address, as RFC 5798 §6.4.3 breaks equal priorities.

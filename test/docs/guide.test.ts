@@ -81,7 +81,7 @@ describe('the timers table (docs/guide.md, "Choosing timers")', () => {
       expect(down, row).toBe(ms(masterDown));
       expect(crash, row).toBe(`${ms(earliest).replace(' ms', '')}–${ms(masterDown)}`);
       expect(lost, row).toBe(String(n * Number(r)));
-      expect(resign, row).toBe(ms(resignDelayMs(Number(k), advbaseMs)));
+      expect(resign, row).toBe(ms(resignDelayMs({ advskew: Number(k), advbaseMs }, Number(r))));
     }
   });
 });

@@ -468,15 +468,15 @@ describe('rule 9 — a resign from the followed master makes a backup promote af
     expect(run(cfg, [[1500, TICK]], r.state).last).toEqual(promotion(2, 'master 10.0.0.2 resigned'));
   });
 
-  it('a backup with advskew 10 promotes 10/256 of 100 ms after its master resigns, not before', () => {
+  it('a backup with advskew 10 promotes 20 ms (2 ms per advskew unit) after its master resigns, not before', () => {
     const cfg = settings({ advskew: 10 });
     const r = run(
       cfg,
       [
         [1000, hear(advert())],
         [1500, hear(resignFrom())],
-        [1503, TICK],
-        [1503.90625, TICK],
+        [1519, TICK],
+        [1520, TICK],
       ],
       backupState(cfg),
     );

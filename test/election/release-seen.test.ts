@@ -42,7 +42,7 @@ describe('a backup that missed the resign', () => {
     const cfg = self(0);
     const s = following(cfg, [{ from: '10.0.0.2', epoch: 5, released: true }]);
     expect(s.master).toMatchObject({ address: MASTER, resigned: true });
-    const due = 200 + (10 * 100) / 256;
+    const due = 200 + 10 * 2;
     expect(s.masterDownAt).toBeCloseTo(due);
     const r = step(cfg, s, TICK, due);
     const check = r.effects.find((e) => e.kind === 'check');

@@ -61,20 +61,22 @@ describe('ucarp timing: a backup declares the master dead after deadratio × adv
   });
 });
 
-describe('after a resign a backup waits only its skew (RFC 5798 §6.4.2 Skew_Time on an interval of at most 100 ms)', () => {
+describe('after a resign a backup waits 2 ms per advskew unit (ordered as RFC 5798 §6.4.2 Skew_Time), never longer than silence', () => {
   it.each([
     [0, 1000, 0],
-    [10, 1000, 3.90625],
-    [255, 1000, 99.609375],
-    [10, 100, 3.90625],
-    [10, 10, 0.390625],
+    [10, 1000, 20],
+    [20, 100, 40],
+    [255, 1000, 510],
+    [20, 10, 30.78125], // -b 0.01: the master-down interval (3 × 10 ms + 20/256 of 10 ms) comes first
   ])('advskew %i at advbase %i ms → %f ms', (advskew, advbaseMs, ms) => {
-    expect(resignDelayMs(advskew, advbaseMs)).toBe(ms);
+    expect(resignDelayMs({ advskew, advbaseMs }, 3)).toBe(ms);
   });
 
-  it('the most preferred backup (lowest advskew) moves first', () => {
-    expect(resignDelayMs(0, 1000)).toBeLessThan(resignDelayMs(1, 1000));
-    expect(resignDelayMs(1, 1000)).toBeLessThan(resignDelayMs(10, 1000));
+  it('the most preferred backup (lowest advskew) moves first, at every advbase', () => {
+    for (const advbaseMs of [10, 100, 1000]) {
+      expect(resignDelayMs({ advskew: 0, advbaseMs }, 3)).toBeLessThan(resignDelayMs({ advskew: 1, advbaseMs }, 3));
+      expect(resignDelayMs({ advskew: 1, advbaseMs }, 3)).toBeLessThan(resignDelayMs({ advskew: 10, advbaseMs }, 3));
+    }
   });
 });
 
