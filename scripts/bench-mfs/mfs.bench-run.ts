@@ -13,12 +13,14 @@ import { runTrial, type Figures, type TrialSpec } from './trial.js';
 const CLASSIC_MS = 7000;
 const QUICK = process.env.BENCH_QUICK === '1';
 const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? '3') || 3);
+// BENCH_MFS_GATE=no runs every trial with the pack's client gate off (MFS_CLIENT_GATE=no), for a before/after.
+const GATE = process.env.BENCH_MFS_GATE !== 'no';
 
 const SPECS: TrialSpec[] = [
-  { label: 'metalogger -b 1', strategy: 'metalogger', advbase: 1 },
-  { label: 'metalogger -b 0.3', strategy: 'metalogger', advbase: 0.3 },
-  { label: 'shared -b 1', strategy: 'shared', advbase: 1 },
-  { label: 'shared -b 0.3', strategy: 'shared', advbase: 0.3 },
+  { label: 'metalogger -b 1', strategy: 'metalogger', advbase: 1, gate: GATE },
+  { label: 'metalogger -b 0.3', strategy: 'metalogger', advbase: 0.3, gate: GATE },
+  { label: 'shared -b 1', strategy: 'shared', advbase: 1, gate: GATE },
+  { label: 'shared -b 0.3', strategy: 'shared', advbase: 0.3, gate: GATE },
   ...(QUICK ? [] : [
     { label: 'metalogger -b 1, VIP first', strategy: 'metalogger', advbase: 1, vipFirst: true },
     { label: 'metalogger -b 1, mfsioretries=5', strategy: 'metalogger', advbase: 1, mountOptions: ['mfsioretries=5'] },
@@ -38,8 +40,8 @@ const ratio = (ms: number | undefined) => (ms === undefined ? '—' : `${(ms / C
 const verdict = (ms: number | undefined, target: number | undefined) => (ms === undefined || target === undefined ? '—' : ms <= target ? 'met' : `missed by ${s(ms - target)}`);
 
 function table(rows: Figures[]): string {
-  const head = ['trial', 'fault', 'check starts', '(a) VIP', '(b) serving', 'chunkserver in', '(c) client meta', '(d) client read', 'old stop', '(d) / 7 s'];
-  const body = rows.map((f) => [f.label, f.kind, s(f.checkStart), s(f.vip), s(f.serving), s(f.cs), s(f.meta), s(f.read), s(f.oldStop), ratio(Math.max(f.meta ?? 0, f.read ?? 0) || undefined)]);
+  const head = ['trial', 'fault', 'check starts', '(a) VIP', '(b) serving', 'mfscli via VIP', 'gate open', '(c) client meta', '(d) client read', '(d) − (c)', 'old stop', '(d) / 7 s'];
+  const body = rows.map((f) => [f.label, f.kind, s(f.checkStart), s(f.vip), s(f.serving), s(f.cs), s(f.gateOpen), s(f.meta), s(f.read), f.meta === undefined || f.read === undefined ? '—' : s(f.read - f.meta), s(f.oldStop), ratio(Math.max(f.meta ?? 0, f.read ?? 0) || undefined)]);
   return [head, head.map(() => '---'), ...body].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
@@ -49,7 +51,7 @@ function medians(spec: TrialSpec, kind: Figures['kind'], runs: Figures[]): strin
   const oldStop = med('oldStop');
   const target = targetMs({ kind, oldStop }, spec.advbase);
   const [meta, read] = [med('meta'), med('read')];
-  return [`${spec.label} (n=${runs.length})`, kind, s(med('vip')), s(med('cs')), s(meta), s(read), s(target), `${verdict(meta, target)} / ${verdict(read, target)}`, ratio(Math.max(meta ?? 0, read ?? 0) || undefined)];
+  return [`${spec.label}${spec.gate === false ? ', gate off' : ''} (n=${runs.length})`, kind, s(med('vip')), s(med('gateOpen')), s(meta), s(read), s(target), `${verdict(meta, target)} / ${verdict(read, target)}`, ratio(Math.max(meta ?? 0, read ?? 0) || undefined)];
 }
 
 it.skipIf(unavailable !== undefined)(`MooseFS failover bench${unavailable ? ` (skipped: ${unavailable})` : ''}`, async () => {
@@ -73,6 +75,6 @@ it.skipIf(unavailable !== undefined)(`MooseFS failover bench${unavailable ? ` (s
     for (const kind of ['crash', 'graceful'] as const) summary.push(medians(spec, kind, got.filter((f) => f.kind === kind)));
   }
   console.log(`\n# MooseFS failover, from the fault (host death: link cut + SIGKILL; graceful: SIGTERM with -z), every run\n${table(all)}`);
-  const head = ['trial', 'fault', '(a) VIP', 'chunkserver in', '(c) client meta', '(d) client read', 'target', 'meta / read', 'worst / 7 s'];
+  const head = ['trial', 'fault', '(a) VIP', 'gate open', '(c) client meta', '(d) client read', 'target', 'meta / read', 'worst / 7 s'];
   console.log(`\n# Medians beside the targets (crash: ≤ 3.7 s at -b 0.3, ≤ 6.2 s at -b 1; graceful: ≤ old mfsmaster stop + 1.5 s)\n${[head, head.map(() => '---'), ...summary].map((r) => `| ${r.join(' | ')} |`).join('\n')}`);
 });

@@ -1,7 +1,7 @@
 // One bench trial (issue 7 §5): a fresh MooseFS lab with floatd on m1 and m2, a client probing through the VIP;
 // m1's host dies (link cut, then SIGKILL; shared: the LUN shut down unflushed) and m2 takes over; then m1 comes
 // back, and a SIGTERM with -z on m2 hands mastership back (the graceful switchover). Times are wall-clock ms.
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { appendFileSync, mkdirSync, symlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { AgentProcess, AgentLine } from '../../test/support/netns.js';
 import { waitCaughtUp } from '../../test/e2e/mfs-data.js';
@@ -15,6 +15,7 @@ export interface TrialSpec {
   advbase: number;
   mountOptions?: string[];
   vipFirst?: boolean; // start mfsmaster after the VIP (up.d), as the classic recipe does
+  gate?: boolean; // the pack's client gate (MFS_CLIENT_GATE); default on, as the pack ships
 }
 
 // What one failover measured, each from the fault (ms); undefined when it never happened.
@@ -26,7 +27,8 @@ export interface Figures {
   serving?: number; // (b) the pack's readiness check passed
   meta?: number; // (c)
   read?: number; // (d)
-  cs?: number; // the chunkserver is registered with the new master (mfscli -SCS through the VIP lists it)
+  cs?: number; // mfscli -SCS through the VIP answered listing the chunkserver (it lists disconnected ones too)
+  gateOpen?: number; // the pack's up.d/60-open-clients let clients in
   oldStop?: number; // graceful: how long the old master's down.d/10-stop-master took (mfsmaster writing its metadata)
   hooks: string[]; // "hook: N ms (ends at T)" per hook, and the pack's step lines
 }
@@ -76,6 +78,7 @@ async function figures(spec: TrialSpec, kind: Figures['kind'], a: AgentProcess, 
     meta: meta ? meta.end - t0 : undefined,
     read: read ? read.end - t0 : undefined,
     cs: cs ? cs.end - t0 : undefined,
+    gateOpen: at(lines.find((l) => /60-open-clients: open client gate/.test(l.msg)), t0),
     oldStop: stop ? Number(stop.durationMs) : undefined,
     hooks,
   };
@@ -90,6 +93,7 @@ export async function runTrial(spec: TrialSpec): Promise<Figures[]> {
     const [m1, m2] = [lab.host('m1'), lab.host('m2')];
     const hooksDir = spec.vipFirst ? vipFirstHooks(lab.dir) : undefined;
     const opts = (advskew: number) => ({ advbase: spec.advbase, advskew, ...(hooksDir ? { hooksDir } : {}) });
+    if (spec.gate === false) for (const h of [m1, m2]) appendFileSync(h.env, 'MFS_CLIENT_GATE=no\n');
     if (spec.strategy === 'shared') await lab.seedShared(m1);
     else lab.seed(m1);
     let a1 = startFloatd(lab, m1, opts(0));
