@@ -9,8 +9,8 @@
  * kernel sent it (nl_pid 0) to this socket's port id with the request's sequence number (anything else is
  * a late answer to an earlier request and is skipped); a datagram larger than the buffer is read whole
  * (its size is peeked first) and one that still comes back cut (MSG_TRUNC) is an error, never half an
- * answer; the kernel gets ANSWER_MS per read, then the request is answered with an error (the perl helper
- * this replaces waited for ever). */
+ * answer; the kernel gets ANSWER_MS per read, then the request is answered with an error: a request the
+ * kernel does not answer (one without NLM_F_ACK that succeeds) must not stop the channel. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/if_packet.h>
