@@ -5,7 +5,8 @@
 // into a blob, and postject injects the blob into a copy of the node running this script, behind Node's
 // sentinel fuse. Nothing is downloaded: the node binary is this one, the tools are npm dev dependencies.
 //
-//   node scripts/build-binary.mjs [--out FILE]     (default dist/floatd; work files in a temporary directory)
+//   node scripts/build-binary.mjs [--out FILE]     (default dist/floatd; work files in a temporary directory;
+//                                                  the kernel helper beside it: dist/floatd-kernel-helper)
 //   node scripts/build-binary.mjs --bundle-only --out FILE.cjs   (only the self-contained bundle, for node to run:
 //                                                  tests run it as another user, who may not read the checkout)
 import { spawnSync } from 'node:child_process';
@@ -16,6 +17,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import postject from 'postject';
+import { buildHelper } from './build-helper.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // Node's documented fuse for single executable applications: postject flips it so node runs the blob.
@@ -96,10 +98,19 @@ try {
   console.log = log;
 }
 
+// The kernel channel's helper, beside the binary (the agent looks there first; scripts/install.sh installs
+// it in /usr/lib/floatd): a program of its own on disk, not an asset written out at each start.
+let helper;
+try {
+  helper = buildHelper(join(dirname(out), 'floatd-kernel-helper'));
+} catch (err) {
+  fail(err.message);
+}
+
 // The binary must run on its own before it replaces an older one.
 const check = spawnSync(tmp, ['--help'], { encoding: 'utf8', cwd: '/' });
 if (check.status !== 0 || !/--interface/.test(check.stdout)) fail(`the built binary does not run (${check.status}):\n${check.stderr}${check.stdout}`);
 await rename(tmp, out);
 
 const size = (await stat(out)).size;
-process.stdout.write(`build-binary: ${out} (${(size / 2 ** 20).toFixed(1)} MiB, node ${process.version}${stripped ? ', stripped' : ', not stripped: no strip(1)'}) in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+process.stdout.write(`build-binary: ${out} (${(size / 2 ** 20).toFixed(1)} MiB, node ${process.version}${stripped ? ', stripped' : ', not stripped: no strip(1)'}) and ${helper} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);

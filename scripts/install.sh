@@ -1,26 +1,29 @@
 #!/usr/bin/env bash
-# Installs floatd from this tree: the single binary (npm run build:binary), the systemd unit, the hook packs,
-# the example configs and the docs (docs/install.md). Run it again at will: files that did not change are not
+# Installs floatd from this tree: the single binary (npm run build:binary) and its kernel helper, the systemd
+# unit, the hook packs, the example configs and the docs (docs/install.md). Run it again at will: files that did not change are not
 # touched, files an older install put there and this one no longer ships are removed (a stale up.d hook would
 # still run), and a config the admin changed is never overwritten. When this version ships a new config
 # whose installed copy was changed, it stops before touching anything and says what to do.
 #
-#   scripts/install.sh [--binary FILE] [--keep-config]
+#   scripts/install.sh [--binary FILE] [--helper FILE] [--keep-config]
+#   (the helper, floatd-kernel-helper, is taken from beside the binary unless --helper names it)
 #
 # Where things go (environment; DESTDIR is prepended to every path, for packagers and tests):
 #   PREFIX=/usr/local   SBINDIR=$PREFIX/sbin   UNITDIR=$PREFIX/lib/systemd/system
-#   CONFDIR=/etc/floatd LIBDIR=/usr/lib/floatd (hooks in $LIBDIR/hooks)   DOCDIR=/usr/share/doc/floatd
+#   CONFDIR=/etc/floatd LIBDIR=/usr/lib/floatd (hooks in $LIBDIR/hooks, the helper in $LIBDIR)   DOCDIR=/usr/share/doc/floatd
 set -euo pipefail
 
 me=floatd-install
 src=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 binary=$src/dist/floatd
+helper=
 keep_config=no
 while [ $# -gt 0 ]; do
   case $1 in
     --binary) [ $# -ge 2 ] || { echo "$me: --binary needs a file" >&2; exit 2; }; binary=$2; shift 2 ;;
+    --helper) [ $# -ge 2 ] || { echo "$me: --helper needs a file" >&2; exit 2; }; helper=$2; shift 2 ;;
     --keep-config) keep_config=yes; shift ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "$me: unknown argument \"$1\" (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -36,6 +39,10 @@ DOCDIR=${DOCDIR:-/usr/share/doc/floatd}
 manifest=$LIBDIR/install.manifest
 
 [ -f "$binary" ] && [ -x "$binary" ] || { echo "$me: the binary \"$binary\" is missing or not executable: run npm run build:binary first (or pass --binary FILE)" >&2; exit 1; }
+# The kernel channel's helper (src/net/kernel-helper.c): npm run build:binary writes it beside the binary.
+# The agent looks for it beside itself, then in /usr/lib/floatd; the unit names $LIBDIR's copy.
+helper=${helper:-$(dirname "$binary")/floatd-kernel-helper}
+[ -f "$helper" ] && [ -x "$helper" ] || { echo "$me: the kernel helper \"$helper\" is missing or not executable: run npm run build:binary first (or pass --helper FILE)" >&2; exit 1; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/floatd-install.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -43,7 +50,7 @@ trap 'rm -rf "$work"' EXIT
 sum() { sha256sum "$1" | cut -d' ' -f1; }
 
 # The unit names the binary, the configs and the docs by their default paths: point them at this install's.
-sed -e "s#/usr/local/s\{0,1\}bin/floatd#$SBINDIR/floatd#g" -e "s#/etc/floatd/#$CONFDIR/#g" -e "s#/usr/share/doc/floatd#$DOCDIR#g" \
+sed -e "s#/usr/local/s\{0,1\}bin/floatd#$SBINDIR/floatd#g" -e "s#/etc/floatd/#$CONFDIR/#g" -e "s#/usr/share/doc/floatd#$DOCDIR#g" -e "s#/usr/lib/floatd/#$LIBDIR/#g" \
   "$src/scripts/systemd/floatd@.service" > "$work/floatd@.service"
 
 # The plan: one "kind mode source path" line per file, tab-separated (paths may hold spaces). Kinds: file
@@ -51,6 +58,7 @@ sed -e "s#/usr/local/s\{0,1\}bin/floatd#$SBINDIR/floatd#g" -e "s#/etc/floatd/#$C
 plan=$work/plan
 {
   printf 'file\t0755\t%s\t%s\n' "$binary" "$SBINDIR/floatd"
+  printf 'file\t0755\t%s\t%s\n' "$helper" "$LIBDIR/floatd-kernel-helper"
   printf 'file\t0644\t%s\t%s\n' "$work/floatd@.service" "$UNITDIR/floatd@.service"
   (cd "$src" && find hooks -type f | LC_ALL=C sort) | while IFS= read -r f; do
     mode=0644; [ -x "$src/$f" ] && mode=0755

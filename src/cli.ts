@@ -1,8 +1,6 @@
 #!/usr/bin/env node
 // The floatd executable (package.json "bin": dist/cli.js; the single binary is built from it): the
 // commands are in src/cli/. Its own URL is what -B and `floatd demo` run to start another floatd.
-// The V8 flags come first: they must be set before the rest of floatd's code runs (src/cli/v8-flags.ts).
-import './cli/v8-flags.js';
 import { main } from './cli/program.js';
 
 main(import.meta.url);

@@ -109,11 +109,12 @@ export function startTable(starts: readonly StartResult[], trials: readonly Tria
   return rows.join('\n');
 }
 
-// One row per pair; floatd's RSS is split into the agent process and its perl helper (RSS and Pss: the
-// helper's libperl and libc pages are shared, docs/benchmarks.md says how they are counted).
+// One row per pair; floatd's RSS is split into the agent process (RSS, Pss and anonymous RSS: node's
+// executable pages are shared between agents started from the same file) and its helper (RSS and Pss: its
+// libc pages are shared); docs/benchmarks.md says how they are counted.
 export function idleTable(idle: readonly IdleResult[]): string {
   const rows = [
-    '| agent | interval | master CPU % | backup CPU % | master RSS MB | backup RSS MB | processes | floatd agent RSS MB (anon), master / backup | helper RSS / Pss MB, CPU % (master) |',
+    '| agent | interval | master CPU % | backup CPU % | master RSS MB | backup RSS MB | processes | floatd agent RSS / Pss / anon MB, master; backup | helper RSS / Pss MB, CPU % (master) |',
     '|---|---|---|---|---|---|---|---|---|',
   ];
   const keyOf = (r: IdleResult): string => `${r.impl}@${r.advbaseS}@${r.variant ?? ''}`;
@@ -124,8 +125,8 @@ export function idleTable(idle: readonly IdleResult[]): string {
     const pct = (r: IdleResult | undefined) => (r ? `${r.cpuPct.toFixed(3)} (ticks ${r.cpuTicksPct.toFixed(2)})` : '–');
     const mb = (v: number | undefined) => (v === undefined ? '–' : v.toFixed(1));
     const h = m?.helper;
-    const own = (r: IdleResult | undefined) => `${mb(r?.agentRssMB)} (${mb(r?.agentAnonMB)})`;
-    const agent = any.impl === 'floatd' ? `${own(m)} / ${own(b)}` : '–';
+    const own = (r: IdleResult | undefined) => `${mb(r?.agentRssMB)} / ${mb(r?.agentPssMB)} / ${mb(r?.agentAnonMB)}`;
+    const agent = any.impl === 'floatd' ? `${own(m)}; ${own(b)}` : '–';
     rows.push(`| ${any.impl}${any.variant ? ` (${any.variant})` : ''} | ${any.advbaseS} s | ${pct(m)} | ${pct(b)} | ${mb(m?.rssMB)} | ${mb(b?.rssMB)} | ${m?.processes ?? '–'} | ${agent} | ${h ? `${mb(h.rssMB)} / ${mb(h.pssMB)}, ${h.cpuPct.toFixed(3)}` : '–'} |`);
   }
   return rows.join('\n');
@@ -183,10 +184,12 @@ export function verdicts(r: BenchResults): Verdict[] {
   const agentRss = Math.max(...bin.map((i) => i.agentRssMB ?? Infinity));
   const helper = Math.max(...bin.map((i) => i.helper?.rssMB ?? 0));
   const helperPss = Math.max(...bin.map((i) => i.helper?.pssMB ?? 0));
+  const agentPss = Math.max(...bin.map((i) => i.agentPssMB ?? 0));
+  const agentAnon = Math.max(...bin.map((i) => i.agentAnonMB ?? 0));
   const total = Math.max(...bin.map((i) => i.rssMB));
   out.push({
     target: 'idle RSS < 50 MB (single binary, the agent process)',
-    measured: bin.length ? `max ${agentRss.toFixed(1)} MB; helper ${helper.toFixed(1)} MB RSS (Pss ${helperPss.toFixed(1)}); agent + helper ${total.toFixed(1)} MB` : 'not measured',
+    measured: bin.length ? `max ${agentRss.toFixed(1)} MB (Pss ${agentPss.toFixed(1)}, anonymous ${agentAnon.toFixed(1)}); helper ${helper.toFixed(1)} MB RSS (Pss ${helperPss.toFixed(1)}); agent + helper ${total.toFixed(1)} MB` : 'not measured',
     met: bin.length ? agentRss < 50 : undefined,
   });
   for (const [b, limit] of [[1, 0.1], [0.1, 1]] as const) {

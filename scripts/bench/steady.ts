@@ -24,7 +24,11 @@ export interface IdleResult {
   rssMB: number; // VmRSS of all its processes, summed (as for keepalived's two)
   agentRssMB?: number; // the agent process alone (the pid that was started)
   agentAnonMB?: number; // of which anonymous (heap, stacks): the rest is node's executable, mapped from the file
-  helper?: { rssMB: number; pssMB: number; cpuPct: number }; // floatd's perl helper (--vip-path channel)
+  // Its proportional set size (smaps_rollup): each page mapped by n processes counts 1/n. The file-backed
+  // pages of node's executable are shared by every agent started from the same file, so Pss is what one
+  // more agent on a host costs, RSS what it would cost alone.
+  agentPssMB?: number;
+  helper?: { rssMB: number; pssMB: number; cpuPct: number }; // floatd-kernel-helper (--vip-path channel)
 }
 
 // An idle pair; `program` replaces `node dist/cli.js` (floatd only), e.g. the single binary.
@@ -122,6 +126,7 @@ export async function measureIdle(configs: readonly IdleConfig[], files: AgentFi
       let count = 0;
       let agentKB: number | undefined;
       let anonKB: number | undefined;
+      let pssKB: number | undefined;
       let helper: IdleResult['helper'];
       for (const [k, b] of (before[i] ?? []).entries()) {
         const after = cpu(b.pid);
@@ -131,10 +136,10 @@ export async function measureIdle(configs: readonly IdleConfig[], files: AgentFi
         const kb = rss(b.pid);
         rssKB += kb;
         count++;
-        if (k === 0) [agentKB, anonKB] = [kb, kbField(`/proc/${b.pid}/status`, 'RssAnon')];
-        // The helper's libperl and libc pages are shared (with the other node's helper here, with every
-        // process on a host): Pss charges each process its share, RSS all of them.
-        else if (p.cfg.impl === 'floatd' && comm(b.pid) === 'perl') helper = { rssMB: kb / 1024, pssMB: pss(b.pid) / 1024, cpuPct: ((after.ns - b.ns) / 1e9 / elapsedS) * 100 };
+        if (k === 0) [agentKB, anonKB, pssKB] = [kb, kbField(`/proc/${b.pid}/status`, 'RssAnon'), pss(b.pid)];
+        // The helper's libc pages are shared (with the other node's helper here, with every process on a
+        // host): Pss charges each process its share, RSS all of them. ps shows 15 characters of its name.
+        else if (p.cfg.impl === 'floatd' && comm(b.pid) === 'floatd-kernel-h') helper = { rssMB: kb / 1024, pssMB: pss(b.pid) / 1024, cpuPct: ((after.ns - b.ns) / 1e9 / elapsedS) * 100 };
       }
       return {
         impl: p.cfg.impl,
@@ -146,7 +151,7 @@ export async function measureIdle(configs: readonly IdleConfig[], files: AgentFi
         cpuPct: (ns / 1e9 / elapsedS) * 100,
         cpuTicksPct: (ticks / CLK_TCK / elapsedS) * 100,
         rssMB: rssKB / 1024,
-        ...(agentKB === undefined ? {} : { agentRssMB: agentKB / 1024, agentAnonMB: (anonKB ?? 0) / 1024 }),
+        ...(agentKB === undefined ? {} : { agentRssMB: agentKB / 1024, agentAnonMB: (anonKB ?? 0) / 1024, agentPssMB: (pssKB ?? 0) / 1024 }),
         ...(helper ? { helper } : {}),
       };
     });

@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { getSystemErrorName } from 'node:util';
 import type { Logger } from '../log/log.js';
 import { ChannelDown, type KernelChannel } from '../net/kernel-channel.js';
+import type { Ack } from '../net/netlink.js';
 import type { Announcer } from './garp.js';
 import { arpingAnnouncer } from './garp.js';
 import { canonicalAddress, familyOf } from '../protocol/address.js';
@@ -20,12 +21,15 @@ const EVERY_MS = 1000;
 // An announcement the helper sent with the address itself counts as the first round if this recent.
 const FRESH_MS = 500;
 
-const errnoText = (errno: number): string => {
+// The kernel's refusal as the operator reads it: the errno's name and number, and its reason in words.
+const errnoText = ({ errno, message }: Ack): string => {
+  let name: string;
   try {
-    return `${getSystemErrorName(-errno)} (errno ${errno})`;
+    name = `${getSystemErrorName(-errno)} (errno ${errno})`;
   } catch {
-    return `errno ${errno}`;
+    name = `errno ${errno}`;
   }
+  return message ? `${name}: ${message}` : name;
 };
 
 // The VIP's host prefix: /32 for IPv4, /128 for IPv6 (ucarp's documented `ip addr add $2 dev $1` for IPv4).
@@ -61,29 +65,29 @@ export function channelVipDriver(o: ChannelDriverOptions, onAnnounced: () => voi
       }
     }
     const prefix = hostPrefix(vip);
-    const errno = await channel.add(iface, vip, prefix, { announce: true });
-    if (errno === 0) {
+    const ack = await channel.add(iface, vip, prefix, { announce: true });
+    if (ack.errno === 0) {
       onAnnounced();
       return { ok: true, changed: true };
     }
     // Already there is what we want.
-    if (errno === EEXIST) return { ok: true, changed: false };
-    return { ok: false, error: `${what('add', vip, prefix)}: ${errno === ENODEV ? `no interface ${iface}` : errnoText(errno)}` };
+    if (ack.errno === EEXIST) return { ok: true, changed: false };
+    return { ok: false, error: `${what('add', vip, prefix)}: ${ack.errno === ENODEV ? `no interface ${iface}` : errnoText(ack)}` };
   };
 
   const removeOne = async (vip: string): Promise<VipResult> => {
     const prefix = hostPrefix(vip);
-    const errno = await channel.remove(iface, vip, prefix);
+    const ack = await channel.remove(iface, vip, prefix);
     // A deleted interface took its addresses with it.
-    if (errno === ENODEV) return { ok: true, changed: false };
-    if (errno !== 0 && errno !== EADDRNOTAVAIL) return { ok: false, error: `${what('del', vip, prefix)}: ${errnoText(errno)}` };
-    let changed = errno === 0;
+    if (ack.errno === ENODEV) return { ok: true, changed: false };
+    if (ack.errno !== 0 && ack.errno !== EADDRNOTAVAIL) return { ok: false, error: `${what('del', vip, prefix)}: ${errnoText(ack)}` };
+    let changed = ack.errno === 0;
     // Only a ucarp-style script adds the VIP with another prefix; without one, the host prefix was all there was.
     if (changed && !o.lookFirst) return { ok: true, changed };
     for (const p of await prefixes(vip)) {
       const d = await channel.remove(iface, vip, p);
-      if (d !== 0 && d !== EADDRNOTAVAIL) return { ok: false, error: `${what('del', vip, p)}: ${errnoText(d)}` };
-      changed ||= d === 0;
+      if (d.errno !== 0 && d.errno !== EADDRNOTAVAIL) return { ok: false, error: `${what('del', vip, p)}: ${errnoText(d)}` };
+      changed ||= d.errno === 0;
     }
     return { ok: true, changed };
   };
@@ -94,7 +98,9 @@ export function channelVipDriver(o: ChannelDriverOptions, onAnnounced: () => voi
     } catch (err) {
       const vip = vips.join(' ');
       if (!(err instanceof ChannelDown)) return { ok: false, error: `${op} ${vip} on ${iface}: ${(err as Error).message}` };
-      log.warn({ event: 'vip-path', path: 'spawn', op, vip, iface, why: err.message }, `VIP ${op} through ip(8): ${err.message}`);
+      // A helper that cannot run said so once, with what follows: each change is no news then.
+      if (err.permanent) log.debug({ event: 'vip-path', path: 'spawn', op, vip, iface, why: err.message }, `VIP ${op} through ip(8): ${err.message}`);
+      else log.warn({ event: 'vip-path', path: 'spawn', op, vip, iface, why: err.message }, `VIP ${op} through ip(8): ${err.message}`);
       return op === 'add' ? fallback.add() : fallback.remove();
     }
   };
@@ -122,7 +128,8 @@ export function channelAnnouncer(iface: string, vips: readonly string[], log: Lo
             stop();
             if (handedOver) return;
             handedOver = true;
-            log.warn({ event: 'garp-path', path: 'spawn', vip, iface, why: err.message }, `gratuitous ARP through arping(8): ${err.message}`);
+            if (err.permanent) log.debug({ event: 'garp-path', path: 'spawn', vip, iface, why: err.message }, `gratuitous ARP through arping(8): ${err.message}`);
+            else log.warn({ event: 'garp-path', path: 'spawn', vip, iface, why: err.message }, `gratuitous ARP through arping(8): ${err.message}`);
             fallback.announce();
           } else log.warn({ vip, iface, err: err.message }, `cannot announce the VIP: ${err.message}`);
         },

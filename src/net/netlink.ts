@@ -6,6 +6,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 
 // Message types: NLMSG_ERROR carries the answer to a request (the helper reads a dump up to NLMSG_DONE).
 const NLMSG_ERROR = 2;
+const NLMSG_DONE = 3;
 const RTM_NEWLINK = 16;
 const RTM_DELLINK = 17;
 const RTM_NEWADDR = 20;
@@ -17,6 +18,11 @@ const NLM_F_ACK = 0x4;
 const NLM_F_EXCL = 0x200;
 const NLM_F_CREATE = 0x400;
 const NLM_F_DUMP = 0x300;
+// On an NLMSG_ERROR: the request's payload is left out (NLM_F_CAPPED), attributes follow (NLM_F_ACK_TLVS,
+// with NETLINK_EXT_ACK on the socket), among them the kernel's reason in words (NLMSGERR_ATTR_MSG).
+const NLM_F_CAPPED = 0x100;
+const NLM_F_ACK_TLVS = 0x200;
+const NLMSGERR_ATTR_MSG = 1;
 const AF_INET = 2;
 const AF_INET6 = 10;
 const IFA_ADDRESS = 1;
@@ -122,6 +128,7 @@ export function encodeAddressDump(seq: number): Buffer {
 
 interface Raw {
   type: number;
+  flags: number;
   seq: number;
   body: Buffer;
 }
@@ -133,7 +140,7 @@ export function splitMessages(buf: Buffer): Raw[] {
   while (at + HEADER <= buf.length) {
     const len = buf.readUInt32LE(at);
     if (len < HEADER || at + len > buf.length) throw new Error('malformed netlink message');
-    out.push({ type: buf.readUInt16LE(at + 4), seq: buf.readUInt32LE(at + 8), body: buf.subarray(at + HEADER, at + len) });
+    out.push({ type: buf.readUInt16LE(at + 4), flags: buf.readUInt16LE(at + 6), seq: buf.readUInt32LE(at + 8), body: buf.subarray(at + HEADER, at + len) });
     at += align(len);
   }
   return out;
@@ -152,11 +159,33 @@ function attributes(buf: Buffer): Map<number, Buffer> {
   return out;
 }
 
-// The answer to one request: 0 when it succeeded, else the errno the kernel gave (EEXIST, ENODEV, …).
-export function decodeAck(buf: Buffer): number {
+// Whether `buf` is the whole answer to request `seq`: well-formed messages, each with that sequence
+// number, the last an acknowledgement or the end of a dump. The helper checks the same at its socket;
+// here it guards against a helper out of step with the agent (an answer meant for another request).
+export function checkAnswer(buf: Buffer, seq: number): void {
+  const all = splitMessages(buf);
+  const stray = all.find((m) => m.seq !== seq >>> 0);
+  if (stray) throw new Error(`netlink answer for request ${stray.seq}, expected ${seq >>> 0}`);
+  const last = all.at(-1);
+  if (last?.type !== NLMSG_ERROR && last?.type !== NLMSG_DONE) throw new Error('netlink answer without its acknowledgement or end of dump');
+}
+
+// The kernel's answer to one request: errno 0 when it succeeded, else the errno it gave (EEXIST, ENODEV, …)
+// and, from kernels that say why (Linux >= 4.12), its reason in words.
+export interface Ack {
+  errno: number;
+  message?: string;
+}
+
+export function decodeAck(buf: Buffer): Ack {
   const err = splitMessages(buf).find((m) => m.type === NLMSG_ERROR);
   if (!err || err.body.length < 4) throw new Error('no netlink acknowledgement in the answer');
-  return -err.body.readInt32LE(0) || 0;
+  const errno = -err.body.readInt32LE(0) || 0;
+  if (!(err.flags & NLM_F_ACK_TLVS) || err.body.length < 4 + HEADER) return { errno };
+  // struct nlmsgerr: the error, then the request's header (and its payload unless capped), then attributes.
+  const tlvs = 4 + (err.flags & NLM_F_CAPPED ? HEADER : align(err.body.readUInt32LE(4)));
+  const text = attributes(err.body.subarray(tlvs)).get(NLMSGERR_ATTR_MSG)?.toString('utf8').replace(/\0.*$/s, '');
+  return text ? { errno, message: text } : { errno };
 }
 
 function textOf(family: number, b: Buffer): string {

@@ -13,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 import type { AgentProcess, Lab, LabHost, RunResult } from '../support/netns.js';
 
 const INSTALL = fileURLToPath(new URL('../../scripts/install.sh', import.meta.url));
+// The kernel helper `npm run build` wrote: installed beside the test's binary as a build would ship it.
+const HELPER = fileURLToPath(new URL('../../dist/floatd-kernel-helper', import.meta.url));
 const UNIT = 'usr/local/lib/systemd/system/floatd@.service';
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -37,7 +39,7 @@ export class InstalledHost {
   static async install(lab: Lab, host: LabHost, binary: string): Promise<InstalledHost> {
     const root = join(lab.dir, `root-${host.name}`);
     const r = await new Promise<RunResult>((done) =>
-      execFile('bash', [INSTALL, '--binary', binary], { env: { PATH, DESTDIR: root } }, (err, stdout, stderr) => done({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr })),
+      execFile('bash', [INSTALL, '--binary', binary, '--helper', HELPER], { env: { PATH, DESTDIR: root } }, (err, stdout, stderr) => done({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr })),
     );
     if (r.code !== 0) throw new Error(`install.sh for ${host.name}: ${r.stderr}`);
     // /var/lib too: the run record (/var/lib/floatd) is the host's own, never the machine's.

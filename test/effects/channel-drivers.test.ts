@@ -22,7 +22,7 @@ interface Line {
   error?: string;
   reopened?: boolean;
   addresses?: { address: string; prefixLen: number }[];
-  logs: { event?: string; msg: string }[];
+  logs: { level: number; event?: string; msg: string }[];
 }
 
 const ip = (...args: string[]) => execa('ip', ['-n', NS, ...args]);
@@ -35,7 +35,7 @@ const addresses = async (family: '-4' | '-6') => {
   return (JSON.parse(r.stdout) as { addr_info: { local: string; prefixlen: number }[] }[]).flatMap((l) => l.addr_info).map((a) => `${a.local}/${a.prefixlen}`);
 };
 
-describe.skipIf(!isRoot)('kernel channel (netlink and a packet socket through the perl helper, in a network namespace)', () => {
+describe.skipIf(!isRoot)('kernel channel (netlink and a packet socket through floatd-kernel-helper, in a network namespace)', () => {
   vethNamespace(NS, 'nl0', 'nl1');
 
   it('adds the VIP as a /32 and removes it, each a no-op the second time, without spawning ip(8)', async () => {
@@ -73,6 +73,23 @@ describe.skipIf(!isRoot)('kernel channel (netlink and a packet socket through th
     expect([add?.ok, add?.changed, remove?.ok, remove?.changed]).toEqual([true, true, true, true]);
     expect(add?.logs.find((l) => l.event === 'vip-path')?.msg).toMatch(/^VIP add through ip\(8\): kernel channel is down/);
     expect(remove?.logs.find((l) => l.event === 'vip-path')?.msg).toMatch(/^VIP remove through ip\(8\)/);
+  });
+
+  it('with the helper missing, one warning for the whole run and every change through ip(8)', async () => {
+    const lines = await drive(['wait=700', 'add', 'remove', 'add', 'announce', 'wait=700', 'remove'], { FLOATD_TEST_HELPER: `/nonexistent/${NS}/floatd-kernel-helper` });
+    const changes = lines.filter((l) => l.op === 'add' || l.op === 'remove');
+    expect(changes.map((l) => [l.op, l.ok, l.changed])).toEqual([
+      ['add', true, true],
+      ['remove', true, true],
+      ['add', true, true],
+      ['remove', true, true],
+    ]);
+    expect(lines.find((l) => l.op === 'announce')?.ok).toBe(false);
+    // Warnings are pino level 40; each change through ip(8) is only a debug line now.
+    const warnings = lines.flatMap((l) => l.logs).filter((l) => l.level >= 40);
+    expect(warnings.map((l) => l.msg)).toEqual([expect.stringMatching(/^kernel helper cannot run \(helper could not start \(spawn \/nonexistent\/.* ENOENT\)\): VIP changes and ARP go through ip\(8\) and arping\(8\) for the life of this agent$/)]);
+    expect(changes.every((l) => l.logs.some((g) => g.event === 'vip-path'))).toBe(true);
+    expect(await addresses('-4')).toEqual(['198.51.100.11/24']);
   });
 
   it('an unsolicited neighbour advertisement repoints the neighbour entry for an IPv6 address (RFC 4861 §7.2.5: override)', async () => {

@@ -1,7 +1,7 @@
 // The rtnetlink codec of the kernel channel: requests byte for byte as the kernel's uapi lays them out,
 // answers and events decoded from captured kernel bytes.
 import { describe, expect, it } from 'vitest';
-import { decodeAck, decodeAddressDump, decodeLinkEvents, encodeAddress, encodeAddressDump, ipv6Bytes, splitMessages } from '../../src/net/netlink.js';
+import { checkAnswer, decodeAck, decodeAddressDump, decodeLinkEvents, encodeAddress, encodeAddressDump, ipv6Bytes, splitMessages } from '../../src/net/netlink.js';
 
 // A netlink message as the kernel would send it (host byte order, little-endian here).
 function msg(type: number, seq: number, body: Buffer): Buffer {
@@ -66,9 +66,34 @@ describe('netlink answers', () => {
   };
 
   it('reads the errno of an acknowledgement: 0, EEXIST, EADDRNOTAVAIL', () => {
-    expect(decodeAck(ack(0))).toBe(0);
-    expect(decodeAck(ack(17))).toBe(17);
-    expect(decodeAck(ack(99))).toBe(99);
+    expect(decodeAck(ack(0))).toEqual({ errno: 0 });
+    expect(decodeAck(ack(17))).toEqual({ errno: 17 });
+    expect(decodeAck(ack(99))).toEqual({ errno: 99 });
+  });
+
+  it("reads the kernel's reason in words after the capped or whole request (NLM_F_ACK_TLVS, NLMSGERR_ATTR_MSG)", () => {
+    const withReason = (flags: number, request: Buffer) => {
+      const err = Buffer.alloc(4);
+      err.writeInt32LE(-19, 0);
+      const b = msg(2, 1, Buffer.concat([err, request, attr(1, Buffer.from('ipv4: Device not found\0'))]));
+      b.writeUInt16LE(flags, 6);
+      return b;
+    };
+    const request = msg(20, 1, Buffer.alloc(8));
+    expect(decodeAck(withReason(0x300, request.subarray(0, 16)))).toEqual({ errno: 19, message: 'ipv4: Device not found' });
+    expect(decodeAck(withReason(0x200, request))).toEqual({ errno: 19, message: 'ipv4: Device not found' });
+    // Without NLM_F_ACK_TLVS what follows is not read as attributes.
+    expect(decodeAck(withReason(0, request))).toEqual({ errno: 19 });
+  });
+
+  it('an answer is whole and for its request: every sequence number that one, the last message an ack or the end of a dump', () => {
+    expect(() => checkAnswer(ack(0), 1)).not.toThrow();
+    expect(() => checkAnswer(Buffer.concat([msg(20, 1, Buffer.alloc(8)), msg(3, 1, Buffer.alloc(4))]), 1)).not.toThrow();
+    expect(() => checkAnswer(ack(0), 2)).toThrow(/netlink answer for request 1, expected 2/);
+    expect(() => checkAnswer(Buffer.concat([msg(20, 1, Buffer.alloc(8)), msg(3, 2, Buffer.alloc(4))]), 1)).toThrow(/for request 2, expected 1/);
+    expect(() => checkAnswer(msg(20, 1, Buffer.alloc(8)), 1)).toThrow(/without its acknowledgement or end of dump/);
+    expect(() => checkAnswer(Buffer.alloc(0), 1)).toThrow(/without its acknowledgement/);
+    expect(() => checkAnswer(ack(0).subarray(0, 20), 1)).toThrow(/malformed netlink message/);
   });
 
   it('a buffer without an acknowledgement or with a truncated message is an error, not a success', () => {

@@ -1,6 +1,9 @@
-// The agent's kernel channel end to end (issue 15): the VIP added and removed and the gratuitous ARP sent
-// with nothing spawned, the helper killed mid-run and re-opened, and --vip-path spawn as the forced fallback.
+// The agent's kernel channel end to end: the VIP added and removed and the gratuitous ARP sent with nothing
+// spawned, through floatd-kernel-helper (shown by that name in ps), the helper killed mid-run and
+// re-opened, and --vip-path spawn as the forced fallback.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLab, waitUntil, type AgentProcess, type Lab, type LabHost } from '../support/netns.js';
 import { type AgentSpec, isServing, joined, labAndAgents, skipNote, startAgent, unavailable } from './faults/fault-lab.js';
@@ -17,7 +20,10 @@ const cmdline = (pid: number): string => {
     return '';
   }
 };
-const helperOf = (a: AgentProcess): number | undefined => a.children().find((p) => cmdline(p).startsWith('perl -e'));
+const HELPER = resolve('dist/floatd-kernel-helper');
+const helperOf = (a: AgentProcess): number | undefined => a.children().find((p) => cmdline(p) === `${HELPER} `);
+// The name ps shows (comm: the first 15 characters of the program's name).
+const psName = (pid: number): string => execFileSync('ps', ['-o', 'comm=', '-p', String(pid)], { encoding: 'utf8' }).trim();
 
 describe.skipIf(unavailable !== undefined)(`kernel channel in the agent${skipNote}`, () => {
   let lab: Lab;
@@ -40,6 +46,7 @@ describe.skipIf(unavailable !== undefined)(`kernel channel in the agent${skipNot
     expect(first.lines.filter((l) => l.event === 'kernel-channel').map((l) => l.msg)).toEqual(['kernel channel open (netlink and packet sockets)']);
     const helper = helperOf(first);
     expect(helper).toBeGreaterThan(0);
+    expect(psName(helper as number)).toBe('floatd-kernel-h');
     // The observer learns h1's MAC for the VIP.
     expect((await lab.reach(obs, VIP)).ok).toBe(true);
     expect((await lab.neighbour(obs, VIP))?.lladdr).toBe(h1.mac);

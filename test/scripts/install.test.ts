@@ -48,6 +48,7 @@ describe('scripts/install.sh', () => {
     for (const p of ['scripts/install.sh', 'scripts/systemd', 'scripts/etc', 'hooks', 'docs', 'README.md']) await cp(resolve(p), join(tree, p), { recursive: true });
     await mkdir(join(tree, 'dist'));
     await writeFile(join(tree, 'dist/floatd'), '#!/bin/sh\necho floatd v1\n', { mode: 0o755 });
+    await writeFile(join(tree, 'dist/floatd-kernel-helper'), '#!/bin/sh\necho helper v1\n', { mode: 0o755 });
   });
   afterAll(async () => rm(dir, { recursive: true, force: true }));
 
@@ -58,14 +59,24 @@ describe('scripts/install.sh', () => {
     await expect(stat(dest)).rejects.toThrow();
   });
 
+  it('refuses to start without the kernel helper beside the binary', async () => {
+    const r = await install(['--helper', join(dir, 'no-such-helper')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/the kernel helper ".*no-such-helper" is missing .*npm run build:binary/);
+    await expect(stat(dest)).rejects.toThrow();
+  });
+
   it('puts the binary, unit, hook packs, example configs and docs in the usual places', async () => {
     const r = await install();
     expect(r.code, r.stderr).toBe(0);
     expect(await readFile(at('usr/local/sbin/floatd'), 'utf8')).toContain('floatd v1');
     expect((await stat(at('usr/local/sbin/floatd'))).mode & 0o777).toBe(0o755);
+    expect(await readFile(at('usr/lib/floatd/floatd-kernel-helper'), 'utf8')).toContain('helper v1');
+    expect((await stat(at('usr/lib/floatd/floatd-kernel-helper'))).mode & 0o777).toBe(0o755);
     const unit = await readFile(at('usr/local/lib/systemd/system/floatd@.service'), 'utf8');
     expect(unit).toMatch(/^ExecStart=\/usr\/local\/sbin\/floatd --state-file /m);
     expect(unit).toMatch(/^EnvironmentFile=\/etc\/floatd\/%i\.conf$/m);
+    expect(unit).toMatch(/^Environment=FLOATD_KERNEL_HELPER=\/usr\/lib\/floatd\/floatd-kernel-helper$/m);
     expect((await stat(at('usr/lib/floatd/hooks/ucarp/vip-up'))).mode & 0o777).toBe(0o755);
     expect((await stat(at('usr/lib/floatd/hooks/mfs/up.d/50-ready-vip'))).mode & 0o777).toBe(0o755);
     expect((await stat(at('usr/lib/floatd/hooks/mfs/lib/mfs-common.sh'))).mode & 0o777).toBe(0o644);

@@ -423,7 +423,7 @@ export class AgentProcess {
     return descendants(this.pid);
   }
 
-  // Its arping children (with --vip-path spawn, or the channel down); the kernel channel's perl helper lives
+  // Its arping children (with --vip-path spawn, or the channel down); the kernel channel's helper lives
   // as long as the agent and is not one of them.
   arpings(): number[] {
     return this.children().filter((p) => {
