@@ -14,8 +14,9 @@ export interface Announcer {
 // How many announcements of each kind: the first leaves at once, the rest one second apart.
 const COUNT = 3;
 
-// Unsolicited ARP requests (-U) and replies (-A) for each IPv4 VIP from `iface`, as keepalived sends both kinds of hosts honour.
-export function arpingAnnouncer(iface: string, vips: readonly string[], log: Logger): Announcer {
+// Unsolicited ARP requests (-U) and replies (-A) for each IPv4 VIP from `iface`, as keepalived sends both
+// kinds of hosts honour; none while `announcing()` says the link takes no announcements (a tun, say).
+export function arpingAnnouncer(iface: string, vips: readonly string[], log: Logger, announcing: () => boolean = () => true): Announcer {
   const running = new Set<ChildProcess>();
   const v4 = vips.filter((v) => familyOf(v) === 4);
   const v6 = vips.filter((v) => familyOf(v) === 6);
@@ -29,6 +30,7 @@ export function arpingAnnouncer(iface: string, vips: readonly string[], log: Log
   };
   return {
     announce() {
+      if (!announcing()) return;
       for (const vip of v4) {
         log.debug({ vip, iface }, 'sending gratuitous ARP');
         start(vip, '-U');

@@ -25,6 +25,8 @@ export interface IpVipOptions {
   // A ucarp-style -u script may have added the VIP with its own prefix: look before adding, and look for
   // other prefixes after removing.
   lookFirst: boolean;
+  // Whether VIPs added on the interface are announced now (link-announcing.ts); always, when absent.
+  announcing?: () => boolean;
 }
 
 // What ip(8) says for "already there" and "not there", in the older errno wording and the newer extack wording.
@@ -65,7 +67,8 @@ export function ipVipDriver(o: IpVipOptions): VipDriver {
       return { ok: true, changed: false };
     }
     const v6 = familyOf(vip) === 6;
-    if (v6 && nodad === undefined) nodad = !prepareUnsolicitedNa(iface, log);
+    // A link that resolves no neighbours skips DAD and takes no NA: its interface settings stay as they are.
+    if (v6 && nodad === undefined && (o.announcing?.() ?? true)) nodad = !prepareUnsolicitedNa(iface, log);
     const r = await ip(...(v6 ? ['-6'] : []), 'addr', 'add', host(vip), 'dev', iface, ...(v6 && nodad ? ['nodad'] : []));
     if (r.exitCode === 0) return { ok: true, changed: true };
     // Already there is what we want.
