@@ -52,8 +52,11 @@ export interface AgentFiles {
 
 let instances = 0;
 
-// A floatd argument the bench replaces with AgentFiles.noHooksDir (known only once the files are written).
+// floatd arguments the bench replaces with AgentFiles.noHooksDir, ucarpUp and ucarpDown (known only once the
+// files are written).
 export const NO_HOOKS_DIR = '<no-hooks-dir>';
+export const UCARP_UP = '<ucarp-up>';
+export const UCARP_DOWN = '<ucarp-down>';
 
 export function writeAgentFiles(dir: string): AgentFiles {
   const hooksDir = join(dir, 'hooks');
@@ -109,7 +112,7 @@ function floatd(lab: Lab, host: LabHost, t: Timers, files: AgentFiles, n: number
     // The namespaces share one file system: on the default path (/run/floatd/<vhid>.sock) the second agent
     // would find the first answering and refuse to start.
     '--control-socket', join(files.dir, `floatd-${n}.sock`),
-    '-b', String(t.advbaseS), '-k', String(t.advskew), '-z', '--hooks-dir', files.hooksDir, ...extra.map((x) => (x === NO_HOOKS_DIR ? files.noHooksDir : x)),
+    '-b', String(t.advbaseS), '-k', String(t.advskew), '-z', '--hooks-dir', files.hooksDir, ...extra.map((x) => ({ [NO_HOOKS_DIR]: files.noHooksDir, [UCARP_UP]: files.ucarpUp, [UCARP_DOWN]: files.ucarpDown })[x] ?? x),
   ];
   const a: AgentProcess = lab.spawnAgent(host, args);
   return {

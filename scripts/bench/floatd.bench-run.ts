@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { it } from 'vitest';
 import { createLab, type Lab, type LabOptions } from '../../test/support/netns.js';
-import { NO_HOOKS_DIR, VIP, writeAgentFiles, type AgentFiles, type Impl } from './agents.js';
+import { NO_HOOKS_DIR, UCARP_DOWN, UCARP_UP, VIP, writeAgentFiles, type AgentFiles, type Impl } from './agents.js';
 import { bridgePort, ClientProbe, PROBE_EVERY_MS } from './lab-tools.js';
 import { preflight } from './preflight.js';
 import { atExit, installHandlers, stopAll } from './processes.js';
@@ -63,6 +63,12 @@ const AT_01: PairConfig[] = [pair('floatd', 0.1, 10), SPAWN, pair('keepalived', 
 // The graceful stop without the trivial up.d/down.d hooks (keepalived runs no script either): what the down
 // hook, run before the VIP goes, costs. The later --hooks-dir wins: an empty directory.
 const NO_HOOKS = pair('floatd', 0.1, 10, 'no hooks', ['--hooks-dir', NO_HOOKS_DIR]);
+// ucarp's way: no hooks directory, the vip-up and vip-down scripts ucarp runs here (-u before the VIP is
+// added, -d before it is removed), so each graceful stop runs both, one on each host.
+const SCRIPTS = pair('floatd', 0.1, 10, '-u/-d scripts', ['--hooks-dir', NO_HOOKS_DIR, '-u', UCARP_UP, '-d', UCARP_DOWN]);
+// BENCH_FAULTS=stop and BENCH_INTERVALS=0.1: only those faults and advert intervals of the failover case.
+const FAULT_FILTER = listOf('BENCH_FAULTS', FAULTS);
+const INTERVAL_FILTER: Set<string> = listOf('BENCH_INTERVALS', ['1', '0.1', '0.01']);
 
 const FULL: Step[] = [
   { configs: (['floatd', 'ucarp', 'keepalived'] as const).map((i) => pair(i, 1, 10)), faults: FAULTS },
@@ -70,12 +76,12 @@ const FULL: Step[] = [
   { configs: (['floatd', 'keepalived'] as const).map((i) => pair(i, 0.01, 10)), faults: FAULTS },
   // How much of floatd's crash failover comes from its extra advert copies (the dead timer restarts on each).
   { configs: [0.1, 0.01].map((b) => pair('floatd', b, 10, '--advert-copies 1', ['--advert-copies', '1'])), faults: ['kill'] },
-  { configs: [NO_HOOKS], faults: ['stop'] },
+  { configs: [NO_HOOKS, SCRIPTS], faults: ['stop'] },
 ];
 const QUICK_STEPS: Step[] = [
   { configs: (['floatd', 'ucarp'] as const).map((i) => pair(i, 1, 10)), faults: ['kill'] },
   { configs: AT_01, faults: FAULTS },
-  { configs: [NO_HOOKS], faults: ['stop'] },
+  { configs: [NO_HOOKS, SCRIPTS], faults: ['stop'] },
 ];
 // Three nodes; floatd with --nodes 3 runs with a quorum (the default once the voters are known, docs/election.md),
 // and floatd without it (quorum off, today's behaviour with multicast) for reference.
@@ -118,7 +124,9 @@ it('floatd against ucarp and keepalived', async () => {
   };
   try {
     const files = writeAgentFiles(dir);
-    const steps = QUICK ? QUICK_STEPS : FULL;
+    const steps = (QUICK ? QUICK_STEPS : FULL)
+      .map((st) => ({ configs: st.configs.filter((c) => INTERVAL_FILTER.has(String(c.advbaseS))), faults: st.faults.filter((f) => FAULT_FILTER.has(f)) }))
+      .filter((st) => st.configs.length > 0 && st.faults.length > 0);
     if (ONLY.has('start') || ONLY.has('failover')) {
       await inLab({ hosts: 2, observer: true }, async (lab) => {
         const probe = new ClientProbe(lab.host('obs'), VIP);
@@ -251,6 +259,16 @@ function only(name: string): Set<Case> {
   const bad = picked.filter((c) => !(CASES as readonly string[]).includes(c));
   if (bad.length) throw new Error(`${name} must list cases among ${CASES.join(', ')}, got "${bad.join(',')}"`);
   return new Set(picked as Case[]);
+}
+
+// BENCH_FAULTS=stop,kill: the members of `all` named (all when unset).
+function listOf<T extends string>(name: string, all: readonly T[]): Set<T> {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return new Set(all);
+  const picked = raw.split(',').map((c) => c.trim()).filter(Boolean);
+  const bad = picked.filter((c) => !(all as readonly string[]).includes(c));
+  if (bad.length) throw new Error(`${name} must list values among ${all.join(', ')}, got "${bad.join(',')}"`);
+  return new Set(picked as T[]);
 }
 
 function positive(name: string, fallback: number): number {

@@ -1,7 +1,7 @@
-// --data-version COMMAND (issue 13 item 4): run at start, every few seconds while not master, and when the
+// --data-version COMMAND: run at start, every few seconds while not master, and when the
 // node is about to claim; its number goes to the election, which puts it in the presence. A command that
 // fails or prints anything but a number is a warning and makes the node less preferred, never more.
-import { execFile } from 'node:child_process';
+import { runCommand, type CommandResult } from '../effects/command.js';
 import type { Event } from '../election/machine.js';
 import type { Logger } from '../log/log.js';
 
@@ -55,10 +55,11 @@ export class DataVersionRunner {
     const generation = ++this.generation;
     this.running = true;
     clearTimeout(this.timer);
-    execFile(this.command, [], { timeout: TIMEOUT_MS, maxBuffer: 4096 }, (err, stdout) => {
+    // Killed with its process group at the timeout, so a child it left holding its stdout cannot hold the reading.
+    void runCommand(this.command, [], { timeoutMs: TIMEOUT_MS, maxBytes: 4096, log: this.log }).then((c) => {
       if (this.stopped || generation !== this.generation) return;
       this.running = false;
-      const r = err ? { problem: err.killed ? `timed out after ${TIMEOUT_MS} ms` : `failed: ${err.message.split('\n')[0] ?? ''}` } : parseDataVersion(stdout);
+      const r = c.exitCode === 0 ? parseDataVersion(c.stdout) : { problem: failure(c) };
       if ('problem' in r) {
         if (r.problem !== this.said) this.log.warn({ event: 'data-version', ok: false, command: this.command, problem: r.problem }, `--data-version "${this.command}" ${r.problem}: this node is less preferred until it gives a number`);
         this.said = r.problem;
@@ -77,4 +78,12 @@ export class DataVersionRunner {
     this.stopped = true;
     clearTimeout(this.timer);
   }
+}
+
+// "timed out after 5000 ms (killed)", "failed: spawn /x ENOENT", "failed: exit code 2: <its first stderr line>".
+function failure(c: CommandResult): string {
+  if (c.timedOut) return c.stderr;
+  const line = c.stderr.trim().split('\n')[0] ?? '';
+  if (c.exitCode === null) return `failed: ${line || 'killed by a signal'}`;
+  return `failed: exit code ${c.exitCode}${line ? `: ${line}` : ''}`;
 }

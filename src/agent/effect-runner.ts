@@ -6,7 +6,7 @@ import { isUpWork, type QueuedEffect, type RunOutcome } from './effect-queue.js'
 import type { Announcer } from '../effects/garp.js';
 import { leavesMastership, type HookResult } from '../effects/hooks.js';
 import { runGate } from '../effects/gate.js';
-import { runHookGroup, type HookGroupOptions, type HooksEffect } from '../effects/hook-groups.js';
+import { prepareHooks, runHookGroup, type HookGroupOptions, type HooksEffect } from '../effects/hook-groups.js';
 import type { VipDriver } from '../effects/vip.js';
 import type { Logger } from '../log/log.js';
 import type { RunRecord } from '../state/run-record.js';
@@ -30,6 +30,7 @@ export class EffectRunner {
 
   constructor(deps: RunnerDeps) {
     this.d = deps;
+    prepareHooks(deps.cfg);
   }
 
   async run(e: QueuedEffect, signal: AbortSignal): Promise<RunOutcome> {

@@ -4,7 +4,6 @@
 // through spawnSync: it must finish before the process exits, with no event loop to wait on.
 import { performance } from 'node:perf_hooks';
 import { getSystemErrorName } from 'node:util';
-import type { Logger } from '../log/log.js';
 import { ChannelDown, type KernelChannel } from '../net/kernel-channel.js';
 import type { Ack } from '../net/netlink.js';
 import type { Announcer } from './garp.js';
@@ -43,7 +42,7 @@ export type ChannelDriverOptions = IpVipOptions & { channel: KernelChannel };
 export function channelDrivers(o: ChannelDriverOptions): { vip: VipDriver; announcer: Announcer } {
   let announcedAt = -Infinity;
   const vip = channelVipDriver(o, () => (announcedAt = performance.now()));
-  const announcer = channelAnnouncer(o.iface, o.vips, o.log, o.channel, () => performance.now() - announcedAt < FRESH_MS);
+  const announcer = channelAnnouncer(o, () => performance.now() - announcedAt < FRESH_MS);
   return { vip, announcer };
 }
 
@@ -65,9 +64,10 @@ export function channelVipDriver(o: ChannelDriverOptions, onAnnounced: () => voi
       }
     }
     const prefix = hostPrefix(vip);
-    const ack = await channel.add(iface, vip, prefix, { announce: true });
+    const announce = o.announcing?.() ?? true;
+    const ack = await channel.add(iface, vip, prefix, { announce });
     if (ack.errno === 0) {
-      onAnnounced();
+      if (announce) onAnnounced();
       return { ok: true, changed: true };
     }
     // Already there is what we want.
@@ -115,11 +115,15 @@ export function channelVipDriver(o: ChannelDriverOptions, onAnnounced: () => voi
 // Announcements from the channel's packet socket (ARP for IPv4, an unsolicited NA for IPv6, RFC 4861
 // 7.2.6): the first leaves as soon as the VIPs are there, the rest one second apart; a channel that is
 // down hands the whole announcement to arping (IPv4 only: the fallback's IPv6 adds are announced by the kernel).
-export function channelAnnouncer(iface: string, vips: readonly string[], log: Logger, channel: KernelChannel, justAnnounced: () => boolean = () => false): Announcer {
-  const fallback = arpingAnnouncer(iface, vips, log);
+// Nothing is sent while the link takes no announcements (`announcing`, a tun say).
+export function channelAnnouncer(o: ChannelDriverOptions, justAnnounced: () => boolean = () => false): Announcer {
+  const { iface, vips, log, channel } = o;
+  const announcing = o.announcing ?? (() => true);
+  const fallback = arpingAnnouncer(iface, vips, log, announcing);
   const timers = new Set<NodeJS.Timeout>();
   let handedOver = false;
   const send = (round: number): void => {
+    if (!announcing()) return;
     for (const vip of vips) {
       channel.announce(iface, vip).then(
         () => log.debug({ vip, iface, round }, 'announced the VIP'),

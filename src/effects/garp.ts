@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '../log/log.js';
 import { familyOf } from '../protocol/address.js';
+import { guardGroup } from './supervise.js';
 
 // Announcements can be started and, on demotion, stopped (a stale announcer would pull traffic back).
 export interface Announcer {
@@ -13,22 +14,35 @@ export interface Announcer {
 
 // How many announcements of each kind: the first leaves at once, the rest one second apart.
 const COUNT = 3;
+// arping ends about COUNT - 1 seconds after its start; one still running well after that is killed.
+export const ARPING_TIMEOUT_MS = (COUNT + 2) * 1000;
 
-// Unsolicited ARP requests (-U) and replies (-A) for each IPv4 VIP from `iface`, as keepalived sends both kinds of hosts honour.
-export function arpingAnnouncer(iface: string, vips: readonly string[], log: Logger): Announcer {
+// Unsolicited ARP requests (-U) and replies (-A) for each IPv4 VIP from `iface`, as keepalived sends both
+// kinds of hosts honour; none while `announcing()` says the link takes no announcements (a tun, say).
+export function arpingAnnouncer(iface: string, vips: readonly string[], log: Logger, announcing: () => boolean = () => true): Announcer {
   const running = new Set<ChildProcess>();
   const v4 = vips.filter((v) => familyOf(v) === 4);
   const v6 = vips.filter((v) => familyOf(v) === 6);
   const start = (vip: string, mode: '-U' | '-A') => {
     // A plain spawn: the first announcement leaves as soon as arping runs, and execa would add milliseconds.
-    const child = spawn('arping', ['-q', mode, '-c', String(COUNT), '-I', iface, vip], { stdio: 'ignore' });
+    // Its own process group, bounded like every process floatd starts (supervise.ts).
+    const args = ['-q', mode, '-c', String(COUNT), '-I', iface, vip];
+    const child = spawn('arping', args, { stdio: 'ignore', detached: true });
     running.add(child);
     child.on('error', (err) => log.warn({ vip, iface, err: err.message }, 'cannot send gratuitous ARP (is iputils-arping installed?)'));
+    if (child.pid === undefined) return;
+    const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const guard = guardGroup(child.pid, exit, { timeoutMs: ARPING_TIMEOUT_MS, log });
     // With -U/-A no replies are expected, so arping's exit status says nothing.
-    child.on('close', () => running.delete(child));
+    void exit.then(async () => {
+      running.delete(child);
+      await guard.finished();
+      if (guard.stoppedFor() === 'timeout') log.warn({ vip, iface, timeoutMs: ARPING_TIMEOUT_MS }, `arping ${args.join(' ')} still ran after ${ARPING_TIMEOUT_MS} ms: killed`);
+    });
   };
   return {
     announce() {
+      if (!announcing()) return;
       for (const vip of v4) {
         log.debug({ vip, iface }, 'sending gratuitous ARP');
         start(vip, '-U');

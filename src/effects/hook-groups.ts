@@ -4,6 +4,7 @@ import type { Config, HookPhaseName } from '../config/config.js';
 import type { Effect, HookContext } from '../election/machine.js';
 import type { Logger } from '../log/log.js';
 import type { HookFacts } from '../state/run-record.js';
+import { prepareHookStdio } from './hook-stdio.js';
 import { leavesMastership, listHookDir, runHooks, type HookResult } from './hooks.js';
 
 export type HooksEffect = Extract<Effect, { kind: 'hooks' }> & { facts?: HookFacts };
@@ -15,6 +16,11 @@ export interface HookGroupOptions {
   signal: AbortSignal;
   onStart(path: string): void;
   onEnd(phase: HookPhaseName, result: HookResult): void; // every finished hook: the state file and `floatd status`
+}
+
+// At start, when there is anything to run: the first hook of a failover finds its output channels open.
+export function prepareHooks(c: Config): void {
+  if (c.upscript !== undefined || c.downscript !== undefined || c.hooksDir !== undefined || c.takeoverChecks.length > 0 || c.fence !== undefined) prepareHookStdio();
 }
 
 // ok, or the first failing hook and why ("…/20-start exited 1"); a cancelled run counts as ok.

@@ -27,25 +27,76 @@ export interface HookStdio {
   closed: Promise<void>;
 }
 
-// Opens both channels, or neither.
+// A pair opened ahead of need (prepareHookStdio): the handshake below takes ~0.4 ms, more on a busy host,
+// and the hook that ends a mastership or starts one should not wait for it. Held unreferenced, so an
+// idle spare never keeps the process alive; it costs two connected socket pairs and their read buffers.
+let spare: Promise<Bindable | undefined> | undefined;
+
+// Opens the spare pair now, unless one is open or opening.
+export function prepareHookStdio(): void {
+  spare ??= openBindable().then(
+    (b) => b,
+    () => undefined, // the next hook opens its own, and says why if it cannot
+  );
+}
+
+// Both channels for one hook, or neither: the spare when there is a usable one, else a fresh pair; a new
+// spare is opened behind it for the next hook.
 export async function openHookStdio(on: StdioHandlers): Promise<HookStdio> {
+  const ready = spare;
+  spare = undefined;
+  const taken = await ready;
+  let pair = taken?.usable() ? taken : undefined;
+  if (taken !== undefined && pair === undefined) taken.destroy();
+  pair ??= await openBindable();
+  prepareHookStdio();
+  pair.bind(on);
+  return pair.stdio;
+}
+
+// A pair whose handlers are set when it is handed to a hook; nothing arrives before, since no child holds it.
+interface Bindable {
+  stdio: HookStdio;
+  bind(on: StdioHandlers): void;
+  usable(): boolean;
+  destroy(): void;
+}
+
+async function openBindable(): Promise<Bindable> {
   const streams = ['stdout', 'stderr'] as const;
-  const opened = await Promise.allSettled(streams.map((name) => openChannel((data) => on.chunk(name, data))));
+  let target: StdioHandlers | undefined;
+  let broken = false;
+  const opened = await Promise.allSettled(streams.map((name) => openChannel((data) => target?.chunk(name, data))));
   const failed = opened.find((r) => r.status === 'rejected');
   if (failed !== undefined) {
     for (const r of opened) if (r.status === 'fulfilled') for (const s of [r.value.childEnd, r.value.reader]) s.destroy();
     throw failed.reason;
   }
   const [out, err] = opened.map((r) => (r as PromiseFulfilledResult<Channel>).value) as [Channel, Channel];
+  const sockets = [out.childEnd, out.reader, err.childEnd, err.reader];
+  for (const s of sockets) s.unref();
   const closed = [out, err].map(({ reader }, i) => {
     const name = streams[i]!;
-    reader.on('error', (e) => on.error(name, e));
+    reader.on('error', (e) => {
+      broken = true;
+      target?.error(name, e);
+    });
     return new Promise<void>((resolve) => reader.once('close', () => {
-      on.end(name);
+      broken = true;
+      target?.end(name);
       resolve();
     }));
   });
-  return { childEnds: [out.childEnd, err.childEnd], closed: Promise.all(closed).then(() => undefined) };
+  return {
+    stdio: { childEnds: [out.childEnd, err.childEnd], closed: Promise.all(closed).then(() => undefined) },
+    bind(on) {
+      target = on;
+      // A hook's output is read to its end, as long as the agent lives.
+      for (const r of [out.reader, err.reader]) r.ref();
+    },
+    usable: () => !broken && sockets.every((s) => !s.destroyed),
+    destroy: () => sockets.forEach((s) => s.destroy()),
+  };
 }
 
 interface Channel {

@@ -78,51 +78,73 @@ async function superviseOnce(file: string, opts: SuperviseOptions): Promise<Outc
     // ENOENT, EACCES…: spawning failed, nothing runs.
     return { exitCode: null, signal: null, timedOut: false, cancelled: false, error: spawnError?.message ?? 'cannot start' };
   }
-  let exited = false;
-  const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
-    child.once('exit', (code, signal) => {
-      exited = true;
-      resolve({ code, signal });
-    });
-  });
+  const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 
-  const outcome: Outcome = { exitCode: null, signal: null, timedOut: false, cancelled: false };
-  let terminating: Promise<void> | undefined;
-  const stop = (why: 'timeout' | 'cancel'): void => {
-    if (exited || terminating !== undefined) return;
-    // Record why before killing, so the result explains the signal.
-    if (why === 'timeout') outcome.timedOut = true;
-    else outcome.cancelled = true;
-    outcome.error = why === 'timeout' ? `timed out after ${opts.timeoutMs} ms` : 'cancelled';
-    terminating = terminate(pid, exit, opts.killGraceMs ?? DEFAULT_KILL_GRACE_MS, opts.log);
-  };
-  const timer = setTimeout(() => stop('timeout'), opts.timeoutMs);
-  const onAbort = (): void => stop('cancel');
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-  if (opts.signal?.aborted) onAbort();
-
+  const guard = guardGroup(pid, exit, { timeoutMs: opts.timeoutMs, killGraceMs: opts.killGraceMs, signal: opts.signal, log: opts.log });
   const { code, signal } = await exit;
-  clearTimeout(timer);
-  opts.signal?.removeEventListener('abort', onAbort);
-  await terminating;
+  await guard.finished();
   await settleWithin(output.closed, DRAIN_MS);
-  return { ...outcome, exitCode: code, signal };
+  const why = guard.stoppedFor();
+  return { exitCode: code, signal, timedOut: why === 'timeout', cancelled: why === 'cancel', ...(why === undefined ? {} : { error: why === 'timeout' ? `timed out after ${opts.timeoutMs} ms` : 'cancelled' }) };
+}
+
+// Why a guarded process was stopped; recorded before it is killed, so its outcome explains the signal.
+export type StopReason = 'timeout' | 'cancel';
+
+export interface GroupGuard {
+  stoppedFor(): StopReason | undefined;
+  // Clears the timer and the abort listener; resolves once a kill under way is done.
+  finished(): Promise<void>;
+}
+
+export interface GuardOptions {
+  timeoutMs: number;
+  killGraceMs?: number;
+  signal?: AbortSignal;
+  log?: Logger;
+}
+
+// Bounds a child that leads its own process group (spawned with `detached`): when the timeout passes or
+// the signal aborts before `exit` settles, SIGTERM to the group, then SIGKILL once the grace is over or
+// the main process is gone. Every process floatd waits for runs under one of these.
+export function guardGroup(pid: number, exit: Promise<unknown>, o: GuardOptions): GroupGuard {
+  let exited = false;
+  let why: StopReason | undefined;
+  let terminating: Promise<void> | undefined;
+  void exit.then(() => (exited = true));
+  const stop = (reason: StopReason): void => {
+    if (exited || terminating !== undefined) return;
+    why = reason;
+    terminating = terminate(pid, exit, o.killGraceMs ?? DEFAULT_KILL_GRACE_MS, o.log);
+  };
+  const timer = setTimeout(() => stop('timeout'), o.timeoutMs);
+  const onAbort = (): void => stop('cancel');
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  if (o.signal?.aborted) onAbort();
+  return {
+    stoppedFor: () => why,
+    async finished() {
+      clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
+      await terminating;
+    },
+  };
 }
 
 // SIGTERM the group; SIGKILL it once the grace is over or the main process is gone, whichever is first.
 // Leftover children already had their SIGTERM, and nothing of a stopped process may outlive its result.
-async function terminate(pid: number, exit: Promise<unknown>, graceMs: number, log: Logger): Promise<void> {
+async function terminate(pid: number, exit: Promise<unknown>, graceMs: number, log: Logger | undefined): Promise<void> {
   signalGroup(pid, 'SIGTERM', log);
   await settleWithin(exit, graceMs);
   signalGroup(pid, 'SIGKILL', log);
 }
 
 // Runs from timers, so it must not throw: ESRCH just means the group is already gone.
-function signalGroup(pid: number, sig: NodeJS.Signals, log: Logger): void {
+function signalGroup(pid: number, sig: NodeJS.Signals, log: Logger | undefined): void {
   try {
     process.kill(-pid, sig); // negative pid: the whole process group the child leads
   } catch (err) {
-    if (errnoCode(err) !== 'ESRCH') log.warn({ pgid: pid, sig, err }, 'cannot signal process group');
+    if (errnoCode(err) !== 'ESRCH') log?.warn({ pgid: pid, sig, err }, 'cannot signal process group');
   }
 }
 

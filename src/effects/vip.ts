@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import type { Logger } from '../log/log.js';
 import { canonicalAddress, familyOf } from '../protocol/address.js';
-import { runCommand } from './command.js';
+import { IP_TIMEOUT_MS, runCommand } from './command.js';
 import { prepareUnsolicitedNa } from './ndisc.js';
 
 // Outcome of one VIP operation; never thrown, so the effect queue can decide what a failure means.
@@ -25,6 +25,8 @@ export interface IpVipOptions {
   // A ucarp-style -u script may have added the VIP with its own prefix: look before adding, and look for
   // other prefixes after removing.
   lookFirst: boolean;
+  // Whether VIPs added on the interface are announced now (link-announcing.ts); always, when absent.
+  announcing?: () => boolean;
 }
 
 // What ip(8) says for "already there" and "not there", in the older errno wording and the newer extack wording.
@@ -50,7 +52,7 @@ export function ipVipDriver(o: IpVipOptions): VipDriver {
   const { iface, log } = o;
   const vips = o.vips.map(canonicalAddress);
   const ip = async (...args: string[]) => {
-    const r = await runCommand('ip', args);
+    const r = await runCommand('ip', args, { timeoutMs: IP_TIMEOUT_MS, log });
     return { ...r, text: `ip ${args.join(' ')}: ${r.stderr.trim() || `exit ${r.exitCode}`}` };
   };
   const show = async (): Promise<AddrInfo[] | string> => {
@@ -65,7 +67,8 @@ export function ipVipDriver(o: IpVipOptions): VipDriver {
       return { ok: true, changed: false };
     }
     const v6 = familyOf(vip) === 6;
-    if (v6 && nodad === undefined) nodad = !prepareUnsolicitedNa(iface, log);
+    // A link that resolves no neighbours skips DAD and takes no NA: its interface settings stay as they are.
+    if (v6 && nodad === undefined && (o.announcing?.() ?? true)) nodad = !prepareUnsolicitedNa(iface, log);
     const r = await ip(...(v6 ? ['-6'] : []), 'addr', 'add', host(vip), 'dev', iface, ...(v6 && nodad ? ['nodad'] : []));
     if (r.exitCode === 0) return { ok: true, changed: true };
     // Already there is what we want.
@@ -107,15 +110,20 @@ export function ipVipDriver(o: IpVipOptions): VipDriver {
       return rest.ok ? { ok: true, changed: removed.changed || rest.changed } : rest;
     },
     removeNow() {
-      const run = (...args: string[]) => spawnSync('ip', args, { encoding: 'utf8', timeout: 2000 });
+      const run = (...args: string[]) => {
+        const r = spawnSync('ip', args, { encoding: 'utf8', timeout: IP_TIMEOUT_MS, killSignal: 'SIGKILL' });
+        // spawnSync's own words for a timeout are "spawnSync ip ETIMEDOUT".
+        const timedOut = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT';
+        return { ...r, stderr: timedOut ? `timed out after ${IP_TIMEOUT_MS} ms (killed)` : (r.stderr ?? '') || (r.error?.message ?? '') };
+      };
       const shown = run('-j', 'addr', 'show', 'dev', iface);
-      if (shown.status !== 0) return NO_DEVICE.test(shown.stderr ?? '') ? { ok: true, changed: false } : { ok: false, error: `ip addr show dev ${iface}: ${(shown.stderr ?? '').trim() || String(shown.error ?? shown.status)}` };
+      if (shown.status !== 0) return NO_DEVICE.test(shown.stderr) ? { ok: true, changed: false } : { ok: false, error: `ip -j addr show dev ${iface}: ${shown.stderr.trim() || `exit ${String(shown.status)}`}` };
       let changed = false;
       const errors: string[] = [];
       // Every address is tried, whatever happened to the one before: this is the last chance to drop them.
       for (const a of held(shown.stdout, vips)) {
         const d = run('addr', 'del', `${a.local}/${a.prefixlen}`, 'dev', iface);
-        if (d.status !== 0 && !NOT_THERE.test(d.stderr ?? '')) errors.push(`ip addr del ${a.local}/${a.prefixlen} dev ${iface}: ${(d.stderr ?? '').trim()}`);
+        if (d.status !== 0 && !NOT_THERE.test(d.stderr)) errors.push(`ip addr del ${a.local}/${a.prefixlen} dev ${iface}: ${d.stderr.trim() || `exit ${String(d.status)}`}`);
         changed ||= d.status === 0;
       }
       return errors.length === 0 ? { ok: true, changed } : { ok: false, error: errors.join('; ') };

@@ -16,9 +16,30 @@ const MIN_FRAME = 60;
 
 export type ArpKind = 'request' | 'reply';
 
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
+// From <linux/if_arp.h> and <linux/if.h>: the link types these frames are for, and the flag that says a
+// link resolves no neighbours (no ARP, no neighbour discovery: tun, WireGuard, GRE, PPP set it).
+const ARPHRD_ETHER = 1;
+const IFF_NOARP = 0x80;
+// Link types seen under a VIP, named for the log line.
+const LINK_TYPES: Readonly<Record<number, string>> = { 32: 'InfiniBand', 512: 'PPP', 768: 'IPIP tunnel', 769: 'IPv6 tunnel', 772: 'loopback', 776: 'SIT tunnel', 778: 'GRE tunnel', 823: 'IP6GRE tunnel', 65534: 'no link layer (tun, WireGuard)' };
+
+// Whether a link takes the announcements below: an Ethernet frame to a link whose neighbours do not ask
+// (a layer-3 link: tun, WireGuard, GRE, PPP) moves nothing, and a link without an Ethernet address cannot
+// even be given one. There the VIP is added and not announced: traffic reaches it by routing alone.
+export type Announcing = { announce: true; mac: string } | { announce: false; why: string };
+
+export function announcingOn(link: { type: number; flags: number; address: string }): Announcing {
+  if (link.type !== ARPHRD_ETHER) return { announce: false, why: `link type ${link.type} (${LINK_TYPES[link.type] ?? 'not Ethernet'}) carries no Ethernet frames` };
+  if ((link.flags & IFF_NOARP) !== 0) return { announce: false, why: 'the link resolves no neighbours (NOARP)' };
+  const mac = link.address.trim();
+  if (!MAC.test(mac) || /^(00:){5}00$/.test(mac)) return { announce: false, why: `the link has no Ethernet address (${JSON.stringify(mac)})` };
+  return { announce: true, mac };
+}
+
 // A MAC address as "aa:bb:cc:dd:ee:ff" → its 6 bytes; anything else is an error.
 export function macBytes(mac: string): Buffer {
-  if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac.trim())) throw new Error(`not a MAC address: "${mac.trim()}"`);
+  if (!MAC.test(mac.trim())) throw new Error(`not a MAC address: "${mac.trim()}"`);
   return Buffer.from(mac.trim().split(':').map((h) => parseInt(h, 16)));
 }
 

@@ -83,3 +83,21 @@ export function watchLink(iface: string, everyMs: () => number, onChange: (s: Li
     },
   };
 }
+
+// What the kernel says of an interface's link layer (sysfs): its ARPHRD_* type, its IFF_* flags and its
+// hardware address ("" on links that have none: tun, WireGuard, GRE, PPP).
+export interface LinkLayer {
+  type: number;
+  flags: number;
+  address: string;
+}
+
+// The link layer of `iface` now, or undefined when there is no interface by that name.
+export function readLinkLayer(iface: string): LinkLayer | undefined {
+  try {
+    const read = (name: string) => readFileSync(`/sys/class/net/${iface}/${name}`, 'latin1').trim();
+    return { type: Number(read('type')), flags: Number(read('flags')), address: read('address') };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,6 +1,6 @@
 // --data-version's output: a number from 0 to 2^64−1, or a problem that names what was printed; a fresh
 // reading drops the one under way.
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -44,6 +44,58 @@ describe('DataVersionRunner.runFresh', () => {
       await first;
       runner.stop();
       expect(seen).toEqual([{ type: 'data-version', version: 2n }]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('DataVersionRunner: a command that hangs', () => {
+  it('is killed at 5 s with the child holding its output, and the reading is a timeout problem', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'floatd-dv-'));
+    try {
+      const script = join(dir, 'version');
+      // A child holds the script's stdout: killing the script alone would leave the reading waiting for it.
+      writeFileSync(script, `#!/bin/sh\nsleep 60 &\necho $! > ${join(dir, 'child')}\nwait\n`);
+      chmodSync(script, 0o755);
+      const seen = await new Promise<unknown>((resolve) => {
+        const runner = new DataVersionRunner(script, pino({ level: 'silent' }), (e) => {
+          runner.stop();
+          resolve(e);
+        });
+        runner.start();
+      });
+      expect(seen).toEqual({ type: 'data-version', problem: 'timed out after 5000 ms (killed)' });
+      const child = Number(readFileSync(join(dir, 'child'), 'utf8'));
+      // Gone, or a zombie waiting for whoever reaps it.
+      const state = () => {
+        try {
+          const stat = readFileSync(`/proc/${child}/stat`, 'utf8');
+          return stat.slice(stat.lastIndexOf(')') + 2)[0];
+        } catch {
+          return 'gone';
+        }
+      };
+      await expect.poll(state, { timeout: 2000 }).toMatch(/^(gone|Z)$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 15_000);
+
+  it('a failing command is a problem that names its exit code and first line of stderr', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'floatd-dv-'));
+    try {
+      const script = join(dir, 'version');
+      writeFileSync(script, '#!/bin/sh\necho "no metadata here" >&2\nexit 2\n');
+      chmodSync(script, 0o755);
+      const seen = await new Promise<unknown>((resolve) => {
+        const runner = new DataVersionRunner(script, pino({ level: 'silent' }), (e) => {
+          runner.stop();
+          resolve(e);
+        });
+        runner.start();
+      });
+      expect(seen).toEqual({ type: 'data-version', problem: 'failed: exit code 2: no metadata here' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -20,7 +20,7 @@ describe('election log', () => {
     const { log, lines } = recorder();
     const heard = step(cfg, following, hear(resignFrom({ epoch: 4, advbaseMs: 100 })), 50);
     logStep(log, following, heard.state, hear(resignFrom({ epoch: 4 })), 50);
-    expect(lines).toEqual([expect.objectContaining({ event: 'resign-heard', from: '10.0.0.2', epoch: 4, waitMs: 3.906 })]);
+    expect(lines).toEqual([expect.objectContaining({ event: 'resign-heard', from: '10.0.0.2', epoch: 4, waitMs: 20, unclean: false })]);
     // The same resign heard again adds no line.
     const again = step(cfg, heard.state, hear(resignFrom({ epoch: 4, advbaseMs: 100 })), 51);
     logStep(log, heard.state, again.state, hear(resignFrom({ epoch: 4 })), 51);
@@ -30,8 +30,8 @@ describe('election log', () => {
   it('a claim on a timer logs how late the timer fired', () => {
     const { log, lines } = recorder();
     const heard = step(cfg, following, hear(resignFrom({ epoch: 4, advbaseMs: 100 })), 50).state;
-    const claimed = step(cfg, heard, { type: 'tick' }, 54.5);
-    logStep(log, heard, claimed.state, { type: 'tick' }, 54.5, 0.594);
+    const claimed = step(cfg, heard, { type: 'tick' }, 70.5);
+    logStep(log, heard, claimed.state, { type: 'tick' }, 70.5, 0.594);
     expect(lines[0]).toEqual(expect.objectContaining({ event: 'transition', state: 'MASTER', previous: 'BACKUP', timerLateMs: 0.594 }));
   });
 });

@@ -1,7 +1,7 @@
 // The announcement frames the kernel channel sends: gratuitous ARP (as arping -U / -A) and the unsolicited
 // neighbour advertisement of RFC 4861 §7.2.6, pinned byte for byte.
 import { describe, expect, it } from 'vitest';
-import { garpFrame, icmpv6Checksum, macBytes, unsolicitedNaFrame } from '../../src/net/announce-frames.js';
+import { announcingOn, garpFrame, icmpv6Checksum, macBytes, unsolicitedNaFrame } from '../../src/net/announce-frames.js';
 import { ipv6Bytes } from '../../src/net/netlink.js';
 
 const MAC = '02:00:5e:00:01:0a';
@@ -51,5 +51,37 @@ describe('unsolicited neighbour advertisements', () => {
     expect(icmp.readUInt16BE(2)).not.toBe(0);
     // A correct checksum makes the recomputed sum 0xffff, i.e. a "checksum" of zero.
     expect(icmpv6Checksum(f.subarray(22, 38), f.subarray(38, 54), icmp)).toBe(0);
+  });
+});
+
+// What sysfs shows for the links a VIP may sit on (type, flags as /sys/class/net/IFACE/flags, address).
+const ETHERNET = { type: 1, flags: 0x1003, address: '02:00:5e:00:01:0a' };
+const TUN = { type: 65534, flags: 0x1091, address: '' };
+
+describe('which links take announcements', () => {
+  it('an Ethernet link (veth, bridge, VLAN, bond) is announced from its MAC address', () => {
+    expect(announcingOn(ETHERNET)).toEqual({ announce: true, mac: '02:00:5e:00:01:0a' });
+    expect(announcingOn({ ...ETHERNET, address: '02:00:5E:00:01:0A\n' })).toEqual({ announce: true, mac: '02:00:5E:00:01:0A' });
+  });
+
+  it('a tun or WireGuard link (no link layer, no address) is not, and says why', () => {
+    expect(announcingOn(TUN)).toEqual({ announce: false, why: 'link type 65534 (no link layer (tun, WireGuard)) carries no Ethernet frames' });
+  });
+
+  it('GRE, PPP, InfiniBand and loopback links are not: their frames are not Ethernet frames', () => {
+    expect(announcingOn({ type: 778, flags: 0x91, address: '0.0.0.0' })).toMatchObject({ announce: false, why: expect.stringMatching(/^link type 778 \(GRE tunnel\)/) });
+    expect(announcingOn({ type: 512, flags: 0x10d1, address: '' })).toMatchObject({ announce: false, why: expect.stringMatching(/\(PPP\)/) });
+    expect(announcingOn({ type: 32, flags: 0x1003, address: '80:00:00:48:fe:80:00:00:00:00:00:00:00:00:00:00:00:00:00:01' })).toMatchObject({ announce: false, why: expect.stringMatching(/\(InfiniBand\)/) });
+    expect(announcingOn({ type: 772, flags: 0x9, address: '00:00:00:00:00:00' })).toMatchObject({ announce: false, why: expect.stringMatching(/\(loopback\)/) });
+    expect(announcingOn({ type: 999, flags: 0, address: '' })).toMatchObject({ announce: false, why: 'link type 999 (not Ethernet) carries no Ethernet frames' });
+  });
+
+  it('an Ethernet link with ARP off (NOARP) is not: its neighbours are not resolved', () => {
+    expect(announcingOn({ ...ETHERNET, flags: 0x1083 })).toEqual({ announce: false, why: 'the link resolves no neighbours (NOARP)' });
+  });
+
+  it('an Ethernet link without a usable address is not, and the value is quoted', () => {
+    expect(announcingOn({ ...ETHERNET, address: '' })).toEqual({ announce: false, why: 'the link has no Ethernet address ("")' });
+    expect(announcingOn({ ...ETHERNET, address: '00:00:00:00:00:00' })).toEqual({ announce: false, why: 'the link has no Ethernet address ("00:00:00:00:00:00")' });
   });
 });
