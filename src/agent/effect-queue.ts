@@ -23,7 +23,8 @@ export function isUpWork(e: QueuedEffect): boolean {
     case 'garp':
       return true;
     case 'report':
-      return e.event.type === 'up-complete';
+      // 'prepared' closes a standby's prepare hooks: dropped with them when one fails.
+      return e.event.type === 'up-complete' || e.event.type === 'prepared';
     default:
       return false;
   }

@@ -39,7 +39,8 @@ export class EffectRunner {
         const r = await runGate(e, this.hookOptions(signal));
         // Cancelled: a master was heard, and the verdict would be for a claim nobody makes any more.
         if (signal.aborted) return CARRY_ON;
-        return { carryOn: true, event: { type: 'checked', epoch: e.epoch, ok: r.ok, detail: r.ok ? 'passed' : r.detail } };
+        const verdict = { type: 'checked' as const, epoch: e.epoch, ok: r.ok, detail: r.ok ? 'passed' : r.detail };
+        return { carryOn: true, event: e.prepare === true ? { ...verdict, prepare: true } : verdict };
       }
       case 'hooks':
         // The service and the VIP never come before the record that says this node holds them.

@@ -22,6 +22,10 @@ export function logStep(log: Logger, before: State, after: State, event: Event, 
   if (after.role === 'master' && before.role === 'master' && before.handover && !after.handover) log.info({ event: 'handover', from: before.handover.from, epoch: after.epoch }, `${after.reason}: starting the service`);
   if (after.role === 'master' && after.handover && !before.handover) log.info({ event: 'handover-wait', from: after.handover.from, epoch: after.epoch }, `waiting for ${after.handover.from} to hand over before starting the service`);
   if (after.view.handoff !== undefined && before.view.handoff === undefined) log.info({ event: 'handoff-wait', epoch: after.epoch }, after.reason);
+  const successor = after.view.handoff?.successor;
+  if (successor !== undefined && successor !== before.view.handoff?.successor) log.info({ event: 'handoff-successor', successor, epoch: after.epoch }, `handing over to ${successor} once it has prepared (its prepare hooks run while this node still holds the VIP)`);
+  const p = after.prepare;
+  if (p !== undefined && p.stage !== before.prepare?.stage) log[p.stage === 'failed' ? 'warn' : 'info']({ event: 'prepare', stage: p.stage, from: p.from, epoch: p.epoch }, after.reason);
   if (after.view.handoff?.final !== undefined && before.view.handoff?.final === undefined) log.info({ event: 'handoff-final', epoch: after.epoch, version: String(after.view.handoff.final) }, `final data version ${after.view.handoff.final}: the standby that reports it takes over`);
   if (after.serving && !before.serving) log.info({ event: 'serving', epoch: after.epoch }, `MASTER ready: up hooks done ${formatMs(now - after.since)} after promotion`);
   // Every refusal is an error line, with the backoff the machine chose (never silent).

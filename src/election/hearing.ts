@@ -42,7 +42,16 @@ function backupHearsResign(cfg: Settings, state: State, them: Peer, now: number)
   // one older than the epoch we follow (a replay to a freshly restarted node), changes nothing.
   const m = state.master;
   if (m === undefined || m.address !== them.address || them.epoch < m.epoch || them.epoch < state.maxEpochSeen) return same(state);
-  return same({ ...state, master: { ...them, resigned: true }, masterDownAt: now + resignDelayMs(cfg, cfg.deadratio) });
+  return same({ ...state, master: { ...them, resigned: true }, masterDownAt: now + claimDelayAfterResign(cfg, state, them.address) });
+}
+
+// A prepared handover names its successor: that standby claims at once, and the others wait a master-down
+// interval, taking over only if it does not. Otherwise the skew orders the backups (resignDelayMs).
+function claimDelayAfterResign(cfg: Settings, state: State, from: string): number {
+  if (state.prepare?.from === from && (state.prepare.stage === 'running' || state.prepare.stage === 'ready')) return 0;
+  const named = state.view.members[from]?.supports;
+  if (named !== undefined && named !== from && named !== cfg.self) return masterDownIntervalMs(cfg, cfg.deadratio);
+  return resignDelayMs(cfg, cfg.deadratio);
 }
 
 // ucarp carp.c BACKUP: any advert from a master restarts the master-down timer; a takeover check under

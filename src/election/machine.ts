@@ -6,7 +6,9 @@ import { failuresExpired, recordFailure } from './failures.js';
 import { handoverTimedOut } from './handover.js';
 import { onAdvert } from './hearing.js';
 import { onDataVersion } from './freshness.js';
-import { awaitStandby, waitsForStandby } from './ready-standby.js';
+import { finishHandoff, onServiceStopped } from './ready-standby.js';
+import { onPrepareChecked, onPrepared, onPrepareFailed } from './prepared-handover.js';
+import { handOverNow } from './ready-standby.js';
 import { afterStep, beforeStep, clusterDeadline, earliest } from './quorum.js';
 import { claim, onChecked, withoutCheck } from './takeover-gate.js';
 import { formatMs, masterDownIntervalMs } from './timing.js';
@@ -34,6 +36,7 @@ export function initialState(now: number, maxEpochSeen = 0): State {
     skewWeight: 0,
     serving: false,
     unclean: undefined,
+    prepare: undefined,
     exitAfterRelease: false,
     checking: undefined,
     checkFailures: 0,
@@ -66,6 +69,8 @@ function rules(cfg: Settings, state: State, event: Event, now: number): Step {
     case 'up-complete':
       return state.role === 'master' && state.epoch === event.epoch ? same({ ...state, serving: true }) : same(state);
     case 'up-failed':
+      // A backup's up work is a prepared handover's prepare hooks.
+      if (state.role === 'backup') return onPrepareFailed(cfg, state, event, now);
       return mastershipFailed(cfg, state, event.epoch, `up hook failed: ${event.detail}`, now);
     case 'service-failed':
       // The detail names the check and how it failed: `health check "…" failed 3 times in a row (exit code 1)`.
@@ -76,6 +81,10 @@ function rules(cfg: Settings, state: State, event: Event, now: number): Step {
       return onReleased(cfg, state, event.epoch, now);
     case 'stop-failed':
       return onStopFailed(cfg, state, event, now);
+    case 'service-stopped':
+      return onServiceStopped(cfg, state, event, now);
+    case 'prepared':
+      return onPrepared(state, event);
     case 'tidied':
       // A stop that failed is not a clean stop: the exit says so (systemd shows the unit failed).
       return state.role === 'stopped' ? { state, effects: [{ kind: 'exit', code: state.unclean === undefined ? 0 : 1 }] } : same(state);
@@ -84,7 +93,7 @@ function rules(cfg: Settings, state: State, event: Event, now: number): Step {
     case 'demote':
       return onDemote(cfg, state, now);
     case 'checked':
-      return onChecked(cfg, state, event, now);
+      return event.prepare === true ? onPrepareChecked(cfg, state, event, now) : onChecked(cfg, state, event, now);
     case 'link':
       return event.up ? onUnbar(cfg, state, 'link', now) : onBar(cfg, state, 'link', event.detail ?? 'interface is down', now);
     case 'bar':
@@ -195,7 +204,8 @@ function masterDownReason(cfg: Settings, state: State): string {
 
 function onReleased(cfg: Settings, state: State, epoch: number, now: number): Step {
   if (state.role !== 'releasing' || state.epoch !== epoch) return same(state);
-  if (waitsForStandby(cfg, state)) return awaitStandby(cfg, state, now);
+  const handedOver = finishHandoff(cfg, state, now);
+  if (handedOver !== undefined) return handedOver;
   if (state.exitAfterRelease) return enter(cfg, state, { role: 'stopped', released: true }, now, 'shutdown complete');
   return enter(cfg, state, { role: 'backup' }, now, state.reason);
 }
@@ -216,8 +226,9 @@ function onShutdown(cfg: Settings, state: State, now: number): Step {
       return enter(cfg, state, { role: 'releasing', exitAfter: true }, now, 'shutdown requested');
     case 'releasing':
       if (!state.exitAfterRelease && cfg.shutdownHooks) return same({ ...state, exitAfterRelease: true });
-      // Waiting for a standby, the VIP already gone: "now" means resign now.
-      if (state.view.handoff !== undefined) return enter(cfg, { ...state, view: { ...state.view, handoff: undefined } }, { role: 'stopped', released: true }, now, 'shutdown requested again: resigning without waiting for a standby');
+      // Waiting for a standby to prepare: "now" means move the VIP and resign now.
+      if (state.view.handoff !== undefined && state.view.handoff.moving === undefined) return handOverNow(state, 'shutdown requested again: resigning without waiting for a standby');
+      if (state.view.handoff !== undefined) return same(state);
       // A second signal (or no -z) means "now": leave without waiting for the down hooks, as ucarp would.
       return enter(cfg, state, { role: 'stopped' }, now, 'shutdown requested while releasing: exiting now');
     case 'init':

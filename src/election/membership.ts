@@ -27,6 +27,7 @@ export function heardPresence(view: View, a: Advert, behind: boolean, now: numbe
     witness: p.witness,
     preempt: p.preempt,
     released: p.released,
+    prepared: p.prepared === true,
     incarnation: p.incarnation,
     beat: p.beat,
     dataVersion: p.dataVersion,

@@ -7,7 +7,9 @@ import type { Settings, State } from './types.js';
 export function presenceOf(cfg: Settings, state: State, now: number): Presence {
   const c = cfg.cluster;
   const v = state.view;
-  const s = v.support;
+  // A releasing master that hands over names its successor where it would name itself (ready-standby.ts).
+  const successor = state.role === 'releasing' || state.role === 'stopped' ? v.handoff?.successor : undefined;
+  const s = successor === undefined ? v.support : { address: successor, incarnation: v.members[successor]?.incarnation ?? 0, beat: 0 };
   const self = s?.address === cfg.self;
   return {
     role: state.role,
@@ -17,6 +19,7 @@ export function presenceOf(cfg: Settings, state: State, now: number): Presence {
     preempt: cfg.preempt,
     // Only a clean resign: a backup that missed an unclean one must not take it for a handover.
     released: state.role === 'backup' && state.master?.resigned === true && state.master.unclean !== true,
+    prepared: state.role === 'backup' && state.prepare?.stage === 'ready' && state.master?.address === state.prepare.from,
     deadratio: cfg.deadratio,
     incarnation: c?.incarnation ?? 0,
     beat: now,
@@ -25,6 +28,6 @@ export function presenceOf(cfg: Settings, state: State, now: number): Presence {
     versionFailing: v.versionFailing !== undefined,
     supports: s?.address,
     supportIncarnation: s === undefined ? 0 : self ? (c?.incarnation ?? 0) : s.incarnation,
-    echo: s === undefined || self ? 0 : s.beat,
+    echo: s === undefined || self || successor !== undefined ? 0 : s.beat,
   };
 }

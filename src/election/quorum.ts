@@ -7,6 +7,7 @@ import { supportNow } from './support.js';
 import { fresherPeer } from './freshness.js';
 import { withReleaseSeen } from './release-seen.js';
 import { standbyWaitDeadline, withStandbyWait } from './ready-standby.js';
+import { withPreparation } from './prepared-handover.js';
 import { claimNow } from './takeover-gate.js';
 import { formatMs } from './timing.js';
 import { after, enter } from './transitions.js';
@@ -74,6 +75,7 @@ export function afterStep(cfg: Settings, before: State, step: Step, event: Event
   if (quorumOn(cfg)) r = withLease(cfg, before, r, now);
   r = withClaim(cfg, r, now);
   r = withStandbyWait(cfg, r, event, now);
+  r = withPreparation(cfg, r, now);
   return withPresence(cfg, before, r, event, now);
 }
 
@@ -131,7 +133,8 @@ function withPresence(cfg: Settings, before: State, step: Step, event: Event, no
   // The support moved: say so at once, so a claimant need not wait an interval; within MOVED_GAP of the last
   // presence it goes out at the end of the gap instead (a support that moves twice in a row, as when a
   // voter first supports itself and then gives way, must not wait for the next interval).
-  const changed = s.view.support?.address !== before.view.support?.address;
+  // A named standby whose preparation passed says so at once: its master moves the VIP on that presence.
+  const changed = s.view.support?.address !== before.view.support?.address || (s.prepare?.stage === 'ready' && before.prepare?.stage !== 'ready');
   const gap = cfg.advbaseMs * MOVED_GAP;
   const moved = changed && since >= gap;
   const due = s.nextAdvertAt === undefined || now >= s.nextAdvertAt;

@@ -2,7 +2,7 @@
 // a master failure, fences the master it lost, while it is still BACKUP and sends nothing, so a refusing
 // node never advertises, never adds the VIP and never runs a hook. A refusal keeps it out for a growing
 // backoff; hearing a master cancels a check under way. Pure.
-import { enter, same } from './transitions.js';
+import { enter, preparedFor, same } from './transitions.js';
 import { formatMs } from './timing.js';
 import type { Claim, Event, Settings, State, Step } from './types.js';
 import type { ClaimKind, Seeking } from './view.js';
@@ -37,7 +37,9 @@ export function claimNow(cfg: Settings, state: State, now: number, reason: strin
   const fence = cfg.fence && kind !== 'handover' ? { target: state.master?.address } : undefined;
   // A live master (not one that resigned) is preempted: it hands over before this node starts the service.
   const from = kind === 'handover' && state.master !== undefined && !state.master.resigned ? state.master : undefined;
-  if (!cfg.takeoverCheck && fence === undefined) return enter(cfg, state, { role: 'master', from }, now, reason);
+  // A standby prepared in a handover asked the gate before it prepared (prepared-handover.ts); a master that
+  // went silent during the handover is still probed and fenced.
+  if ((!cfg.takeoverCheck && fence === undefined) || (kind === 'handover' && preparedFor(state, state.maxEpochSeen + 1))) return enter(cfg, state, { role: 'master', from }, now, reason);
   if (state.checking) return same(state);
   const epoch = state.maxEpochSeen + 1;
   const context = { state: 'MASTER', previous: 'BACKUP', reason } as const;

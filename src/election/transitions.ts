@@ -72,7 +72,16 @@ function promote(cfg: Settings, state: State, from: Peer | undefined, now: numbe
     now,
   );
   const claimAdvert: Effect = { kind: 'send', type: 'advert', epoch, advskew: cfg.advskew };
-  return { state: next, effects: from === undefined ? [claimAdvert, ...serviceEffects(epoch, reason)] : [claimAdvert] };
+  // A standby prepared for this claim (a prepared handover) starts the rest of its service only.
+  const service = serviceEffects(epoch, reason).filter((e) => !(preparedFor(state, epoch) && e.kind === 'hooks' && e.phase === 'prepare'));
+  return { state: { ...next, prepare: undefined }, effects: from === undefined ? [claimAdvert, ...service] : [claimAdvert] };
+}
+
+// Whether a promotion finds its prepare hooks run (or running) for the epoch it claims: a standby named
+// in a prepared handover (prepared-handover.ts).
+export function preparedFor(state: State, epoch: number): boolean {
+  const p = state.prepare;
+  return p !== undefined && p.epoch === epoch && (p.stage === 'running' || p.stage === 'ready');
 }
 
 // A new master's service: prepare.d (service before address: the RHEL NFS-HA order), ucarp -u script, VIP,
@@ -97,13 +106,18 @@ function demote(cfg: Settings, state: State, now: number, reason: string): Step 
 }
 
 // MASTER → RELEASING: keep advertising while the down hooks run, remove the VIP, then report back so
-// the resign goes out last.
+// the resign goes out last. A prepared handover keeps the VIP after the down hooks: it goes once a standby
+// is prepared (ready-standby.ts).
 function release(cfg: Settings, state: State, now: number, reason: string): Step {
-  const target = state.exitAfterRelease ? 'STOPPED' : 'BACKUP';
-  return {
-    state: { ...transition(state, 'releasing', now, reason), serving: false, handover: undefined },
-    effects: [...undo(state.epoch, { state: target, previous: 'MASTER', reason }), { kind: 'report', event: { type: 'released', epoch: state.epoch } }],
-  };
+  const context: HookContext = { state: state.exitAfterRelease ? 'STOPPED' : 'BACKUP', previous: 'MASTER', reason };
+  const next = { ...transition(state, 'releasing', now, reason), serving: false, handover: undefined };
+  if (handsOverPrepared(cfg, state)) return { state: next, effects: [{ kind: 'cancel-up' }, ...downHooks(state.epoch, context), { kind: 'report', event: { type: 'service-stopped', epoch: state.epoch } }] };
+  return { state: next, effects: [...undo(state.epoch, context), { kind: 'report', event: { type: 'released', epoch: state.epoch } }] };
+}
+
+// A -z shutdown with the cluster view hands over to a prepared standby: the peers' presence says who can.
+export function handsOverPrepared(cfg: Settings, state: State): boolean {
+  return state.exitAfterRelease && cfg.shutdownHooks && cfg.cluster !== undefined && !cfg.cluster.witness;
 }
 
 // A mastership undone: its up work cancelled, the down hooks, the VIP removed.

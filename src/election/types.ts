@@ -64,6 +64,9 @@ export interface State {
   // Why the release of this node's current or last mastership failed (a down hook or the VIP removal):
   // its resign says so, the next master probes and fences it, and a stop after it exits non-zero.
   unclean: string | undefined;
+  // A backup named by its releasing master to take over: its prepare hooks run (or ran) while the old master
+  // still holds the VIP (prepared-handover.ts).
+  prepare: Preparation | undefined;
   exitAfterRelease: boolean;
   checking: Checking | undefined; // backup: the takeover checks run
   checkFailures: number; // refusals in a row, for the backoff
@@ -82,6 +85,15 @@ export interface Checking {
   reason: string;
   from?: Peer; // a live master this claim preempts: it must hand over first
   parked?: Seeking; // the claim as the cluster view held it: a refusal parks it again, for the backoff's retry
+}
+
+// What a named standby prepares for: the releasing master (address, epoch), the epoch it will claim (its
+// hooks carry it), and how far it got: its gate asked, its prepare hooks running, passed, or it gave up.
+export interface Preparation {
+  from: string;
+  fromEpoch: number;
+  epoch: number;
+  stage: 'checking' | 'running' | 'ready' | 'failed';
 }
 
 // A preempting master holds its service back (prepare, VIP, up hooks) until the master it preempted has
@@ -118,7 +130,12 @@ export type Event =
   | { type: 'unbar'; bar: Bar }
   // A new weight on this node's advskew (a failing health check makes it less preferred).
   | { type: 'skew'; weight: number }
-  | { type: 'checked'; epoch: number; ok: boolean; detail: string }
+  // prepare: the verdict of the gate a named standby asks before it prepares (prepared-handover.ts).
+  | { type: 'checked'; epoch: number; ok: boolean; detail: string; prepare?: true }
+  // A releasing master's down hooks are done, its VIP still held (a prepared handover waits for a standby).
+  | { type: 'service-stopped'; epoch: number }
+  // A named standby's prepare hooks passed (epoch: the one it will claim).
+  | { type: 'prepared'; epoch: number }
   // --data-version's reading: a number, or why there is none (freshness.ts).
   | { type: 'data-version'; version?: bigint; problem?: string };
 
@@ -149,7 +166,8 @@ export type Effect =
   // The takeover gate: the checks, then (fence set) fencing of the master this node lost; target is that
   // master's address when this node heard it, else the driver looks it up in the run record.
   // claim: what the gate may rely on (FLOATD_CLAIM), see Claim.
-  | { kind: 'check'; epoch: number; context: HookContext; claim: Claim; fence?: { target: string | undefined } }
+  // prepare: the gate of a named standby before it prepares (no fencing: its master stopped its service).
+  | { kind: 'check'; epoch: number; context: HookContext; claim: Claim; fence?: { target: string | undefined }; prepare?: true }
   | { kind: 'vip'; op: 'add' | 'remove'; epoch: number }
   | { kind: 'garp'; epoch: number }
   | { kind: 'report'; event: Event }

@@ -37,6 +37,7 @@ export interface Member {
   witness: boolean;
   preempt: boolean;
   released: boolean; // it heard the resign of the master it follows (of `epoch`)
+  prepared: boolean; // named by the releasing master it follows (of `epoch`), its prepare hooks passed
   incarnation: number;
   beat: number; // its clock when it sent the last presence we heard
   dataVersion: bigint | undefined;
@@ -69,8 +70,17 @@ export interface View {
   // The newest data version heard from a master (or a releasing one) and whose it was: kept after that master
   // goes silent, so a standby whose own copy fell behind can tell (hooks get it; a witness relays it).
   lastMaster: { address: string; epoch: number; version: bigint } | undefined;
-  // A -z release waiting for a standby to report the final data version (ready-standby.ts).
-  handoff: { since: number; final: bigint | undefined } | undefined;
+  // A -z release whose service stopped, still holding the VIP until a standby is prepared (ready-standby.ts).
+  handoff: Handoff | undefined;
+}
+
+// A prepared handover on the releasing master: since when its service is stopped, its final data version
+// (--data-version), the standby it names, and, once the VIP removal is under way, why it resigns.
+export interface Handoff {
+  since: number;
+  final: bigint | undefined;
+  successor?: string;
+  moving?: string;
 }
 
 export function emptyView(): View {

@@ -16,7 +16,7 @@ export type PresenceRole = 'init' | 'backup' | 'master' | 'releasing' | 'stopped
 const ROLE_CODES = { init: 0, backup: 1, master: 2, releasing: 3, stopped: 4 } as const satisfies Record<PresenceRole, number>;
 
 // Flag bits (u16 at offset 6, which version 1 reserves as zero).
-const FLAGS = { eligible: 1, voter: 2, witness: 4, versionKnown: 8, versionFailing: 16, preempt: 32, released: 64 } as const;
+const FLAGS = { eligible: 1, voter: 2, witness: 4, versionKnown: 8, versionFailing: 16, preempt: 32, released: 64, prepared: 128 } as const;
 const ALL_FLAGS = Object.values(FLAGS).reduce((a, b) => a | b, 0);
 
 export interface Presence {
@@ -26,6 +26,7 @@ export interface Presence {
   witness: boolean; // a vote only: never claims (floatd witness)
   preempt: boolean; // -P
   released: boolean; // a backup: the master it follows, of this packet's epoch, resigned (it heard the resign)
+  prepared?: boolean; // a backup: the master it follows, of this packet's epoch, named it to take over and its prepare hooks passed
   deadratio: number; // its -r: a voter's support for it lasts deadratio × advbase of silence
   incarnation: number; // u32, new at every start of the sender
   beat: number; // the sender's monotonic clock in ms when it sent this (echoed back by its supporters)
@@ -45,7 +46,8 @@ export function presenceFlags(p: Presence): number {
     (p.dataVersion !== undefined ? FLAGS.versionKnown : 0) |
     (p.versionFailing ? FLAGS.versionFailing : 0) |
     (p.preempt ? FLAGS.preempt : 0) |
-    (p.released ? FLAGS.released : 0)
+    (p.released ? FLAGS.released : 0) |
+    (p.prepared === true ? FLAGS.prepared : 0)
   );
 }
 
@@ -90,6 +92,7 @@ export function readPresence(b: Buffer, flags: number, fail: (msg: string) => ne
     witness: (flags & FLAGS.witness) !== 0,
     preempt: (flags & FLAGS.preempt) !== 0,
     released: (flags & FLAGS.released) !== 0,
+    ...((flags & FLAGS.prepared) !== 0 ? { prepared: true } : {}),
     deadratio,
     incarnation,
     beat,

@@ -34,6 +34,8 @@ export class Sim {
   overlaps: string[] = [];
   vipEvents: { at: number; node: number; held: boolean }[] = [];
   checks: { at: number; node: number; epoch: number; claim: string }[] = []; // takeover gates asked for
+  hooks: { at: number; node: number; phase: string; role: string }[] = []; // hooks directory phases run (instantly)
+  failPrepare = new Set<number>(); // nodes whose prepare hooks fail: the rest of that batch is dropped, as the queue drops up work
   private queue: Pending[] = [];
   private order = 0;
   private readonly random: () => number;
@@ -116,6 +118,10 @@ export class Sim {
       else if (e.kind === 'vip') this.setVip(i, e.op === 'add');
       else if (e.kind === 'report') this.handle(i, e.event);
       else if (e.kind === 'check') this.checks.push({ at: this.now, node: i, epoch: e.epoch, claim: e.claim });
+      else if (e.kind === 'hooks' && e.group === 'dir') {
+        this.hooks.push({ at: this.now, node: i, phase: e.phase, role: n.state.role });
+        if (e.phase === 'prepare' && this.failPrepare.has(i)) return this.handle(i, { type: 'up-failed', epoch: e.epoch, detail: 'prepare.d/10-x exited 1' });
+      }
       else if (e.kind === 'exit') n.alive = false;
     }
   }
