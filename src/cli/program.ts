@@ -13,6 +13,7 @@ import { createLogger } from '../log/log.js';
 import { OPTIONS, attributeOf, flagsOf, type OptionSpec, type RawOptions } from '../config/options.js';
 import { exposedWarning, readSecret, SecretError, type Secret } from '../config/secret.js';
 import { ownArguments, selfCommand } from './self-command.js';
+import { versionLine } from './version.js';
 import { controlCommand, statusCommand, type ControlFlags } from '../control/commands.js';
 import { STATUS_EXIT } from '../state/status.js';
 import type { Command as ControlCommand } from '../control/protocol.js';
@@ -40,6 +41,8 @@ class StartupError extends Error {
 function buildProgram(entryUrl: string): Command {
   const program = new Command('floatd')
     .description('Elect one master per virtual IP over UDP (ucarp-compatible flags) and run ordered hooks.')
+    // -V: ucarp has no version flag (its -h prints the version above the usage), and -v is its --vhid.
+    .version(versionLine(), '-V, --version', 'print the version and the commit it was built from, then exit')
     .enablePositionalOptions()
     .showHelpAfterError('(run floatd --help for the flags)')
     .configureOutput({ outputError: (s, write) => write(`floatd: ${s}`) });
