@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Installs floatd from this tree: the single binary (npm run build:binary), the systemd unit, the hook packs,
-# the example configs and the docs (docs/install.md). Run it again at will: files that did not change are not
-# touched, files an older install put there and this one no longer ships are removed (a stale up.d hook would
-# still run), and a config the admin changed is never overwritten. When this version ships a new config
-# whose installed copy was changed, it stops before touching anything and says what to do.
+# the example configs, the man pages and the docs (docs/install.md). Run it again at will: files that did not
+# change are not touched, files an older install put there and this one no longer ships are removed (a stale
+# up.d hook would still run), and a config the admin changed is never overwritten. When this version ships a
+# new config whose installed copy was changed, it stops before touching anything and says what to do.
 #
 #   scripts/install.sh [--binary FILE] [--keep-config]
 #
 # Where things go (environment; DESTDIR is prepended to every path, for packagers and tests):
 #   PREFIX=/usr/local   SBINDIR=$PREFIX/sbin   UNITDIR=$PREFIX/lib/systemd/system
 #   CONFDIR=/etc/floatd LIBDIR=/usr/lib/floatd (hooks in $LIBDIR/hooks)   DOCDIR=/usr/share/doc/floatd
+#   MANDIR=$PREFIX/share/man (floatd.8 and floatd-witness.8 in $MANDIR/man8)
 set -euo pipefail
 
 me=floatd-install
@@ -20,7 +21,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --binary) [ $# -ge 2 ] || { echo "$me: --binary needs a file" >&2; exit 2; }; binary=$2; shift 2 ;;
     --keep-config) keep_config=yes; shift ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "$me: unknown argument \"$1\" (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -32,6 +33,7 @@ UNITDIR=${UNITDIR:-$PREFIX/lib/systemd/system}
 CONFDIR=${CONFDIR:-/etc/floatd}
 LIBDIR=${LIBDIR:-/usr/lib/floatd}
 DOCDIR=${DOCDIR:-/usr/share/doc/floatd}
+MANDIR=${MANDIR:-$PREFIX/share/man}
 # What the last install put where (sha256, kind, path without DESTDIR): how a changed config is recognised.
 manifest=$LIBDIR/install.manifest
 
@@ -57,6 +59,7 @@ plan=$work/plan
     printf 'file\t%s\t%s\t%s\n' "$mode" "$src/$f" "$LIBDIR/$f"
   done
   for f in "$src"/docs/*.md "$src"/README.md; do printf 'file\t0644\t%s\t%s\n' "$f" "$DOCDIR/$(basename "$f")"; done
+  for f in "$src"/docs/man/*.8; do printf 'file\t0644\t%s\t%s\n' "$f" "$MANDIR/man8/$(basename "$f")"; done
   for f in "$src"/scripts/etc/floatd/*; do printf 'config\t0644\t%s\t%s\n' "$f" "$CONFDIR/$(basename "$f")"; done
 } > "$plan"
 
