@@ -1,4 +1,4 @@
-// --data-version COMMAND (issue 13 item 4): run at start, every few seconds while not master, and when the
+// --data-version COMMAND: run at start, every few seconds while not master, and when the
 // node is about to claim; its number goes to the election, which puts it in the presence. A command that
 // fails or prints anything but a number is a warning and makes the node less preferred, never more.
 import { execFile } from 'node:child_process';

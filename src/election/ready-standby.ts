@@ -1,4 +1,4 @@
-// A graceful handover goes to a ready standby (issue 13 item 6): with -z and --data-version, a master
+// A graceful handover goes to a ready standby: with -z and --data-version, a master
 // whose service has stopped (down hooks done, VIP gone) reads its final data version and resigns once a
 // standby reports that version, so the node that takes over holds every change. The wait is bounded:
 // an operator's stop must not hang on a standby that never catches up. Pure.

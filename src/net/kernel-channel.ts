@@ -1,6 +1,6 @@
 // One long-lived channel to the kernel, opened at start: addresses added and removed over netlink,
 // gratuitous ARP and neighbour advertisements sent from a packet socket, link changes heard as they
-// happen — with no process spawned per change (issue 15). The sockets live in a perl helper
+// happen — with no process spawned per change. The sockets live in a perl helper
 // (src/net/kernel-helper.ts); this side encodes, decodes, times out and re-opens. A channel that is down
 // throws ChannelDown, and the caller falls back to ip(8) and arping(8) (src/effects/channel-drivers.ts).
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -1,4 +1,4 @@
-// A graceful handover goes to a ready standby (issue 13 item 6), stepped on the pure core: with -z and
+// A graceful handover goes to a ready standby, stepped on the pure core: with -z and
 // --data-version the master resigns once a standby reports its final version, or after a bounded wait.
 import { describe, expect, it } from 'vitest';
 import type { Settings } from '../../src/election/machine.js';

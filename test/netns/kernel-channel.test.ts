@@ -1,4 +1,4 @@
-// The agent's kernel channel end to end (issue 15): the VIP added and removed and the gratuitous ARP sent
+// The agent's kernel channel end to end: the VIP added and removed and the gratuitous ARP sent
 // with nothing spawned, the helper killed mid-run and re-opened, and --vip-path spawn as the forced fallback.
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
