@@ -8,7 +8,8 @@
 #
 # --binary: a single binary already built (npm run build:binary); by default one is built for the package.
 # --out: where floatd_<version>_<arch>.deb goes (default dist/). --compression: dpkg-deb's -Z (default xz:
-# the smallest, about 40 s for the 80 MiB binary; gzip takes a few seconds).
+# the smallest, about 40 s for the 80 MiB binary; gzip takes a few seconds). The Maintainer field comes from
+# DEB_MAINTAINER, else DEBFULLNAME and DEBEMAIL (as dch takes them), else a placeholder lintian rejects.
 set -euo pipefail
 umask 022
 
@@ -23,7 +24,7 @@ while [ $# -gt 0 ]; do
     --binary) binary=$(readlink -f "$2"); shift 2 ;;
     --out) out=$2; shift 2 ;;
     --compression) compression=$2; shift 2 ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "$me: unknown argument \"$1\" (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -52,7 +53,11 @@ debversion=${version//-/\~}
 commit=$(git -C "$src" rev-parse --short=12 HEAD 2>/dev/null || true)
 # The changelog's date: the commit's, so a rebuild of one commit gives the same package.
 date=$(git -C "$src" log -1 --format=%cD 2>/dev/null || date -R)
-maintainer=${DEB_MAINTAINER:-floatd developers <floatd@localhost>}
+year=$(date -d "$date" +%Y)
+debemail=${DEBEMAIL:-${EMAIL:-}}
+if [ -n "${DEB_MAINTAINER:-}" ]; then maintainer=$DEB_MAINTAINER
+elif [ -n "${DEBFULLNAME:-}" ] && [ -n "$debemail" ]; then maintainer="$DEBFULLNAME <$debemail>"
+else maintainer='floatd developers <floatd@localhost>'; fi
 
 root=$work/root
 mkdir -p "$root"
@@ -63,19 +68,20 @@ rm "$root/usr/lib/floatd/install.manifest"
 
 doc=$root/usr/share/doc/floatd
 gzip -9n "$root"/usr/share/man/man8/*.8
+# A version without a Debian revision makes this a native package: its changelog is changelog.gz.
 {
   echo "floatd ($debversion) unstable; urgency=medium"
   echo
   echo "  * floatd $version${commit:+, built from commit $commit}."
   echo
   echo " -- $maintainer  $date"
-} | gzip -9n > "$doc/changelog.Debian.gz"
-cat > "$doc/copyright" <<'EOF'
+} | gzip -9n > "$doc/changelog.gz"
+cat > "$doc/copyright" <<EOF
 Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
 Upstream-Name: floatd
 
 Files: *
-Copyright: the floatd developers
+Copyright: $year the floatd developers
 License: MIT
 
 License: MIT
@@ -95,6 +101,16 @@ License: MIT
  USE OR OTHER DEALINGS IN THE SOFTWARE.
 EOF
 chmod 0644 "$doc/copyright"
+# What lintian finds in the binary and why it stays: it is a copy of node, which carries its own zlib and is
+# built without PIE by NodeSource and nodejs.org.
+mkdir -p "$root/usr/share/lintian/overrides"
+cat > "$root/usr/share/lintian/overrides/floatd" <<'EOF'
+# usr/sbin/floatd is a Node.js single executable application: a copy of node, with node's own zlib inside.
+floatd: embedded-library zlib [usr/sbin/floatd]
+# The node binaries of nodejs.org and NodeSource are not position-independent; floatd is a copy of one.
+floatd: hardening-no-pie [usr/sbin/floatd]
+EOF
+chmod 0644 "$root/usr/share/lintian/overrides/floatd"
 
 meta=$root/DEBIAN
 mkdir -p "$meta"
@@ -142,7 +158,7 @@ cat > "$meta/prerm" <<'EOF'
 # ExecStopPost= cleanup runs is still there.
 set -e
 if [ "$1" = remove ] && [ -z "${DPKG_ROOT:-}" ] && [ -d /run/systemd/system ]; then
-  systemctl stop 'floatd@*.service' || true
+  deb-systemd-invoke stop 'floatd@*.service' || true
 fi
 EOF
 cat > "$meta/postrm" <<'EOF'

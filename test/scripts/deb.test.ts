@@ -51,7 +51,8 @@ async function expected(): Promise<Map<string, boolean>> {
     ['usr/sbin/floatd', true],
     ['usr/lib/systemd/system/floatd@.service', false],
     ['usr/share/doc/floatd/copyright', false],
-    ['usr/share/doc/floatd/changelog.Debian.gz', false],
+    ['usr/share/doc/floatd/changelog.gz', false],
+    ['usr/share/lintian/overrides/floatd', false],
   ]);
   for (const f of await files(resolve('hooks'))) want.set(`usr/lib/floatd/hooks/${f}`, ((await stat(resolve('hooks', f))).mode & 0o111) !== 0);
   for (const f of (await readdir(resolve('docs'))).filter((n) => n.endsWith('.md'))) want.set(`usr/share/doc/floatd/${f}`, false);
