@@ -8,7 +8,6 @@ import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OPTIONS, flagsOf, type OptionSpec } from '../../src/config/options.js';
-import { NOT_FOR_A_WITNESS, UNUSED_BY_A_WITNESS } from '../../src/config/witness.js';
 import { freePort } from '../support/udp.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -63,29 +62,6 @@ describe('floatd --help', () => {
     }
     expect(r.stdout).toMatch(/^\s+status \[options\]\s+print the state/m);
     expect(r.stdout).toMatch(/^\s+demo\s+run a 3-node cluster/m);
-  });
-
-  it('witness --help lists only the flags a witness uses, and names the ones it refuses or ignores after them', async () => {
-    const r = await floatd(['witness', '--help']);
-    expect(r.exitCode).toBe(0);
-    const [flags = '', after = ''] = r.stdout.split(/^Refused /m);
-    const left = new Set<string>([...NOT_FOR_A_WITNESS, ...UNUSED_BY_A_WITNESS]);
-    for (const o of TABLE) {
-      if (left.has(o.long)) expect(flags, `--${o.long}`).not.toContain(`--${o.long} `);
-      else expect(flags, `--${o.long}`).toContain(flagsOf(o));
-    }
-    for (const long of left) expect(after.replace(/\s+/g, ' ')).toMatch(new RegExp(`(^|[ /])--${long}(,| |$)`));
-    for (const line of r.stdout.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
-  });
-
-  it('floatd witness refuses a hidden flag by name, and takes an unused one', async () => {
-    const args = valid({}).filter((a, i, all) => a !== '-a' && all[i - 1] !== '-a');
-    const refused = await floatd(['witness', ...args, '--fence', '/bin/true']);
-    expect([refused.exitCode, refused.stderr]).toEqual([1, 'floatd: floatd witness holds no VIP and runs no hooks: --fence is not for it, got "/bin/true"']);
-    // A bad value of an unused flag is still reported: it is parsed like the agent's, only left out of --help.
-    const unused = await floatd(['witness', ...args, '--hook-timeout', 'soon']);
-    expect(unused.exitCode).toBe(1);
-    expect(unused.stderr).toMatch(/^floatd: --hook-timeout .*"soon"/);
   });
 
   it('status --help shows its own flags', async () => {
