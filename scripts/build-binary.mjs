@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import postject from 'postject';
 import { buildHelper } from './build-helper.mjs';
+import { buildInfo } from './build-info.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // Node's documented fuse for single executable applications: postject flips it so node runs the blob.
@@ -51,6 +52,7 @@ await mkdir(dirname(out), { recursive: true });
 // import.meta.url does not exist in CommonJS: it becomes the bundle's own file URL, which is right when the
 // bundle is run by node and unused inside the binary (selfCommand asks node:sea first).
 const bundle = join(work, 'floatd.cjs');
+const info = buildInfo();
 await build({
   entryPoints: [join(root, 'src', 'cli.ts')],
   outfile: bundle,
@@ -58,7 +60,9 @@ await build({
   platform: 'node',
   target: `node${major}`,
   format: 'cjs',
-  define: { 'import.meta.url': '__floatd_import_meta_url' },
+  // FLOATD_BUILD_INFO: the version and commit for --version (src/cli/version.ts), as a JSON string (a string is
+  // inlined where it is used; an object would be a module of its own); the binary has no files beside it.
+  define: { 'import.meta.url': '__floatd_import_meta_url', FLOATD_BUILD_INFO: JSON.stringify(JSON.stringify(info)) },
   banner: { js: 'const __floatd_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
   logLevel: 'warning',
 });

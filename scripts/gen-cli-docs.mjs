@@ -7,6 +7,58 @@ import { fileURLToPath } from 'node:url';
 const TABLE = new URL('../dist/config/options.js', import.meta.url);
 const PAGE = fileURLToPath(new URL('../docs/cli.md', import.meta.url));
 
+// The command lines, the commands, the environment, the signals and the exit codes: data that docs/cli.md and
+// the man pages (scripts/gen-man.mjs) both render. Inline `code` is the only markup in the texts.
+export const SYNOPSIS = [
+  'floatd -i eth0 -s 10.0.0.1 -v 10 -o /etc/floatd/key -a 10.0.0.99 -u up -d down -b 1 -k 0 -P -z',
+  'floatd status [--json] [--vhid N | --control-socket FILE | --state-file FILE]',
+  'floatd standby|resume|clear [--vhid N | --control-socket FILE]',
+  'floatd cleanup [the agent\'s options]',
+  'floatd witness [the agent\'s options, without -a and the hooks]',
+  'floatd demo',
+  'floatd --version',
+];
+
+export const COMMANDS = [
+  ['floatd [options]', 'runs the agent for one virtual IP until it is told to stop.'],
+  [
+    'floatd status',
+    'asks each running agent over its control socket (`/run/floatd/<interface>-<vhid>.sock`, or `/run/floatd/<vhid>.sock` of an agent of an earlier version) and prints one block a vhid: role, epoch, master, the peers it hears, checks, the takeover gate and the last hooks (JSON with `--json`). A vhid whose agent does not answer is shown from its state file; with `--state-file` only that file is read. It exits 0 when every vhid shown has a running agent, 3 when not (only stale state files, or nothing), 4 when the control sockets may not be opened (not root) and 1 on a bad flag (`floatd status --help`, docs/operations.md: control socket).',
+  ],
+  [
+    'floatd standby',
+    'makes the agent hand over gracefully if it is master (down hooks, VIP removal, resign) and stay BACKUP until `floatd resume` (maintenance); `floatd clear` forgets the failed masterships counted against it (`--failure-threshold`). With one agent running no `--vhid` is needed; each prints what it did and the resulting state, and exits 1 when no agent answers (docs/operations.md: control socket). One vhid on two interfaces (legal: a vhid is per network) needs `--control-socket`.',
+  ],
+  [
+    'floatd cleanup',
+    'takes the agent\'s options and does what an agent that died without cleaning up (SIGKILL, OOM, a crash) left undone: it removes the VIP, then runs the down hooks as BACKUP with `FLOATD_REASON` starting `cleanup`. It does nothing while the agent named by the state file runs (exit 2), nor after a clean exit when systemd says so (`$SERVICE_RESULT`); the unit runs it as `ExecStopPost=` (docs/operations.md).',
+  ],
+  [
+    'floatd witness',
+    'is a vote only, for a two-node cluster: it sends presence and supports one candidate at a time, never claims, holds no VIP and runs no hooks. It takes the agent\'s options but refuses those of the VIP and the hooks (`floatd witness --help`, floatd-witness(8)).',
+  ],
+  ['floatd demo', 'runs a three-node cluster on loopback (no root, no configuration), kills its master and shows the failover.'],
+  ['floatd --version', '(`-V`) prints the version and the git commit floatd was built from.'],
+];
+
+export const ENVIRONMENT = [
+  ['FLOATD_PASSFILE', 'the passfile, when neither `--pass` nor `--passfile` is given'],
+  ['FLOATD_PASS', 'the shared secret itself, when no flag and no `FLOATD_PASSFILE` gives one'],
+];
+
+export const SIGNALS = [
+  [['SIGTERM', 'SIGINT'], 'with `-z`, a master gives the VIP up in order (down hooks, VIP removed, resign advert) and then exits 0; a second signal exits at once. Without `-z` floatd exits at once and leaves the VIP in place, as ucarp does.'],
+  [['SIGUSR1'], 'log the current state'],
+  [['SIGUSR2'], 'step back: a master releases the VIP, and the node stays out of the election for `--cooldown` seconds'],
+  [['SIGHUP'], 'ignored (logged): restart floatd to change its configuration'],
+];
+
+export const EXIT_CODES = [
+  ['0', 'stopped as asked'],
+  ['1', 'bad input (flags, passfile, scripts, interface) or a startup failure such as a socket that cannot be bound'],
+  ['2', 'internal error (a bug: please report it with the log)'],
+];
+
 // The page, as a pure function of the option table.
 export function render(options) {
   return [INTRO, '## Options', '', ...optionTable(options), '', REST].join('\n');
@@ -21,35 +73,10 @@ floatd takes ucarp's flags with ucarp's short letters and meanings, so an existi
 keeps working; the flags marked \`floatd\` are extensions.
 
 \`\`\`
-floatd -i eth0 -s 10.0.0.1 -v 10 -o /etc/floatd/key -a 10.0.0.99 -u up -d down -b 1 -k 0 -P -z
-floatd status [--json] [--vhid N | --control-socket FILE | --state-file FILE]
-floatd standby|resume|clear [--vhid N | --control-socket FILE]
-floatd cleanup [the agent's options]
-floatd witness [the agent's options, without -a and the hooks]
-floatd demo
+${SYNOPSIS.join('\n')}
 \`\`\`
 
-- \`floatd [options]\` runs the agent for one virtual IP until it is told to stop.
-- \`floatd status\` asks each running agent over its control socket (\`/run/floatd/<interface>-<vhid>.sock\`,
-  or \`/run/floatd/<vhid>.sock\` of an agent of an earlier version) and
-  prints one block a vhid: role, epoch, master, the peers it hears, checks, the takeover gate and the
-  last hooks (JSON with \`--json\`). A vhid whose agent does not answer is shown from its state file;
-  with \`--state-file\` only that file is read. It exits 0 when every vhid shown has a running agent,
-  3 when not (only stale state files, or nothing), 4 when the control sockets may not be opened (not root)
-  and 1 on a bad flag (\`floatd status --help\`, docs/operations.md: control socket).
-- \`floatd standby\` makes the agent hand over gracefully if it is master (down hooks, VIP removal,
-  resign) and stay BACKUP until \`floatd resume\` (maintenance); \`floatd clear\` forgets the failed
-  masterships counted against it (\`--failure-threshold\`). With one agent running no \`--vhid\` is
-  needed; each prints what it did and the resulting state, and exits 1 when no agent answers
-  (docs/operations.md: control socket). One vhid on two interfaces (legal: a vhid is per network)
-  needs \`--control-socket\`.
-- \`floatd cleanup\` takes the agent's options and does what an agent that died without cleaning up
-  (SIGKILL, OOM, a crash) left undone: it removes the VIP, then runs the down hooks as BACKUP with
-  \`FLOATD_REASON\` starting \`cleanup\`. It does nothing while the agent named by the state file runs
-  (exit 2), nor after a clean exit when systemd says so (\`$SERVICE_RESULT\`); the unit runs it as
-  \`ExecStopPost=\` (docs/operations.md).
-- \`floatd demo\` runs a three-node cluster on loopback (no root, no configuration), kills its master
-  and shows the failover.
+${COMMANDS.map(([usage, text]) => `- \`${usage}\` ${text}`.replace(/(.{1,104})(?: |$)/g, '$1\n  ').trimEnd()).join('\n')}
 
 Every problem with the flags is reported at once, one \`floatd: <problem>\` line each on stderr, and
 nothing is started.
@@ -57,31 +84,23 @@ nothing is started.
 
 const REST = `## Environment
 
-| variable | meaning |
-|---|---|
-| \`FLOATD_PASSFILE\` | the passfile, when neither \`--pass\` nor \`--passfile\` is given |
-| \`FLOATD_PASS\` | the shared secret itself, when no flag and no \`FLOATD_PASSFILE\` gives one |
+${mdTable(['variable', 'meaning'], ENVIRONMENT.map(([name, text]) => [code(name), text]))}
 
 Flags win over the environment, and \`FLOATD_PASSFILE\` wins over \`FLOATD_PASS\`. \`--pass\` works, as in
 ucarp, but puts the secret where every user can read it in \`ps\`: floatd warns when it is used.
 
 ## Signals
 
-| signal | effect |
-|---|---|
-| \`SIGTERM\`, \`SIGINT\` | with \`-z\`, a master gives the VIP up in order (down hooks, VIP removed, resign advert) and then exits 0; a second signal exits at once. Without \`-z\` floatd exits at once and leaves the VIP in place, as ucarp does. |
-| \`SIGUSR1\` | log the current state |
-| \`SIGUSR2\` | step back: a master releases the VIP, and the node stays out of the election for \`--cooldown\` seconds |
-| \`SIGHUP\` | ignored (logged): restart floatd to change its configuration |
+${mdTable(['signal', 'effect'], SIGNALS.map(([names, text]) => [names.map(code).join(', '), text]))}
 
 ## Exit codes
 
-| code | meaning |
-|---|---|
-| 0 | stopped as asked |
-| 1 | bad input (flags, passfile, scripts, interface) or a startup failure such as a socket that cannot be bound |
-| 2 | internal error (a bug: please report it with the log) |
+${mdTable(['code', 'meaning'], EXIT_CODES)}
 `;
+
+function mdTable(head, rows) {
+  return [row(head), row(head.map(() => '---')), ...rows.map(row)].join('\n');
+}
 
 function optionTable(options) {
   const rows = options.map((o) => [

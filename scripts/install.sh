@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Installs floatd from this tree: the single binary (npm run build:binary) and its kernel helper, the systemd
-# unit, the hook packs, the example configs and the docs (docs/install.md). Run it again at will: files that did not change are not
-# touched, files an older install put there and this one no longer ships are removed (a stale up.d hook would
-# still run), and a config the admin changed is never overwritten. When this version ships a new config
-# whose installed copy was changed, it stops before touching anything and says what to do.
+# Installs floatd from this tree: the single binary (npm run build:binary) and its kernel helper, the systemd unit, the hook packs,
+# the example configs, the man pages and the docs (docs/install.md). Run it again at will: files that did not
+# change are not touched, files an older install put there and this one no longer ships are removed (a stale
+# up.d hook would still run), and a config the admin changed is never overwritten. When this version ships a
+# new config whose installed copy was changed, it stops before touching anything and says what to do.
 #
 #   scripts/install.sh [--binary FILE] [--helper FILE] [--keep-config]
 #   (the helper, floatd-kernel-helper, is taken from beside the binary unless --helper names it)
@@ -11,6 +11,7 @@
 # Where things go (environment; DESTDIR is prepended to every path, for packagers and tests):
 #   PREFIX=/usr/local   SBINDIR=$PREFIX/sbin   UNITDIR=$PREFIX/lib/systemd/system
 #   CONFDIR=/etc/floatd LIBDIR=/usr/lib/floatd (hooks in $LIBDIR/hooks, the helper in $LIBDIR)   DOCDIR=/usr/share/doc/floatd
+#   MANDIR=$PREFIX/share/man (floatd.8 and floatd-witness.8 in $MANDIR/man8)
 set -euo pipefail
 
 me=floatd-install
@@ -35,6 +36,7 @@ UNITDIR=${UNITDIR:-$PREFIX/lib/systemd/system}
 CONFDIR=${CONFDIR:-/etc/floatd}
 LIBDIR=${LIBDIR:-/usr/lib/floatd}
 DOCDIR=${DOCDIR:-/usr/share/doc/floatd}
+MANDIR=${MANDIR:-$PREFIX/share/man}
 # What the last install put where (sha256, kind, path without DESTDIR): how a changed config is recognised.
 manifest=$LIBDIR/install.manifest
 
@@ -65,6 +67,7 @@ plan=$work/plan
     printf 'file\t%s\t%s\t%s\n' "$mode" "$src/$f" "$LIBDIR/$f"
   done
   for f in "$src"/docs/*.md "$src"/README.md; do printf 'file\t0644\t%s\t%s\n' "$f" "$DOCDIR/$(basename "$f")"; done
+  for f in "$src"/docs/man/*.8; do printf 'file\t0644\t%s\t%s\n' "$f" "$MANDIR/man8/$(basename "$f")"; done
   for f in "$src"/scripts/etc/floatd/*; do printf 'config\t0644\t%s\t%s\n' "$f" "$CONFDIR/$(basename "$f")"; done
 } > "$plan"
 

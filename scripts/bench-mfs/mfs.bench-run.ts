@@ -1,4 +1,4 @@
-// `npm run bench:mfs` (issue 7 §5, issue 14): MooseFS master failovers driven by floatd in the namespace lab, from
+// `npm run bench:mfs`: MooseFS master failovers driven by floatd in the namespace lab, from
 // the fault to (a) the VIP on the new master, (b) mfsmaster serving, (c) the client's next metadata operation and
 // (d) its next data read, and when the chunkserver was registered with the new master, with each hook's duration;
 // for a host death and a graceful switchover (SIGTERM, -z), both strategies, -b 1 and -b 0.3, BENCH_REPEAT times
@@ -9,7 +9,7 @@ import { unavailable } from '../../test/e2e/mfs-lab.js';
 import { summarize } from '../bench/stats.js';
 import { runTrial, type Figures, type TrialSpec } from './trial.js';
 
-// The classic ucarp recipe's best reported failover (issue 7).
+// The best failover reported for the classic ucarp recipe (docs/mfs.md).
 const CLASSIC_MS = 7000;
 const QUICK = process.env.BENCH_QUICK === '1';
 const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? '3') || 3);
@@ -27,7 +27,7 @@ const SPECS: TrialSpec[] = [
   ] satisfies TrialSpec[]),
 ];
 
-// Issue 14's targets: after a host death the client's operations come back at mfsmount's first retry step after
+// The targets (docs/mfs.md): after a host death the client's operations come back at mfsmount's first retry step after
 // the new master listens that the detection time allows (3.2 s at -b 0.3 → ≤ 3.7 s; 6.2 s at -b 1); after a
 // graceful -z handover the client pauses at most the old mfsmaster's own stop time + 1.5 s.
 function targetMs(f: Pick<Figures, 'kind' | 'oldStop'>, advbase: number): number | undefined {

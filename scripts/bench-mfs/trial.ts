@@ -1,4 +1,4 @@
-// One bench trial (issue 7 §5): a fresh MooseFS lab with floatd on m1 and m2, a client probing through the VIP;
+// One bench trial: a fresh MooseFS lab with floatd on m1 and m2, a client probing through the VIP;
 // m1's host dies (link cut, then SIGKILL; shared: the LUN shut down unflushed) and m2 takes over; then m1 comes
 // back, and a SIGTERM with -z on m2 hands mastership back (the graceful switchover). Times are wall-clock ms.
 import { appendFileSync, mkdirSync, symlinkSync } from 'node:fs';

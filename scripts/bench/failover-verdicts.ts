@@ -1,4 +1,4 @@
-// The failover targets of issue 15, judged on one run's trials (floatd's default path only: variants such
+// The failover targets (docs/benchmarks.md: Targets), judged on one run's trials (floatd's default path only: variants such
 // as --vip-path spawn are measured, not judged). Pure.
 import type { Impl } from './agents.js';
 import { ms, summarize, type Summary } from './stats.js';

@@ -1,4 +1,4 @@
-// The partition case (issue 13): three nodes, the master cut off from the other two for a while, then
+// The partition case: three nodes, the master cut off from the other two for a while, then
 // healed. The cut is the quorum suite's tc/BPF filter at the bridge ports, so every link stays up and no
 // agent sees a link loss: each side just stops hearing the other. Measured: how long two hosts held the
 // VIP, when the majority side served, and whether (and when) the cut-off master let go.

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The idle cost of presence (issue 13 item 1) and of `floatd witness` (item 5), on loopback, without root:
+// The idle cost of presence and of `floatd witness`, on loopback, without root:
 // three floatd nodes (unicast --peer, a VIP driver that only records) settle, then for DURATION_S seconds
 // each node's CPU time (/proc/PID/stat) and packets sent (its sequence number, read over the control
 // socket) are measured, with the quorum off (silent backups, as ucarp) and on (every node sends presence),

@@ -177,7 +177,7 @@ export function verdicts(r: BenchResults): Verdict[] {
   });
   out.push(partitionVerdict(r.partitions));
 
-  // The RSS target is the single binary's (issue 15), compared on the agent process; the helper, which the
+  // The RSS target is the single binary's, compared on the agent process; the helper, which the
   // target predates, is shown beside it and in the total.
   const idle = r.idle.filter((i) => i.impl === 'floatd');
   const bin = idle.filter((i) => i.variant === 'single binary' && i.agentRssMB !== undefined);

@@ -34,7 +34,7 @@ export interface IdleResult {
 // An idle pair; `program` replaces `node dist/cli.js` (floatd only), e.g. the single binary.
 export type IdleConfig = PairConfig & { program?: readonly string[] };
 
-// The single binary (npm run build:binary) built into `dir`: issue 15's RSS target is the binary's.
+// The single binary (npm run build:binary) built into `dir`: the RSS target (docs/benchmarks.md) is the binary's.
 // Its pages are then dropped from the page cache (dd's nocache: posix_fadvise DONTNEED), so the agents
 // start it as after a reboot. Just written, the file sits in the cache in large folios, and a page fault
 // maps the whole folio: the same binary then showed up to 10 MB more RSS (docs/benchmarks.md).

@@ -150,7 +150,7 @@ class Agent {
     this.installSignals();
     this.link.start();
     this.log.info({ vip: describeVips(this.cfg.vips), interface: this.cfg.interface, srcip: this.cfg.srcip, advbase: this.cfg.advbaseMs / 1000, advskew: this.cfg.advskew, transport: describeDestination(destination, this.cfg.port) }, 'floatd starting');
-    // Said plainly at every start: whether a partition can give two masters here, and why (issue 13).
+    // Said plainly at every start: whether a partition can give two masters here, and why.
     this.log.info({ event: 'quorum', voters: this.cfg.cluster.voters, quorum: this.cfg.cluster.quorum, incarnation: this.settings.cluster?.incarnation }, `${this.cfg.cluster.quorumWhy}; ${describeQuorum(this.settings)}`);
     this.notifier.attach(() => this.snapshot());
     // An operator's standby outlives restarts and reboots (maintenance): the node joins held out.
@@ -253,7 +253,7 @@ class Agent {
     });
   }
 
-  // A backup's master-down deadline: the claim waits on it, so it gets no timer slack (issue 15 item 6).
+  // A backup's master-down deadline: the claim waits on it, so it gets no timer slack.
   private claimDeadline(): number | undefined {
     return this.state.role === 'backup' ? this.state.masterDownAt : undefined;
   }

@@ -8,11 +8,12 @@ import { runAgent } from '../agent/agent.js';
 import { runCleanup } from './cleanup.js';
 import { ConfigError, validate, type Config } from '../config/config.js';
 import { runDemo } from './demo.js';
-import { validateWitness } from '../config/witness.js';
+import { NOT_FOR_A_WITNESS, UNUSED_BY_A_WITNESS, validateWitness } from '../config/witness.js';
 import { createLogger } from '../log/log.js';
 import { OPTIONS, attributeOf, flagsOf, type OptionSpec, type RawOptions } from '../config/options.js';
 import { exposedWarning, readSecret, SecretError, type Secret } from '../config/secret.js';
 import { ownArguments, selfCommand } from './self-command.js';
+import { versionLine } from './version.js';
 import { controlCommand, statusCommand, type ControlFlags } from '../control/commands.js';
 import { STATUS_EXIT } from '../state/status.js';
 import type { Command as ControlCommand } from '../control/protocol.js';
@@ -40,6 +41,8 @@ class StartupError extends Error {
 function buildProgram(entryUrl: string): Command {
   const program = new Command('floatd')
     .description('Elect one master per virtual IP over UDP (ucarp-compatible flags) and run ordered hooks.')
+    // -V: ucarp has no version flag (its -h prints the version above the usage), and -v is its --vhid.
+    .version(versionLine(), '-V, --version', 'print the version and the commit it was built from, then exit')
     .enablePositionalOptions()
     .showHelpAfterError('(run floatd --help for the flags)')
     .configureOutput({ outputError: (s, write) => write(`floatd: ${s}`) });
@@ -77,11 +80,13 @@ function buildProgram(entryUrl: string): Command {
   addAgentOptions(cleanup);
   cleanup.action(async (opts: Record<string, unknown>) => process.exit(await startCleanup(toRaw(opts))));
 
-  // The same flags as the agent (a unit passes one $FLOATD_OPTS), but no VIP and no hooks.
+  // The agent's flags, but its help shows only those a witness uses. The others are still declared (hidden),
+  // so a VIP or a hook given to a witness is refused naming the flag (validateWitness), not as unknown.
   const witness = program
     .command('witness')
-    .description('a vote only, for a two-node cluster: sends presence and supports one candidate at a time, never claims, holds no VIP, runs no hooks (list it as a --peer on the candidates, or count it in --nodes)');
-  addAgentOptions(witness);
+    .description('a vote only, for a two-node cluster: sends presence and supports one candidate at a time, never claims, holds no VIP, runs no hooks (list it as a --peer on the candidates, or count it in --nodes)')
+    .addHelpText('after', `\nRefused (a witness holds no VIP and runs no hooks):\n${wrap(NOT_FOR_A_WITNESS.map(flagName).join(', '))}\nAccepted, but unused by a witness:\n${wrap(UNUSED_BY_A_WITNESS.map(flagName).join(', '))}`);
+  addAgentOptions(witness, new Set([...NOT_FOR_A_WITNESS, ...UNUSED_BY_A_WITNESS]));
   witness.action(async (opts: Record<string, unknown>) => process.exit(await startAgent(toRaw(opts), entryUrl, validateWitness)));
 
   program
@@ -91,16 +96,35 @@ function buildProgram(entryUrl: string): Command {
   return program;
 }
 
-// Every row of the option table, on the program (the agent) or on a subcommand that takes the agent's flags.
-function addAgentOptions(cmd: Command): void {
+// Every row of the option table, on the program (the agent) or on a subcommand that takes the agent's flags;
+// the rows named in `hidden` are parsed but left out of --help.
+function addAgentOptions(cmd: Command, hidden: ReadonlySet<string> = new Set()): void {
   for (const spec of OPTIONS as readonly OptionSpec[]) {
     const opt = new Option(flagsOf(spec), spec.description);
+    if (hidden.has(spec.long)) opt.hideHelp();
     if (spec.repeatable) opt.argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]);
     cmd.addOption(spec.default === undefined ? opt : opt.default(spec.default));
     for (const alias of spec.aliases ?? []) {
       cmd.addOption(new Option(`--${alias} <${spec.arg}>`, `alias of --${spec.long}`).hideHelp());
     }
   }
+}
+
+// "-a/--addr" or "--hooks-dir", as an operator types it.
+function flagName(long: string): string {
+  const short = (OPTIONS as readonly OptionSpec[]).find((o) => o.long === long)?.short;
+  return short === undefined ? `--${long}` : `-${short}/--${long}`;
+}
+
+// A list for the end of --help, indented by two and broken between words before column 80.
+function wrap(text: string): string {
+  const lines: string[] = [];
+  for (const word of text.split(' ')) {
+    const last = lines.length - 1;
+    if (last >= 0 && (lines[last] ?? '').length + 1 + word.length <= 78) lines[last] += ` ${word}`;
+    else lines.push(word);
+  }
+  return lines.map((l) => `  ${l}`).join('\n');
 }
 
 // Commander keys are camelCase; the option table speaks in long names.

@@ -1,4 +1,4 @@
-// The cluster flags (issue 13): --nodes and --quorum, and what they mean with the --peer list. Pure: every
+// The cluster flags: --nodes and --quorum, and what they mean with the --peer list. Pure: every
 // error names the flag and quotes the value, and goes with the rest of validate()'s problems.
 import type { Reader } from './reader.js';
 

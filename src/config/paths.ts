@@ -7,7 +7,7 @@ import { defaultOf } from './reader.js';
 
 export type PathFlag = 'state-file' | 'control-socket' | 'run-record';
 
-// The defaults before per-interface paths (issue 15).
+// The defaults of earlier versions, keyed on the vhid alone.
 const LEGACY: Record<PathFlag, string> = {
   'state-file': '/run/floatd/vhid-<vhid>.json',
   'control-socket': '/run/floatd/<vhid>.sock',

@@ -1,4 +1,4 @@
-// `floatd witness` (issue 13 item 5): a vote only, for two-node clusters (Corosync's qdevice does this job
+// `floatd witness`: a vote only, for two-node clusters (Corosync's qdevice does this job
 // for Pacemaker). It takes the agent's flags but no VIP and no hooks: it sends presence, supports one
 // candidate at a time, never claims, and touches no address. Pure.
 import { WITNESS_VIP } from '../protocol/auth.js';
@@ -7,7 +7,12 @@ import type { OptionName, RawOptions } from './options.js';
 import { defaultOf } from './reader.js';
 
 // What a witness must not be given: it holds no VIP and runs nothing.
-const NOT_FOR_A_WITNESS: readonly OptionName[] = ['addr', 'upscript', 'downscript', 'hooks-dir', 'takeover-check', 'fence', 'check', 'preempt', 'shutdown', 'garp-refresh', 'data-version'];
+export const NOT_FOR_A_WITNESS: readonly OptionName[] = ['addr', 'upscript', 'downscript', 'hooks-dir', 'takeover-check', 'fence', 'check', 'preempt', 'shutdown', 'garp-refresh', 'data-version'];
+
+// What a witness takes but has no use for, so `floatd witness --help` leaves it out: it runs no hooks (their
+// argument $3 and timeouts), never claims (preemption damping, failed masterships), does not run the down
+// hooks at start and records no VIP (validateWitness sets -n and --vip-driver record itself).
+export const UNUSED_BY_A_WITNESS: readonly OptionName[] = ['xparam', 'hook-timeout', 'phase-timeout', 'preempt-delay', 'min-dwell', 'failure-threshold', 'failure-window', 'failure-timeout', 'neutral', 'vip-driver'];
 
 export function validateWitness(raw: RawOptions, env: Readonly<Record<string, string | undefined>> = {}): Config {
   const problems: string[] = [];

@@ -78,7 +78,7 @@ export function hookEnv(e: { phase: HookPhaseName; epoch: number; context: HookC
     FLOATD_PREVIOUS_RUN: f?.previousRun ?? 'none',
     FLOATD_PREVIOUS_RUN_EPOCH: f?.previousRunEpoch === null || f?.previousRunEpoch === undefined ? '' : String(f.previousRunEpoch),
     FLOATD_NEWER_EPOCH_SEEN: f?.newerEpochSeen ? 'yes' : 'no',
-    // issue 13, with --data-version only: the versions this node saw, itself first ("10.0.0.1=77 10.0.0.2=75").
+    // With --data-version only: the versions this node saw, itself first ("10.0.0.1=77 10.0.0.2=75").
     ...(f?.dataVersions === undefined ? {} : { FLOATD_DATA_VERSIONS: f.dataVersions }),
   };
 }

@@ -1,4 +1,4 @@
-// The freshest standby wins (issue 13 item 4): a node's data version (--data-version) rides in its
+// The freshest standby wins: a node's data version (--data-version) rides in its
 // presence; a backup whose master is lost does not claim while a live eligible peer reports a strictly
 // newer version, for at most FRESHER_WAIT (the fresher one's gate or prepare may fail). Pure.
 import { liveMembers } from './membership.js';

@@ -1,4 +1,4 @@
-// The cluster view in the election (issue 13): presence every advert interval, the voter's support, and
+// The cluster view in the election: presence every advert interval, the voter's support, and
 // with a quorum a master only while a majority supports it (Corosync votequorum's rule, kept by leases on
 // adverts instead of a membership protocol). Applied after machine.ts's rules to every step. Pure.
 import { nextAdvert } from './adverts.js';

@@ -1,4 +1,4 @@
-// The takeover gate uses the view (issue 13 item 8): a backup that missed its master's resign (lost, or
+// The takeover gate uses the view: a backup that missed its master's resign (lost, or
 // it was deaf to the master for a while) learns of it from the others. A resign is authenticated and
 // sent only once the master's VIP is gone and its down hooks ran, so a mastership that ended that way
 // needs no probe and no fencing: the claim is a handover (FLOATD_CLAIM=resigned). Pure.

@@ -1,4 +1,4 @@
-// The voter's rule (issue 13 item 3): each node supports at most one master at a time, says whom in its
+// The voter's rule: each node supports at most one master at a time, says whom in its
 // presence, and moves its support only once that node resigned, withdrew a claim it never won, or was
 // silent for the hold (membership.ts). A free voter supports the best claimant it hears. Pure.
 import { compareVersions, fresherPeer, ownVersion } from './freshness.js';

@@ -1,4 +1,4 @@
-// The cluster view's vocabulary (issue 13): what the settings say about the voters, what this node knows
+// The cluster view's vocabulary: what the settings say about the voters, what this node knows
 // of the others from their presence, and whom it supports. Types and constants only. Pure.
 import type { PresenceRole } from '../protocol/presence.js';
 

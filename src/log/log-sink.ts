@@ -1,4 +1,4 @@
-// The log's way out, bounded and never blocking (issue 6): pino hands over whole lines; they leave one write
+// The log's way out, bounded and never blocking: pino hands over whole lines; they leave one write
 // at a time behind a queue of at most 1 MiB. An output that stalls (journald stuck, a pipe nobody reads, a
 // terminal paused with Ctrl-S) costs dropped lines, counted and reported once it catches up; one that fails
 // (EIO from a hung-up terminal, EPIPE, EBADF) is given up, and the log goes to stderr instead when that is

@@ -1,4 +1,4 @@
-// The cluster view as `floatd status` shows it (issue 13 item 2): the members heard within their
+// The cluster view as `floatd status` shows it: the members heard within their
 // master-down interval, whom this node supports, and the quorum. Pure.
 import { liveMembers } from '../election/membership.js';
 import { leaseUntil, supportCount } from '../election/quorum.js';

@@ -25,7 +25,7 @@ export interface StateFile {
   authFailures?: { from: string; count: number; since: string; lastAt: string }[]; // peers whose adverts fail HMAC now
   stopFailed?: string | null; // why the release of this node's current or last mastership failed (null: it did not)
   keptOut?: Partial<Record<string, string>>; // why this node may not be master now: link, health, standby, failures → detail
-  cluster?: ClusterStatus; // the members heard and the quorum (issue 13)
+  cluster?: ClusterStatus; // the members heard and the quorum
   updatedAt: string;
 }
 

@@ -362,7 +362,7 @@ describe('floatd status', () => {
     expect(r.stdout).toBe(
       'vhid 10 VIP 10.0.0.99 on eth0 (10.0.0.1): BACKUP since 2025-01-02T03:04:05.000Z, master 10.0.0.2, own epoch 4 — master 10.0.0.2 is preferred (stale: pid 999999999 is not running)',
     );
-    // Several -a are all shown (issue 15); a state file of earlier versions has vip alone.
+    // Several -a are all shown; a state file of earlier versions has vip alone.
     await writeFile(file, JSON.stringify({ ...doc, vips: ['10.0.0.99', '2001:db8::99'] }));
     expect((await floatd(['status', '--state-file', file])).stdout).toMatch(/^vhid 10 VIPs 10\.0\.0\.99 2001:db8::99 on eth0 /);
     // A state file of this version also names the master's epoch.

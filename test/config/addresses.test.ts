@@ -1,4 +1,4 @@
-// -a repeated or as a list, IPv6 VIPs and an IPv6 --srcip (issue 15): what is accepted, and every bad value
+// -a repeated or as a list, IPv6 VIPs and an IPv6 --srcip: what is accepted, and every bad value
 // named with its flag.
 import { describe, expect, it } from 'vitest';
 import { validate } from '../../src/config/config.js';

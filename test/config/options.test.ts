@@ -55,13 +55,15 @@ describe('the option table', () => {
     const longs = TABLE.flatMap((o) => [o.long, ...(o.aliases ?? [])]);
     expect(new Set(longs).size).toBe(longs.length);
     expect(longs).not.toContain('help');
+    expect(longs).not.toContain('version');
     for (const l of longs) expect(l).toMatch(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/);
   });
 
-  it('gives every short letter to one option only, and never -h (help)', () => {
+  it('gives every short letter to one option only, and never -h (help) nor -V (version)', () => {
     const shorts = TABLE.flatMap((o) => (o.short ? [o.short] : []));
     expect(new Set(shorts).size).toBe(shorts.length);
     expect(shorts).not.toContain('h');
+    expect(shorts).not.toContain('V');
     for (const s of shorts) expect(s).toMatch(/^[A-Za-z]$/);
   });
 
@@ -144,7 +146,9 @@ describe('commander follows the table', () => {
         expect(a?.defaultValue).toBeNull();
       }
     }
-    expect(options).toHaveLength(TABLE.reduce((n, o) => n + 1 + (o.aliases?.length ?? 0), 0));
+    // The table's rows and aliases, and commander's -V, --version (src/cli/version.ts), nothing else.
+    expect(options.filter((o) => o.long !== '--version')).toHaveLength(TABLE.reduce((n, o) => n + 1 + (o.aliases?.length ?? 0), 0));
+    expect(options.find((o) => o.long === '--version')?.short).toBe('-V');
   });
 
   it('parses a flag not given to the table default, and nothing for rows without one', async () => {

@@ -1,6 +1,6 @@
-// Figures in the docs come from a test or the bench, not from memory (issue 16): docs/install.md once quoted
-// an idle RSS for the binary and for node that no test or bench printed, and both were wrong. Sizes and
-// memory live in docs/benchmarks.md, which the bench writes; install.md must point there instead.
+// Figures in the docs come from a test or the bench, not from memory: a size or an idle RSS quoted from a
+// one-off measurement is soon wrong. Sizes and memory live in docs/benchmarks.md, which the bench writes;
+// install.md must point there instead.
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';

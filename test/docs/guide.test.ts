@@ -11,8 +11,6 @@ import { codeFragments, headingAnchors, markedBlock, pageLinks, tableRows } from
 const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url));
 const TABLE = OPTIONS as readonly OptionSpec[];
 
-// Flags and pages of issue 8 that other branches were still building when the guide was written. When one
-// lands, the test below says so: remove it here and check the guide's TODO(lead) markers for it.
 // Flags of floatd's subcommands and of commander, not in the agent's table.
 const SUBCOMMAND_FLAGS = ['json', 'help'];
 

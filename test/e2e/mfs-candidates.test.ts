@@ -1,4 +1,4 @@
-// Three master candidates under floatd (issue 7 §4): when the preferred standby's restore fails, its promotion
+// Three master candidates under floatd: when the preferred standby's restore fails, its promotion
 // rolls back without the VIP ever being added and the next candidate takes over and serves every file. m3 is the
 // last resort (-r 10): the candidates' takeover checks take ~2 s each, longer than their skews set them apart.
 import { existsSync, statSync, truncateSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// The pack's checks that need no daemons (issue 7 §1): config validation as the startup down hooks and install run
+// The pack's checks that need no daemons: config validation as the startup down hooks and install run
 // it, the archive keep rule, and whose metadata a promotion picks (lib/mfs-decide.sh) over hand-made DATA_PATHs.
 import { spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Real floatd agents on the MooseFS lab's master hosts (issue 7 §4): each runs in its host's network and mount
+// Real floatd agents on the MooseFS lab's master hosts: each runs in its host's network and mount
 // namespaces with the pack as --hooks-dir, hooks/mfs/takeover-check as its gate and -z, its run record and state
 // file in the lab dir. Also what the floatd-driven tests look at: the kernel's address events (who held the VIP)
 // and which MooseFS daemons run on which host.

@@ -1,4 +1,4 @@
-// A throwaway MooseFS lab (issue 7 §4): master candidates, a chunkserver host and a FUSE client host, each in its
+// A throwaway MooseFS lab: master candidates, a chunkserver host and a FUSE client host, each in its
 // own network AND mount namespace (a persistent `unshare --mount=FILE` with the host's sysfs), on one bridge with
 // no address in the root namespace. Per-node cfg files and DATA_PATHs live in a per-run temp dir; daemons run
 // directly (MFS_SERVICE=direct); every process in a lab namespace is killed by PID on teardown.

@@ -1,4 +1,4 @@
-// The metalogger strategy driven by real floatd agents (issue 7 §4): m1 (-k 0) and m2 (-k 50) run floatd with the
+// The metalogger strategy driven by real floatd agents: m1 (-k 0) and m2 (-k 50) run floatd with the
 // pack as --hooks-dir and hooks/mfs/takeover-check as the gate; a client mounted through the VIP checks every file
 // by sha256 and is never remounted. One lab, steps in order: each test builds on the cluster the previous one left.
 import { readdirSync, readFileSync, statSync, truncateSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// The shared strategy driven by real floatd agents (issue 7 §4): one ext4 image as the LUN, one loop device per
+// The shared strategy driven by real floatd agents: one ext4 image as the LUN, one loop device per
 // master host, each host with its own mount namespace; m1 (-k 0) and m2 (-k 50) run floatd with the pack. The
 // LUN-refusal rules (mmp, a device mounted elsewhere) run the hook directly on a second, mmp-formatted LUN.
 import { readFileSync, writeFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// The three-host MooseFS layout (issue 13, docs/mfs.md "Three hosts"): two master candidates with --nodes 3 and
+// The three-host MooseFS layout (docs/mfs.md "Three hosts"): two master candidates with --nodes 3 and
 // the pack's metadata-version as --data-version, and a `floatd witness` on the chunkserver host. Cuts between
 // lab hosts are made with tc at their bridge ports (test/support/tc-cut.ts): links stay up, packets vanish.
 import { spawn } from 'node:child_process';

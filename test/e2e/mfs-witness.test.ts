@@ -1,4 +1,4 @@
-// Two master candidates and a witness on the chunkserver host (issue 13, docs/mfs.md "Three hosts"): m1 (-k 0)
+// Two master candidates and a witness on the chunkserver host (docs/mfs.md "Three hosts"): m1 (-k 0)
 // and m2 (-k 50) run floatd with the pack, --nodes 3 and the pack's metadata-version as --data-version; the
 // chunkserver host runs `floatd witness`; the client (its own host, on the majority side) checks every file by
 // sha256 and is never remounted. m1, the master, is cut off from every other host with tc (links up, agent alive):

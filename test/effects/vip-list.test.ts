@@ -1,4 +1,4 @@
-// The ip VIP driver with several addresses of both families (issue 15), against a real interface in a
+// The ip VIP driver with several addresses of both families, against a real interface in a
 // throwaway network namespace (root only): all added, all removed, also on the crash path (removeNow).
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';

@@ -1,4 +1,4 @@
-// Fencing, flap damping and failure accounting, stepped through the pure machine (issue 8 §2, §3).
+// Fencing, flap damping and failure accounting, stepped through the pure machine.
 import { describe, expect, it } from 'vitest';
 import { nextDeadline, type Event } from '../../src/election/machine.js';
 import { advert, backupState, hear, masterState, promotion, release, released, resignFrom, run, resigned, sendAdvert, settings, START, TICK, upFailed } from './helpers.js';

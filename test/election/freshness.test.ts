@@ -1,4 +1,4 @@
-// The freshest standby wins (issue 13 item 4), stepped on the pure core.
+// The freshest standby wins, stepped on the pure core.
 import { describe, expect, it } from 'vitest';
 import type { Settings } from '../../src/election/machine.js';
 import { versionsSeen } from '../../src/election/freshness.js';

@@ -1,4 +1,4 @@
-// The quorum's promise, checked on the pure core (issue 13 item 3): over random partitions, heals, one-way
+// The quorum's promise, checked on the pure core: over random partitions, heals, one-way
 // cuts, loss, delay, reordering, clock rates within the assumed difference, late timers and node deaths,
 // with 2–5 nodes, no two nodes ever hold the VIP at the same instant when quorum is on — and once the
 // network is whole again for long enough, exactly one node holds it (so the promise is not kept by

@@ -1,4 +1,4 @@
-// The quorum rules stepped on the pure core, each named after the behaviour it pins (issue 13 item 3).
+// The quorum rules stepped on the pure core, each named after the behaviour it pins.
 import { describe, expect, it } from 'vitest';
 import { step, type Settings } from '../../src/election/machine.js';
 import { guardMs, leaseMs } from '../../src/election/quorum.js';

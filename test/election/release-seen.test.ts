@@ -1,4 +1,4 @@
-// The takeover gate uses the view (issue 13 item 8): a backup that missed its master's resign learns of
+// The takeover gate uses the view: a backup that missed its master's resign learns of
 // it from the voters that heard it, and claims as after a resign: soon, without probes or fencing.
 import { describe, expect, it } from 'vitest';
 import { step, type Settings, type State } from '../../src/election/machine.js';

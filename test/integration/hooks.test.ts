@@ -89,7 +89,7 @@ describe('hooks', () => {
     expect((await read(withoutX, 'argv-down-BACKUP')).argv).toEqual(['lo', VIP]);
   });
 
-  it('with several -a, ucarp scripts get the first as $2 and every one in FLOATD_VIPS (issue 15)', async () => {
+  it('with several -a, ucarp scripts get the first as $2 and every one in FLOATD_VIPS', async () => {
     const extra = ['-a', '2001:db8::99,127.0.0.99', '-u', fixture('argv.sh')];
     const c = await cluster({ nodes: [{ advskew: 0, extraArgs: extra }, { advskew: 50, extraArgs: extra }] });
     const [first] = c.nodes as [ClusterNode, ClusterNode];

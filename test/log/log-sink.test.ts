@@ -1,4 +1,4 @@
-// LogSink on real file descriptors (issue 6): a log output that stalls or fails must never block the event
+// LogSink on real file descriptors: a log output that stalls or fails must never block the event
 // loop, grow without bound or throw; what it cannot write is dropped and counted, and a failed output is
 // given up (or, when stderr is another file, the log goes there).
 import { execFileSync } from 'node:child_process';

@@ -1,4 +1,4 @@
-// Issue 15: an IPv6 VIP fails over between two hosts with adverts over IPv6 multicast (ff02::12, wire
+// An IPv6 VIP fails over between two hosts with adverts over IPv6 multicast (ff02::12, wire
 // version 3), and an observer's neighbour cache follows the new owner by the unsolicited neighbour
 // advertisement alone (RFC 4861 §7.2.6); then an IPv4 and an IPv6 address under one vhid move together.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -107,6 +107,13 @@ describe('the single binary', () => {
     expect(r.stdout).toBe(script.stdout);
   });
 
+  it('--version prints the version of package.json and the commit it was built from, compiled in', async () => {
+    const { version } = JSON.parse(await readFile(resolve('package.json'), 'utf8')) as { version: string };
+    const r = await run(binary, ['--version']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^floatd ${version.replaceAll('.', '\\.')} \\((commit [0-9a-f]{12}(-dirty)?, )?node ${process.version}\\)\n$`));
+  });
+
   it('--help lists every flag of the table, ucarp\'s short ones included', async () => {
     const r = await run(binary, ['--help']);
     for (const spec of OPTIONS as readonly OptionSpec[]) expect(r.stdout).toContain(flagsOf(spec));

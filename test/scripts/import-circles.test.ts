@@ -1,5 +1,5 @@
-// No import circle in src/ (issue 12): every relative import (type-only and re-exports too) is followed, and a
-// cycle fails the test naming its files. A merge of two branches brought two circles back once.
+// No import circle in src/: every relative import (type-only and re-exports too) is followed, and a cycle
+// fails the test naming its files (a merge of two branches can bring one back with no conflict to show it).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -83,6 +83,10 @@ describe('scripts/install.sh', () => {
     expect(await readFile(at('etc/floatd/vip.conf.example'), 'utf8')).toMatch(/^FLOATD_OPTS="-i eth0 /m);
     expect(await readFile(at('etc/floatd/mfs.env.example'), 'utf8')).toMatch(/MFS_STRATEGY/);
     expect(await readFile(at('usr/share/doc/floatd/operations.md'), 'utf8')).toMatch(/systemd/);
+    for (const page of ['floatd.8', 'floatd-witness.8']) {
+      expect(await readFile(at(`usr/local/share/man/man8/${page}`), 'utf8')).toMatch(/^\.TH FLOATD/m);
+      expect((await stat(at(`usr/local/share/man/man8/${page}`))).mode & 0o777).toBe(0o644);
+    }
     // Where the unit's Documentation= points.
     expect(unit).toContain('file:/usr/share/doc/floatd/operations.md');
   });
@@ -146,11 +150,11 @@ describe('scripts/install.sh', () => {
     expect((await stat(at('usr/lib/floatd/hooks/mfs/up.d/60-local'))).isFile()).toBe(true);
   });
 
-  it('follows PREFIX for the binary and the unit (a packager\'s /usr)', async () => {
+  it('follows PREFIX for the binary, the unit and the man pages (a packager\'s /usr)', async () => {
     const packaged = join(dir, 'packaged');
     const r = await install([], { DESTDIR: packaged, PREFIX: '/usr' });
     expect(r.code, r.stderr).toBe(0);
-    expect(Object.keys(await snapshot(packaged))).toEqual(expect.arrayContaining(['usr/sbin/floatd', 'usr/lib/systemd/system/floatd@.service', 'usr/lib/floatd/hooks/ucarp/vip-down', 'etc/floatd/vip.conf.example']));
+    expect(Object.keys(await snapshot(packaged))).toEqual(expect.arrayContaining(['usr/sbin/floatd', 'usr/lib/systemd/system/floatd@.service', 'usr/lib/floatd/hooks/ucarp/vip-down', 'etc/floatd/vip.conf.example', 'usr/share/man/man8/floatd.8', 'usr/share/man/man8/floatd-witness.8']));
     expect(await readFile(join(packaged, 'usr/lib/systemd/system/floatd@.service'), 'utf8')).toMatch(/^ExecStart=\/usr\/sbin\/floatd /m);
   });
 

@@ -1,4 +1,4 @@
-// Per-interface default paths (issue 15): a run record at the default of earlier versions is moved, and
+// Per-interface default paths: a run record at the default of earlier versions is moved, and
 // logged, never lost; a state file of another interface is not taken; the socket names of both are found.
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';

@@ -1,4 +1,4 @@
-# Whose metadata a promotion uses (issue 7 §3; sourced by mfs-common.sh). Pure over the files in DATA_PATH
+# Whose metadata a promotion uses (sourced by mfs-common.sh). Pure over the files in DATA_PATH
 # and the FLOATD_* facts; it moves nothing. Sets:
 #   MFS_DECISION = own          this node's own master files are the newest: keep them, restore from them
 #                  own-archive  this node's last graceful mastership (an archive) is the newest: move it back

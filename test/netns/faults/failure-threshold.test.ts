@@ -1,4 +1,4 @@
-// Failure accounting (issue 8 §3, Pacemaker's migration-threshold): a preferred node whose up hook keeps
+// Failure accounting (Pacemaker's migration-threshold): a preferred node whose up hook keeps
 // failing hands over each time, and after --failure-threshold failures it stays out — it no longer
 // preempts, and not even the death of the serving node brings it back — until its failure timeout is over.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Shared pieces of the fault suite (issue 3 §2): agents with fixture hooks, partitions and lossy links
+// Shared pieces of the fault suite: agents with fixture hooks, partitions and lossy links
 // made with tc on the lab's veths, and the timeline of who held the VIP, read from the address recorder.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';

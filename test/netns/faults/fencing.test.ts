@@ -1,4 +1,4 @@
-// --fence (issue 8 §2): a backup whose master died fences that master before it promotes; while the fence
+// --fence: a backup whose master died fences that master before it promotes; while the fence
 // fails it stays BACKUP — no advert, no VIP, no hook — and retries with backoff; after a resign nobody is fenced.
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

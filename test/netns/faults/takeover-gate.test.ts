@@ -1,4 +1,4 @@
-// The phases before the VIP (issue 7 §2): a prepare.d hook that fails rolls the promotion back without the
+// The phases before the VIP: a prepare.d hook that fails rolls the promotion back without the
 // VIP ever being added; --takeover-check keeps a refusing standby BACKUP — no advert, no VIP, no hook —
 // retrying with a growing backoff until it passes; --phase-timeout gives one phase a longer timeout; and
 // hooks learn from the run record how this node's previous run ended and what it heard since.

@@ -1,4 +1,4 @@
-// The freshest standby wins (issue 13 item 4), in real namespaces: three candidates with --nodes 3 and a
+// The freshest standby wins, in real namespaces: three candidates with --nodes 3 and a
 // --data-version command that prints a number the test sets. When the master's host dies, the backup with
 // the newest data promotes whatever the skews; when the freshest one's prepare hook fails, the next takes over.
 import { writeFileSync } from 'node:fs';

@@ -1,8 +1,8 @@
 // Graceful handovers that use the cluster view, in real namespaces (three nodes, --nodes 3, -z, a takeover
 // check and a --data-version the test sets):
-// - issue 13 item 8: h2 is deaf to the master h1 (h1 still hears it) when h1 stops; h3 hears the resign and
+// - a resign heard by others: h2 is deaf to the master h1 (h1 still hears it) when h1 stops; h3 hears the resign and
 //   says so in its presence, so h2 takes it as a resign: its takeover check is told `resigned`, not `silent`;
-// - issue 13 item 6: the next master stops with version 30 while the standbys are at 20; it waits until
+// - a ready standby: the next master stops with version 30 while the standbys are at 20; it waits until
 //   one reports 30 and hands over to that one (h3), not to the preferred skew (h1).
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// Quorum in real namespaces (issue 13): three nodes with --nodes 3, cut 1|2 in every way for 10 s and
+// Quorum in real namespaces: three nodes with --nodes 3, cut 1|2 in every way for 10 s and
 // healed. The VIP is never on two hosts (every address change in the lab is seen, in kernel order); a
 // cut-off master drops the VIP at once and runs its down hooks; the majority side sees no transition at heal.
 import { beforeAll, describe, expect, it } from 'vitest';

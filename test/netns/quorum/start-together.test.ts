@@ -1,4 +1,4 @@
-// Simultaneous start (issue 13 item 7) in real namespaces: three nodes with --nodes 3 and equal skews
+// Simultaneous start in real namespaces: three nodes with --nodes 3 and equal skews
 // started at the same moment, five times over. With a quorum only the node a majority supports promotes:
 // the VIP is never on two hosts, not even for a millisecond.
 import { describe, expect, it } from 'vitest';
