@@ -77,7 +77,8 @@ describe.skipIf(!isRoot)('floatd-kernel-helper', () => {
     // NLMSG_NOOP without NLM_F_ACK: the kernel takes it and says nothing.
     const t0 = performance.now();
     expect(await h.ask(`N ${message(1, 0x1, 9).toString('hex')}`)).toBe('N! no answer from the kernel within 500 ms');
-    expect(performance.now() - t0).toBeLessThan(900);
+    // Bounded, not blocked until killed: the 500 ms are the helper's; the rest is slack for a busy machine.
+    expect(performance.now() - t0).toBeLessThan(2500);
     // NLMSG_NOOP with NLM_F_ACK: acknowledged, with its own sequence number.
     const answer = await h.ask(`N ${message(1, 0x5, 10).toString('hex')}`);
     expect(decodeAck(Buffer.from(answer.slice(2), 'hex'))).toEqual({ errno: 0 });
