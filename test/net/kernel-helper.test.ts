@@ -21,7 +21,8 @@ afterEach(() => {
   started = [];
 });
 
-// The helper on pipes, and its stdout one line at a time.
+// The helper on pipes, and its stdout one line at a time. Link events (`E …` lines) come unasked whenever an
+// interface changes on this machine (other tests make and delete them): an answer is the next other line.
 function helper(): { child: ChildProcess; next: () => Promise<string>; ask: (line: string) => Promise<string> } {
   const child = spawn(HELPER, [], { stdio: ['pipe', 'pipe', 'pipe'] });
   started.push(child);
@@ -29,9 +30,15 @@ function helper(): { child: ChildProcess; next: () => Promise<string>; ask: (lin
   const waiting: ((l: string) => void)[] = [];
   createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (l) => (waiting.length ? waiting.shift()?.(l) : queue.push(l)));
   const next = () => new Promise<string>((r) => (queue.length ? r(queue.shift() as string) : waiting.push(r)));
+  const answer = async (): Promise<string> => {
+    for (;;) {
+      const l = await next();
+      if (!/^E!? /.test(l)) return l;
+    }
+  };
   const ask = (line: string) => {
     child.stdin?.write(`${line}\n`);
-    return next();
+    return answer();
   };
   return { child, next, ask };
 }
@@ -81,6 +88,7 @@ describe.skipIf(!isRoot)('floatd-kernel-helper', () => {
     expect(performance.now() - t0).toBeLessThan(2500);
     // NLMSG_NOOP with NLM_F_ACK: acknowledged, with its own sequence number.
     const answer = await h.ask(`N ${message(1, 0x5, 10).toString('hex')}`);
+    expect(answer, answer).toMatch(/^N [0-9a-f]+$/);
     expect(decodeAck(Buffer.from(answer.slice(2), 'hex'))).toEqual({ errno: 0 });
   });
 
