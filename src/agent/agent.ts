@@ -35,6 +35,8 @@ import { installSignals } from './signals.js';
 import { settingsOf } from '../config/settings.js';
 import { LABELS, snapshotOf } from './snapshot.js';
 import { NO_NOTIFIER, type Notifier } from '../systemd/notify.js';
+import { NO_METRICS, type AgentMetrics } from '../metrics/agent-metrics.js';
+import { openMetrics } from '../metrics/open.js';
 
 // Everything the agent needs that is not in Config.
 export interface AgentDeps {
@@ -79,6 +81,7 @@ class Agent {
   private readonly control: AgentControl; // the control socket, peers heard, last hooks, --garp-refresh
   private readonly checks: CheckRunner | undefined; // --check
   private readonly dataVersion: DataVersionRunner | undefined; // --data-version
+  private metrics: AgentMetrics = NO_METRICS; // --metrics-listen (src/metrics/)
 
   constructor(cfg: Config, deps: AgentDeps) {
     this.cfg = cfg;
@@ -97,12 +100,14 @@ class Agent {
       record: () => this.record,
       onVip: (held) => {
         this.vipHeld = held;
+        this.metrics.vip(held, this.now());
         this.persist();
       },
       onHookStart: (path) => this.setHooks([...this.hooksInProgress, path]),
       onHookEnd: (phase, r) => {
         this.setHooks(this.hooksInProgress.filter((p) => p !== r.path));
         this.control.hookEnded(phase, r);
+        this.metrics.hookEnded(phase, r);
       },
     }));
     this.control = new AgentControl({ cfg, log: this.log, now: () => this.now(), state: () => this.state, snapshot: () => this.snapshot(), dispatch: (e) => this.dispatch(e), announce: () => !this.halted && this.announcer.announce(), checks: () => this.checks?.status() ?? [] });
@@ -126,6 +131,7 @@ class Agent {
     // Epochs only rise: the run record keeps the highest heard where a reboot does not wipe it.
     const restored = Math.max(Number.isSafeInteger(epoch) && (epoch ?? 0) >= 0 ? (epoch ?? 0) : 0, this.record.highestEpoch);
     this.state = initialState(this.now(), restored);
+    this.metrics = await openMetrics(this.cfg, { settings: this.settings, state: () => this.state, now: () => this.now(), vipHeld: () => this.vipHeld, drops: () => this.channel?.drops() ?? new Map() }, this.log);
     const destination = await destinationOf(this.cfg);
     this.channel = new AdvertChannel({
       iface: this.cfg.interface,
@@ -138,6 +144,7 @@ class Agent {
       onUnverified: (from) => this.authAlarm.record(from),
       onAdvert: ({ advert, behind }) => {
         this.control.heard(advert, behind);
+        this.metrics.received(advert.type, behind);
         this.dispatch({ type: 'advert', advert, behind });
       },
       onBlocked: () => this.link?.update(),
@@ -193,6 +200,7 @@ class Agent {
     if ((state.view.seeking !== undefined && before.view.seeking === undefined) || wantsFreshVersion(before, state)) this.dataVersion?.runNow();
     this.record?.observe(before, state, event.type === 'advert' ? event.advert.epoch : undefined, this.cfg.srcip);
     logStep(this.log, before, state, event, this.now(), this.tickLateMs);
+    this.metrics.stepped(before, state, event, this.now());
     if (event.type === 'checked') this.control.gate(event.ok, event.detail);
     this.control.stepped(state);
     // The state file and status follow what an operator asks about: role, service, epoch, whom a backup follows, why it is kept out.
@@ -241,6 +249,7 @@ class Agent {
   private send(type: 'advert' | 'resign' | 'presence', epoch: number, advskew: number, unclean = false): void {
     this.channel?.send(this.sender.packet(type, epoch, advskew, this.state, this.now(), unclean));
     if (type === 'resign') this.sender.sentResign(epoch, this.state.unclean);
+    this.metrics.sent(type);
   }
 
   private schedule(): void {
@@ -301,6 +310,7 @@ class Agent {
     await this.record?.flush();
     this.notifier.close();
     await this.control.close();
+    await this.metrics.close();
     this.log.info({ event: 'exit' }, 'floatd stopped');
   }
 }

@@ -19,6 +19,7 @@ import type { Command as ControlCommand } from '../control/protocol.js';
 import { ControlSocketBusy } from '../control/server.js';
 import { startNotifier } from '../systemd/notify.js';
 import { TransportError } from '../net/transport.js';
+import { MetricsListenError } from '../metrics/http-server.js';
 
 const EXIT_USAGE = 1;
 // How long the exit waits for unwritten log lines.
@@ -145,7 +146,7 @@ async function startAgent(raw: RawOptions, entryUrl: string, check: typeof valid
   try {
     return await runAgent(cfg, { log, secret: secret.key, notifier });
   } catch (err) {
-    if (err instanceof TransportError || err instanceof ControlSocketBusy) {
+    if (err instanceof TransportError || err instanceof ControlSocketBusy || err instanceof MetricsListenError) {
       log.fatal(err.message);
       return EXIT_USAGE;
     }
