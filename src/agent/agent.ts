@@ -14,7 +14,9 @@ import type { VipDriver } from '../effects/vip.js';
 import type { KernelChannel } from '../net/kernel-channel.js';
 import { initialState, nextDeadline, step, type Effect, type Event, type Settings, type State } from '../election/machine.js';
 import type { Logger } from '../log/log.js';
-import { Verifier } from '../protocol/auth.js';
+import { DEFAULT_KEY_ID, Verifier } from '../protocol/auth.js';
+import type { Keys } from '../config/secret.js';
+import { KeyReload } from './key-reload.js';
 import { describeVips, vipField } from '../protocol/vip-set.js';
 import { describeQuorum } from '../election/quorum.js';
 import { versionsSeen } from '../election/freshness.js';
@@ -35,13 +37,14 @@ import { installSignals } from './signals.js';
 import { settingsOf } from '../config/settings.js';
 import { LABELS, snapshotOf } from './snapshot.js';
 import { NO_NOTIFIER, type Notifier } from '../systemd/notify.js';
-import { NO_METRICS, type AgentMetrics } from '../metrics/agent-metrics.js';
+import { NO_METRICS, type AgentMetrics, type KeyMetrics } from '../metrics/agent-metrics.js';
 import { openMetrics } from '../metrics/open.js';
 
 // Everything the agent needs that is not in Config.
 export interface AgentDeps {
   log: Logger;
   secret: Buffer;
+  keys?: Keys; // the passfile's keys (config/key-file.ts); absent: `secret` alone, id "default"
   handleSignals?: boolean;
   notifier?: Notifier; // systemd's READY=1, STATUS= and watchdog (src/systemd/notify.ts)
 }
@@ -82,6 +85,8 @@ class Agent {
   private readonly checks: CheckRunner | undefined; // --check
   private readonly dataVersion: DataVersionRunner | undefined; // --data-version
   private metrics: AgentMetrics = NO_METRICS; // --metrics-listen (src/metrics/)
+  private readonly verifier: Verifier;
+  private readonly keys: KeyReload; // SIGHUP: the keys again, without a restart
 
   constructor(cfg: Config, deps: AgentDeps) {
     this.cfg = cfg;
@@ -92,6 +97,18 @@ class Agent {
     this.settings = settingsOf(cfg, randomInt(1, 2 ** 32 - 1));
     ({ vip: this.vip, announcer: this.announcer, kernel: this.kernel } = driversFor(cfg, this.log));
     this.sender = new AdvertSender(cfg, this.settings, this.secret, this.log);
+    const keys = deps.keys ?? { active: DEFAULT_KEY_ID, keys: [{ id: DEFAULT_KEY_ID, key: this.secret }] };
+    // A witness has no VIP: it takes the adverts of every node of the vhid.
+    this.verifier = new Verifier({ keys: keys.keys, vhid: cfg.vhid, vip: cfg.witness ? undefined : vipField(cfg.vips), vipLabel: cfg.vips.join(' ') });
+    this.keys = new KeyReload({
+      source: cfg.secret,
+      keys,
+      log: this.log,
+      apply: (k) => {
+        this.verifier.setKeys(k.keys);
+        this.sender.setKey(k.keys.find((e) => e.id === k.active)?.key ?? this.secret);
+      },
+    });
     const runner = (this.runner = new EffectRunner({
       cfg,
       log: this.log,
@@ -131,15 +148,14 @@ class Agent {
     // Epochs only rise: the run record keeps the highest heard where a reboot does not wipe it.
     const restored = Math.max(Number.isSafeInteger(epoch) && (epoch ?? 0) >= 0 ? (epoch ?? 0) : 0, this.record.highestEpoch);
     this.state = initialState(this.now(), restored);
-    this.metrics = await openMetrics(this.cfg, { settings: this.settings, state: () => this.state, now: () => this.now(), vipHeld: () => this.vipHeld, drops: () => this.channel?.drops() ?? new Map() }, this.log);
+    this.metrics = await openMetrics(this.cfg, { settings: this.settings, state: () => this.state, now: () => this.now(), vipHeld: () => this.vipHeld, drops: () => this.channel?.drops() ?? new Map(), keys: () => this.keyMetrics() }, this.log);
     const destination = await destinationOf(this.cfg);
     this.channel = new AdvertChannel({
       iface: this.cfg.interface,
       srcip: this.cfg.srcip,
       port: this.cfg.port,
       destination,
-      // A witness has no VIP: it takes the adverts of every node of the vhid.
-      verifier: new Verifier({ key: this.secret, vhid: this.cfg.vhid, vip: this.cfg.witness ? undefined : vipField(this.cfg.vips), vipLabel: this.cfg.vips.join(' ') }),
+      verifier: this.verifier,
       log: this.log,
       onUnverified: (from) => this.authAlarm.record(from),
       onAdvert: ({ advert, behind }) => {
@@ -278,7 +294,13 @@ class Agent {
       shutdown: () => this.dispatch({ type: 'shutdown' }),
       dump: () => this.log.info({ event: 'dump', ...this.snapshot(), blocked: this.channel?.blocked ?? null, drops: Object.fromEntries(this.channel?.drops() ?? []) }, `state ${LABELS[this.state.role]}`),
       demote: () => this.dispatch({ type: 'demote' }),
+      reload: () => void this.keys.reload(),
     });
+  }
+
+  private keyMetrics(): KeyMetrics {
+    const k = this.keys.current();
+    return { active: k.active, ids: k.keys.map((e) => e.id), verified: this.verifier.verified(), reloads: this.keys.reloads };
   }
 
   private snapshot(): StateFile {

@@ -11,7 +11,7 @@ import { runDemo } from './demo.js';
 import { validateWitness } from '../config/witness.js';
 import { createLogger } from '../log/log.js';
 import { OPTIONS, attributeOf, flagsOf, type OptionSpec, type RawOptions } from '../config/options.js';
-import { exposedWarning, readSecret, SecretError, type Secret } from '../config/secret.js';
+import { exposedWarning, keysOf, readSecret, SecretError, type Secret } from '../config/secret.js';
 import { ownArguments, selfCommand } from './self-command.js';
 import { controlCommand, statusCommand, type ControlFlags } from '../control/commands.js';
 import { STATUS_EXIT } from '../state/status.js';
@@ -144,7 +144,8 @@ async function startAgent(raw: RawOptions, entryUrl: string, check: typeof valid
   // Before anything is spawned: hooks must not inherit NOTIFY_SOCKET.
   const notifier = startNotifier(process.env, log);
   try {
-    return await runAgent(cfg, { log, secret: secret.key, notifier });
+    if (secret.keys) log.info({ event: 'keys', active: secret.keys.active, accepted: secret.keys.keys.map((k) => k.id) }, `keys from ${cfg.secret.kind === 'file' ? cfg.secret.path : 'the passfile'}: signing with "${secret.keys.active}", accepting ${secret.keys.keys.map((k) => `"${k.id}"`).join(', ')}`);
+    return await runAgent(cfg, { log, secret: secret.key, keys: keysOf(secret), notifier });
   } catch (err) {
     if (err instanceof TransportError || err instanceof ControlSocketBusy || err instanceof MetricsListenError) {
       log.fatal(err.message);

@@ -17,7 +17,7 @@ export const OPTIONS = [
   { long: 'srcip', short: 's', arg: 'ip', origin: 'ucarp', description: "this node's own (real) IPv4 or IPv6 address; adverts are sent from it (an IPv6 one: over IPv6, wire version 3)" },
   { long: 'vhid', short: 'v', arg: 'id', origin: 'ucarp', description: 'virtual host id, 1–255; all nodes of one VIP share it' },
   { long: 'pass', short: 'p', arg: 'secret', origin: 'ucarp', description: 'shared secret (visible in ps: prefer --passfile or FLOATD_PASSFILE/FLOATD_PASS)' },
-  { long: 'passfile', short: 'o', arg: 'file', origin: 'ucarp', description: 'read the shared secret from the first line of this file (spaces and tabs around it are not part of it)' },
+  { long: 'passfile', short: 'o', arg: 'file', origin: 'ucarp', description: 'read the shared secret from the first line of this file (spaces and tabs around it are not part of it); a file that begins with the line "floatd-keys v1" holds several keys for a rotation, reloaded on SIGHUP (docs/operations.md: key rotation)' },
   { long: 'preempt', short: 'P', origin: 'ucarp', description: 'take over from a master that advertises less often than this node' },
   { long: 'neutral', short: 'n', origin: 'ucarp', description: 'do not run the down hooks when entering BACKUP at startup' },
   { long: 'addr', short: 'a', arg: 'ip[,ip…]', repeatable: true, origin: 'ucarp', description: 'the virtual address (VIP), IPv4 or IPv6; repeat it or give a comma list for several, all added, announced and removed together (the first is $2 of the ucarp scripts)' },
