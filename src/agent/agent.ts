@@ -14,10 +14,9 @@ import type { VipDriver } from '../effects/vip.js';
 import type { KernelChannel } from '../net/kernel-channel.js';
 import { initialState, nextDeadline, step, type Effect, type Event, type Settings, type State } from '../election/machine.js';
 import type { Logger } from '../log/log.js';
-import { DEFAULT_KEY_ID, Verifier } from '../protocol/auth.js';
 import type { Keys } from '../config/secret.js';
-import { KeyReload } from './key-reload.js';
-import { describeVips, vipField } from '../protocol/vip-set.js';
+import { AgentKeys } from './key-reload.js';
+import { describeVips } from '../protocol/vip-set.js';
 import { describeQuorum } from '../election/quorum.js';
 import { versionsSeen } from '../election/freshness.js';
 import { wantsFreshVersion } from '../election/ready-standby.js';
@@ -37,7 +36,7 @@ import { installSignals } from './signals.js';
 import { settingsOf } from '../config/settings.js';
 import { LABELS, snapshotOf } from './snapshot.js';
 import { NO_NOTIFIER, type Notifier } from '../systemd/notify.js';
-import { NO_METRICS, type AgentMetrics, type KeyMetrics } from '../metrics/agent-metrics.js';
+import { NO_METRICS, type AgentMetrics } from '../metrics/agent-metrics.js';
 import { openMetrics } from '../metrics/open.js';
 
 // Everything the agent needs that is not in Config.
@@ -85,8 +84,7 @@ class Agent {
   private readonly checks: CheckRunner | undefined; // --check
   private readonly dataVersion: DataVersionRunner | undefined; // --data-version
   private metrics: AgentMetrics = NO_METRICS; // --metrics-listen (src/metrics/)
-  private readonly verifier: Verifier;
-  private readonly keys: KeyReload; // SIGHUP: the keys again, without a restart
+  private readonly keys: AgentKeys; // the verifier's keys and the signing one; SIGHUP reloads them
 
   constructor(cfg: Config, deps: AgentDeps) {
     this.cfg = cfg;
@@ -97,18 +95,7 @@ class Agent {
     this.settings = settingsOf(cfg, randomInt(1, 2 ** 32 - 1));
     ({ vip: this.vip, announcer: this.announcer, kernel: this.kernel } = driversFor(cfg, this.log));
     this.sender = new AdvertSender(cfg, this.settings, this.secret, this.log);
-    const keys = deps.keys ?? { active: DEFAULT_KEY_ID, keys: [{ id: DEFAULT_KEY_ID, key: this.secret }] };
-    // A witness has no VIP: it takes the adverts of every node of the vhid.
-    this.verifier = new Verifier({ keys: keys.keys, vhid: cfg.vhid, vip: cfg.witness ? undefined : vipField(cfg.vips), vipLabel: cfg.vips.join(' ') });
-    this.keys = new KeyReload({
-      source: cfg.secret,
-      keys,
-      log: this.log,
-      apply: (k) => {
-        this.verifier.setKeys(k.keys);
-        this.sender.setKey(k.keys.find((e) => e.id === k.active)?.key ?? this.secret);
-      },
-    });
+    this.keys = new AgentKeys(cfg, this.secret, deps.keys, this.log, (key) => this.sender.setKey(key));
     const runner = (this.runner = new EffectRunner({
       cfg,
       log: this.log,
@@ -148,14 +135,14 @@ class Agent {
     // Epochs only rise: the run record keeps the highest heard where a reboot does not wipe it.
     const restored = Math.max(Number.isSafeInteger(epoch) && (epoch ?? 0) >= 0 ? (epoch ?? 0) : 0, this.record.highestEpoch);
     this.state = initialState(this.now(), restored);
-    this.metrics = await openMetrics(this.cfg, { settings: this.settings, state: () => this.state, now: () => this.now(), vipHeld: () => this.vipHeld, drops: () => this.channel?.drops() ?? new Map(), keys: () => this.keyMetrics() }, this.log);
+    this.metrics = await openMetrics(this.cfg, { settings: this.settings, state: () => this.state, now: () => this.now(), vipHeld: () => this.vipHeld, drops: () => this.channel?.drops() ?? new Map(), keys: () => this.keys.metrics() }, this.log);
     const destination = await destinationOf(this.cfg);
     this.channel = new AdvertChannel({
       iface: this.cfg.interface,
       srcip: this.cfg.srcip,
       port: this.cfg.port,
       destination,
-      verifier: this.verifier,
+      verifier: this.keys.verifier,
       log: this.log,
       onUnverified: (from) => this.authAlarm.record(from),
       onAdvert: ({ advert, behind }) => {
@@ -296,11 +283,6 @@ class Agent {
       demote: () => this.dispatch({ type: 'demote' }),
       reload: () => void this.keys.reload(),
     });
-  }
-
-  private keyMetrics(): KeyMetrics {
-    const k = this.keys.current();
-    return { active: k.active, ids: k.keys.map((e) => e.id), verified: this.verifier.verified(), reloads: this.keys.reloads };
   }
 
   private snapshot(): StateFile {

@@ -2,9 +2,12 @@
 // replace the ones in use at once — every key accepted on receipt, the active one for what this node sends.
 // A file that cannot be read or parsed changes nothing: an error line says why and the keys in use stay, so
 // a typo during a rotation never leaves a node with no key its peers accept.
-import type { SecretSource } from '../config/config.js';
+import type { Config, SecretSource } from '../config/config.js';
 import { exposedWarning, keysOf, readSecret, type Keys } from '../config/secret.js';
 import type { Logger } from '../log/log.js';
+import type { KeyMetrics } from '../metrics/agent-metrics.js';
+import { DEFAULT_KEY_ID, Verifier } from '../protocol/auth.js';
+import { vipField } from '../protocol/vip-set.js';
 
 export interface KeyReloadOptions {
   source: SecretSource;
@@ -54,5 +57,38 @@ export class KeyReload {
       const why = err instanceof Error ? err.message : String(err);
       log.error({ event: 'keys', ok: false, err: why }, `keys not reloaded, the keys in use stay (signing with "${this.keys.active}"): ${why}`);
     }
+  }
+}
+
+// The agent's keys: the Verifier of received adverts (every key accepted), the key its sender signs with
+// (the active one), and their reload.
+export class AgentKeys {
+  readonly verifier: Verifier;
+  private readonly reloader: KeyReload;
+
+  // keys: the passfile's (absent: `secret` alone, id "default"); sign: the sender's new key after a reload.
+  constructor(cfg: Pick<Config, 'vhid' | 'vips' | 'witness' | 'secret'>, secret: Buffer, keys: Keys | undefined, log: Logger, sign: (key: Buffer) => void) {
+    const start = keys ?? { active: DEFAULT_KEY_ID, keys: [{ id: DEFAULT_KEY_ID, key: secret }] };
+    // A witness has no VIP: it takes the adverts of every node of the vhid.
+    this.verifier = new Verifier({ keys: start.keys, vhid: cfg.vhid, vip: cfg.witness ? undefined : vipField(cfg.vips), vipLabel: cfg.vips.join(' ') });
+    this.reloader = new KeyReload({
+      source: cfg.secret,
+      keys: start,
+      log,
+      apply: (k) => {
+        this.verifier.setKeys(k.keys);
+        const active = k.keys.find((e) => e.id === k.active);
+        if (active) sign(active.key);
+      },
+    });
+  }
+
+  reload(): Promise<void> {
+    return this.reloader.reload();
+  }
+
+  metrics(): KeyMetrics {
+    const k = this.reloader.current();
+    return { active: k.active, ids: k.keys.map((e) => e.id), verified: this.verifier.verified(), reloads: this.reloader.reloads };
   }
 }
