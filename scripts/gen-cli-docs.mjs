@@ -47,10 +47,10 @@ export const ENVIRONMENT = [
 ];
 
 export const SIGNALS = [
-  [['SIGTERM', 'SIGINT'], 'with `-z`, a master gives the VIP up in order (down hooks, VIP removed, resign advert) and then exits 0; a second signal exits at once. Without `-z` floatd exits at once and leaves the VIP in place, as ucarp does.'],
+  [['SIGTERM', 'SIGINT'], 'with `-z`, a master gives the VIP up in order (down hooks, VIP removed, resign advert) and then exits 0 (1 when a down hook or the VIP removal failed); a second signal exits at once. Without `-z` floatd exits at once and leaves the VIP in place, as ucarp does.'],
   [['SIGUSR1'], 'log the current state'],
   [['SIGUSR2'], 'step back: a master releases the VIP, and the node stays out of the election for `--cooldown` seconds'],
-  [['SIGHUP'], 'ignored (logged): restart floatd to change its configuration'],
+  [['SIGHUP'], 'reload the keys of `--passfile` (docs/operations.md: key rotation); the rest of the configuration needs a restart'],
 ];
 
 export const EXIT_CODES = [

@@ -14,8 +14,9 @@ import type { VipDriver } from '../effects/vip.js';
 import type { KernelChannel } from '../net/kernel-channel.js';
 import { initialState, nextDeadline, step, type Effect, type Event, type Settings, type State } from '../election/machine.js';
 import type { Logger } from '../log/log.js';
-import { Verifier } from '../protocol/auth.js';
-import { describeVips, vipField } from '../protocol/vip-set.js';
+import type { Keys } from '../config/secret.js';
+import { AgentKeys } from './key-reload.js';
+import { describeVips } from '../protocol/vip-set.js';
 import { describeQuorum } from '../election/quorum.js';
 import { versionsSeen } from '../election/freshness.js';
 import { wantsFreshVersion } from '../election/ready-standby.js';
@@ -35,11 +36,14 @@ import { installSignals } from './signals.js';
 import { settingsOf } from '../config/settings.js';
 import { LABELS, snapshotOf } from './snapshot.js';
 import { NO_NOTIFIER, type Notifier } from '../systemd/notify.js';
+import { NO_METRICS, type AgentMetrics } from '../metrics/agent-metrics.js';
+import { openMetrics } from '../metrics/open.js';
 
 // Everything the agent needs that is not in Config.
 export interface AgentDeps {
   log: Logger;
   secret: Buffer;
+  keys?: Keys; // the passfile's keys (config/key-file.ts); absent: `secret` alone, id "default"
   handleSignals?: boolean;
   notifier?: Notifier; // systemd's READY=1, STATUS= and watchdog (src/systemd/notify.ts)
 }
@@ -79,6 +83,8 @@ class Agent {
   private readonly control: AgentControl; // the control socket, peers heard, last hooks, --garp-refresh
   private readonly checks: CheckRunner | undefined; // --check
   private readonly dataVersion: DataVersionRunner | undefined; // --data-version
+  private metrics: AgentMetrics = NO_METRICS; // --metrics-listen (src/metrics/)
+  private readonly keys: AgentKeys; // the verifier's keys and the signing one; SIGHUP reloads them
 
   constructor(cfg: Config, deps: AgentDeps) {
     this.cfg = cfg;
@@ -89,6 +95,7 @@ class Agent {
     this.settings = settingsOf(cfg, randomInt(1, 2 ** 32 - 1));
     ({ vip: this.vip, announcer: this.announcer, kernel: this.kernel } = driversFor(cfg, this.log));
     this.sender = new AdvertSender(cfg, this.settings, this.secret, this.log);
+    this.keys = new AgentKeys(cfg, this.secret, deps.keys, this.log, (key) => this.sender.setKey(key));
     const runner = (this.runner = new EffectRunner({
       cfg,
       log: this.log,
@@ -97,12 +104,14 @@ class Agent {
       record: () => this.record,
       onVip: (held) => {
         this.vipHeld = held;
+        this.metrics.vip(held, this.now());
         this.persist();
       },
       onHookStart: (path) => this.setHooks([...this.hooksInProgress, path]),
       onHookEnd: (phase, r) => {
         this.setHooks(this.hooksInProgress.filter((p) => p !== r.path));
         this.control.hookEnded(phase, r);
+        this.metrics.hookEnded(phase, r);
       },
     }));
     this.control = new AgentControl({ cfg, log: this.log, now: () => this.now(), state: () => this.state, snapshot: () => this.snapshot(), dispatch: (e) => this.dispatch(e), announce: () => !this.halted && this.announcer.announce(), checks: () => this.checks?.status() ?? [] });
@@ -126,18 +135,19 @@ class Agent {
     // Epochs only rise: the run record keeps the highest heard where a reboot does not wipe it.
     const restored = Math.max(Number.isSafeInteger(epoch) && (epoch ?? 0) >= 0 ? (epoch ?? 0) : 0, this.record.highestEpoch);
     this.state = initialState(this.now(), restored);
+    this.metrics = await openMetrics(this.cfg, { settings: this.settings, state: () => this.state, now: () => this.now(), vipHeld: () => this.vipHeld, drops: () => this.channel?.drops() ?? new Map(), keys: () => this.keys.metrics() }, this.log);
     const destination = await destinationOf(this.cfg);
     this.channel = new AdvertChannel({
       iface: this.cfg.interface,
       srcip: this.cfg.srcip,
       port: this.cfg.port,
       destination,
-      // A witness has no VIP: it takes the adverts of every node of the vhid.
-      verifier: new Verifier({ key: this.secret, vhid: this.cfg.vhid, vip: this.cfg.witness ? undefined : vipField(this.cfg.vips), vipLabel: this.cfg.vips.join(' ') }),
+      verifier: this.keys.verifier,
       log: this.log,
       onUnverified: (from) => this.authAlarm.record(from),
       onAdvert: ({ advert, behind }) => {
         this.control.heard(advert, behind);
+        this.metrics.received(advert.type, behind);
         this.dispatch({ type: 'advert', advert, behind });
       },
       onBlocked: () => this.link?.update(),
@@ -193,6 +203,7 @@ class Agent {
     if ((state.view.seeking !== undefined && before.view.seeking === undefined) || wantsFreshVersion(before, state)) this.dataVersion?.runNow();
     this.record?.observe(before, state, event.type === 'advert' ? event.advert.epoch : undefined, this.cfg.srcip);
     logStep(this.log, before, state, event, this.now(), this.tickLateMs);
+    this.metrics.stepped(before, state, event, this.now());
     if (event.type === 'checked') this.control.gate(event.ok, event.detail);
     this.control.stepped(state);
     // The state file and status follow what an operator asks about: role, service, epoch, whom a backup follows, why it is kept out.
@@ -241,6 +252,7 @@ class Agent {
   private send(type: 'advert' | 'resign' | 'presence', epoch: number, advskew: number, unclean = false): void {
     this.channel?.send(this.sender.packet(type, epoch, advskew, this.state, this.now(), unclean));
     if (type === 'resign') this.sender.sentResign(epoch, this.state.unclean);
+    this.metrics.sent(type);
   }
 
   private schedule(): void {
@@ -269,6 +281,7 @@ class Agent {
       shutdown: () => this.dispatch({ type: 'shutdown' }),
       dump: () => this.log.info({ event: 'dump', ...this.snapshot(), blocked: this.channel?.blocked ?? null, drops: Object.fromEntries(this.channel?.drops() ?? []) }, `state ${LABELS[this.state.role]}`),
       demote: () => this.dispatch({ type: 'demote' }),
+      reload: () => void this.keys.reload(),
     });
   }
 
@@ -301,6 +314,7 @@ class Agent {
     await this.record?.flush();
     this.notifier.close();
     await this.control.close();
+    await this.metrics.close();
     this.log.info({ event: 'exit' }, 'floatd stopped');
   }
 }

@@ -14,7 +14,7 @@ export class AdvertSender {
   private seqNext = 0n;
   private readonly cfg: Config;
   private readonly settings: Settings;
-  private readonly secret: Buffer;
+  private secret: Buffer; // the active key (a reload may change it)
   private readonly log: Logger;
   private readonly vipField: string; // what the adverts sign for -a (vip-set.ts)
 
@@ -32,6 +32,11 @@ export class AdvertSender {
     const wallMicros = BigInt(wallMs) * 1000n;
     const floor = /^\d{1,20}$/.test(String(previous?.seqFloor)) ? BigInt(String(previous?.seqFloor)) : 0n;
     this.seqNext = wallMicros > floor ? wallMicros : floor;
+  }
+
+  // Signs with this key from the next packet on (the keys were reloaded).
+  setKey(key: Buffer): void {
+    this.secret = key;
   }
 
   // The next sequence number (the state file keeps it as the floor of the next start).

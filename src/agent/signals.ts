@@ -1,11 +1,13 @@
-// The agent's signals: SIGTERM/SIGINT shut down (in order with -z), SIGHUP is ignored (configuration is
-// only read at start), and as in ucarp SIGUSR1 logs the state and SIGUSR2 makes the node step back.
+// The agent's signals: SIGTERM/SIGINT shut down (in order with -z), SIGHUP reloads the keys (nothing else:
+// the rest of the configuration is only read at start), and as in ucarp SIGUSR1 logs the state and SIGUSR2
+// makes the node step back.
 import type { Logger } from '../log/log.js';
 
 export interface SignalActions {
   shutdown(): void;
   dump(): void;
   demote(): void;
+  reload?(): void; // the keys (key-reload.ts)
 }
 
 // Installs the handlers; returns their removal.
@@ -21,7 +23,11 @@ export function installSignals(log: Logger, cooldownMs: number, act: SignalActio
   };
   on('SIGTERM', shutdown('SIGTERM'));
   on('SIGINT', shutdown('SIGINT'));
-  on('SIGHUP', () => log.info('SIGHUP ignored: restart floatd to change its configuration'));
+  on('SIGHUP', () => {
+    if (!act.reload) return log.info('SIGHUP ignored: restart floatd to change its configuration');
+    log.info({ signal: 'SIGHUP' }, 'SIGHUP: reloading the keys (the rest of the configuration needs a restart)');
+    act.reload();
+  });
   on('SIGUSR1', () => act.dump());
   on('SIGUSR2', () => {
     log.info({ cooldown: cooldownMs / 1000 }, 'SIGUSR2: stepping back');

@@ -11,7 +11,7 @@ import { runDemo } from './demo.js';
 import { NOT_FOR_A_WITNESS, UNUSED_BY_A_WITNESS, validateWitness } from '../config/witness.js';
 import { createLogger } from '../log/log.js';
 import { OPTIONS, attributeOf, flagsOf, type OptionSpec, type RawOptions } from '../config/options.js';
-import { exposedWarning, readSecret, SecretError, type Secret } from '../config/secret.js';
+import { exposedWarning, keysOf, readSecret, SecretError, type Secret } from '../config/secret.js';
 import { ownArguments, selfCommand } from './self-command.js';
 import { versionLine } from './version.js';
 import { controlCommand, statusCommand, type ControlFlags } from '../control/commands.js';
@@ -20,6 +20,7 @@ import type { Command as ControlCommand } from '../control/protocol.js';
 import { ControlSocketBusy } from '../control/server.js';
 import { startNotifier } from '../systemd/notify.js';
 import { TransportError } from '../net/transport.js';
+import { MetricsListenError } from '../metrics/http-server.js';
 
 const EXIT_USAGE = 1;
 // How long the exit waits for unwritten log lines.
@@ -167,9 +168,10 @@ async function startAgent(raw: RawOptions, entryUrl: string, check: typeof valid
   // Before anything is spawned: hooks must not inherit NOTIFY_SOCKET.
   const notifier = startNotifier(process.env, log);
   try {
-    return await runAgent(cfg, { log, secret: secret.key, notifier });
+    if (secret.keys) log.info({ event: 'keys', active: secret.keys.active, accepted: secret.keys.keys.map((k) => k.id) }, `keys from ${cfg.secret.kind === 'file' ? cfg.secret.path : 'the passfile'}: signing with "${secret.keys.active}", accepting ${secret.keys.keys.map((k) => `"${k.id}"`).join(', ')}`);
+    return await runAgent(cfg, { log, secret: secret.key, keys: keysOf(secret), notifier });
   } catch (err) {
-    if (err instanceof TransportError || err instanceof ControlSocketBusy) {
+    if (err instanceof TransportError || err instanceof ControlSocketBusy || err instanceof MetricsListenError) {
       log.fatal(err.message);
       return EXIT_USAGE;
     }

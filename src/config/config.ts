@@ -7,6 +7,7 @@ import { clusterConfig, type ClusterConfig } from './cluster.js';
 import { addressesOf, type Peer } from './addresses.js';
 import { fill } from './paths.js';
 import type { Family } from '../protocol/address.js';
+import { parseListenAddress, type ListenAddress } from './listen-address.js';
 
 export type { Peer };
 
@@ -62,6 +63,7 @@ export interface Config {
   cluster: ClusterConfig;
   dataVersion: string | undefined; // --data-version COMMAND
   witness: boolean; // floatd witness (witness.ts): a vote only, no VIP, no hooks
+  metricsListen: ListenAddress | undefined; // --metrics-listen: the Prometheus endpoint (src/metrics/), off when absent
 }
 
 // The phases a hook can run in, in the order of a promotion (down is the reverse).
@@ -141,6 +143,7 @@ export function validate(raw: RawOptions, env: Readonly<Record<string, string | 
     vipPath: v.oneOf('vip-path', ['channel', 'spawn'] as const),
     dataVersion: v.optional('data-version'),
     witness: false,
+    metricsListen: metricsListen(v.optional('metrics-listen'), problems),
     cluster: { mode: 'auto', voters: 0, quorum: 0, quorumWhy: '', presenceMode: 'auto', presence: false },
   };
   config.cluster = clusterConfig(v, raw, peers.length, config.deadratio, problems);
@@ -161,6 +164,14 @@ function secretSource(raw: RawOptions, env: Readonly<Record<string, string | und
   if (env.FLOATD_PASS) return { kind: 'pass', value: env.FLOATD_PASS, fromEnv: true };
   problems.push('a shared secret is required: --passfile FILE (recommended), FLOATD_PASSFILE, FLOATD_PASS or --pass');
   return { kind: 'pass', value: '', fromEnv: false };
+}
+
+// --metrics-listen: off when absent.
+function metricsListen(value: string | undefined, problems: string[]): ListenAddress | undefined {
+  if (value === undefined || value === '') return undefined; // '' is already reported as empty
+  const parsed = parseListenAddress('--metrics-listen', value);
+  if (typeof parsed === 'string') problems.push(parsed);
+  return typeof parsed === 'string' ? undefined : parsed;
 }
 
 // --phase-timeout prepare=900: seconds per phase, each phase at most once.

@@ -2,6 +2,8 @@
 // FLOATD_PASS, with one rule for whitespace so that "secret" and "secret   " are the same key.
 import { open } from 'node:fs/promises';
 import type { SecretSource } from './config.js';
+import { DEFAULT_KEY_ID, type SigningKey } from '../protocol/auth.js';
+import { parseKeyFile, KEYS_HEADER } from './key-file.js';
 
 // Startup failures about the secret; the message names the flag and the path.
 export class SecretError extends Error {
@@ -11,9 +13,21 @@ export class SecretError extends Error {
 // The key, how many spaces/tabs were cut from around it, and a passfile's mode when group or others may
 // read it: the agent warns about both at start.
 export interface Secret {
-  key: Buffer;
+  key: Buffer; // the key that signs
   trimmed: number;
   exposed?: { flag: string; path: string; mode: string };
+  keys?: Keys; // a key file (key-file.ts): several keys, one of them active
+}
+
+// The keys an agent holds: every one is accepted on receipt, `active` signs what it sends.
+export interface Keys {
+  active: string;
+  keys: SigningKey[];
+}
+
+// The keys of a secret: a single-line passfile or --pass is one key, "default", that signs and is accepted.
+export function keysOf(secret: Secret): Keys {
+  return secret.keys ?? { active: DEFAULT_KEY_ID, keys: [{ id: DEFAULT_KEY_ID, key: secret.key }] };
 }
 
 // The one-line command that makes a key file as the guide does: root-only from the start, one base64 line.
@@ -60,7 +74,15 @@ export async function readSecret(s: SecretSource): Promise<Secret> {
   }
   // ucarp reads the first line; a CRLF file from Windows gives the same key as an LF one.
   const first = (text.split('\n')[0] ?? '').replace(/\r$/, '');
-  const secret = normalizeSecret(first);
-  if (secret.key.length === 0) throw new SecretError(`${flag} "${s.path}" is empty: its first line is the shared secret`);
+  let secret: Secret;
+  if (normalizeSecret(first).key.toString() === KEYS_HEADER) {
+    const parsed = parseKeyFile(text, `${flag} "${s.path}"`);
+    if (typeof parsed === 'string') throw new SecretError(parsed);
+    const active = parsed.keys.find((k) => k.id === parsed.active);
+    secret = { key: active?.key ?? Buffer.alloc(0), trimmed: 0, keys: parsed };
+  } else {
+    secret = normalizeSecret(first);
+    if (secret.key.length === 0) throw new SecretError(`${flag} "${s.path}" is empty: its first line is the shared secret`);
+  }
   return (mode & 0o077) === 0 ? secret : { ...secret, exposed: { flag, path: s.path, mode: `0${mode.toString(8).padStart(3, '0')}` } };
 }

@@ -17,6 +17,18 @@ export type VerifyResult =
   | { outcome: 'behind'; detail: string; advert: Advert }
   | { outcome: Exclude<VerifyOutcome, 'ok' | 'behind'>; detail: string; advert?: Advert };
 
+// One shared key and the id an operator gave it (docs/operations.md: key rotation). The id never goes on
+// the wire: a receiver tries each key it accepts (below), so a cluster with one key sends the very bytes it
+// always did, and a node that knows only one key reads the adverts of a node in the middle of a rotation as
+// long as they are signed with that key.
+export interface SigningKey {
+  id: string;
+  key: Buffer;
+}
+
+// The id of the one key of a single-line passfile (or --pass).
+export const DEFAULT_KEY_ID = 'default';
+
 // What a witness (floatd witness) signs as its VIP: it holds none.
 export const WITNESS_VIP = '0.0.0.0';
 
@@ -32,7 +44,7 @@ export function sign(advert: Advert, key: Buffer): Buffer {
 // Checks received packets for one virtual host, cheapest test first as keepalived does, and keeps
 // a per-sender replay mark that moves only after the HMAC has passed (keepalived's IPsec-AH seq check).
 export class Verifier {
-  readonly #key: Buffer;
+  #keys: SigningKey[];
   readonly #vhid: number;
   readonly #vip: string | undefined; // the VIP field we sign (vip-set.ts); undefined: a witness, which votes whatever it is
   readonly #vipLabel: string; // how the operator wrote it: the addresses of -a
@@ -42,9 +54,15 @@ export class Verifier {
   // Highest 'behind' seq per sender: a behind packet must beat it, so one captured packet replayed over
   // and over holds nobody back twice, while a restarted sender's rising seqs all pass.
   readonly #behind = new Map<string, bigint>();
+  // The id of the key that last verified each sender: tried first, so a good packet costs one HMAC.
+  readonly #lastKey = new Map<string, string>();
+  // Packets whose HMAC verified, by key id (what an operator watches before retiring a key).
+  readonly #verified = new Map<string, number>();
 
-  constructor(opts: { key: Buffer; vhid: number; vip: string | undefined; vipLabel?: string; maxSenders?: number }) {
-    this.#key = Buffer.from(opts.key);
+  // `keys`: every key accepted on receipt (trial verification); `key`: one key (id "default").
+  constructor(opts: { key?: Buffer; keys?: readonly SigningKey[]; vhid: number; vip: string | undefined; vipLabel?: string; maxSenders?: number }) {
+    this.#keys = copyKeys(opts.keys ?? (opts.key === undefined ? [] : [{ id: DEFAULT_KEY_ID, key: opts.key }]));
+    if (this.#keys.length === 0) throw new RangeError('a Verifier needs at least one key');
     this.#vhid = opts.vhid;
     this.#vip = opts.vip;
     this.#vipLabel = opts.vipLabel ?? opts.vip ?? '';
@@ -58,6 +76,17 @@ export class Verifier {
     } catch (err) {
       return { outcome: 'malformed', detail: `undecodable packet: ${errorText(err)}` };
     }
+  }
+
+  // A new set of accepted keys (a reload): the replay marks stay, they do not depend on the key.
+  setKeys(keys: readonly SigningKey[]): void {
+    if (keys.length === 0) throw new RangeError('a Verifier needs at least one key');
+    this.#keys = copyKeys(keys);
+  }
+
+  // Packets whose HMAC verified since start, by key id.
+  verified(): ReadonlyMap<string, number> {
+    return this.#verified;
   }
 
   // The highest seq accepted from this sender, if any is remembered.
@@ -79,10 +108,13 @@ export class Verifier {
       const detail = `vhid ${advert.vhid} from ${from}, ours is ${this.#vhid} (another virtual host on this network)`;
       return { outcome: 'wrong-vhid', detail, advert };
     }
-    if (!timingSafeEqual(mac(this.#key, header), decoded.mac)) {
+    const keyId = this.#keyOf(from, header, decoded.mac);
+    if (keyId === undefined) {
       const detail = `bad HMAC from ${from}: check vhid, password and virtual IP on both nodes`;
       return { outcome: 'bad-hmac', detail, advert };
     }
+    this.#verified.set(keyId, (this.#verified.get(keyId) ?? 0) + 1);
+    this.#remember(this.#lastKey, from, keyId);
     // A witness holds no VIP and says 0.0.0.0 in its presence.
     const witness = advert.presence?.witness === true && advert.vip === WITNESS_VIP;
     if (this.#vip !== undefined && advert.vip !== this.#vip && !witness) {
@@ -112,13 +144,21 @@ export class Verifier {
     return { outcome: 'ok', advert };
   }
 
+  // The id of the accepted key whose HMAC matches, trying the sender's last one first. An unauthentic packet
+  // costs one HMAC per accepted key (two or three during a rotation), each compared in constant time.
+  #keyOf(sender: string, header: Buffer, received: Buffer): string | undefined {
+    const last = this.#lastKey.get(sender);
+    const ordered = last === undefined ? this.#keys : [...this.#keys.filter((k) => k.id === last), ...this.#keys.filter((k) => k.id !== last)];
+    return ordered.find((k) => timingSafeEqual(mac(k.key, header), received))?.id;
+  }
+
   // The behind floor stays when the sender is fresh again, so its old behind packets cannot be replayed.
   #accept(sender: string, seq: bigint): void {
     this.#remember(this.#marks, sender, seq);
   }
 
   // Moves the sender to the most recent end and forgets the least recent beyond the bound.
-  #remember(marks: Map<string, bigint>, sender: string, seq: bigint): void {
+  #remember<T>(marks: Map<string, T>, sender: string, seq: T): void {
     marks.delete(sender);
     marks.set(sender, seq);
     while (marks.size > this.#maxSenders) {
@@ -127,6 +167,10 @@ export class Verifier {
       marks.delete(oldest.value);
     }
   }
+}
+
+function copyKeys(keys: readonly SigningKey[]): SigningKey[] {
+  return keys.map((k) => ({ id: k.id, key: Buffer.from(k.key) }));
 }
 
 function mac(key: Buffer, header: Buffer): Buffer {
