@@ -1,7 +1,9 @@
 // The docs' charts (docs/charts/*.svg, written by `npm run docs:charts` from the tables marked
 // <!-- chart:NAME:start --> … <!-- chart:NAME:end -->): each up to date with its table, linked right after it,
 // well-formed XML with one bar per figure of the table, read here independently of the chart code.
-import { readFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -45,5 +47,35 @@ describe('npm run docs:charts', () => {
     const r = await execa('node', [`${ROOT}scripts/gen-charts.mjs`, '--check'], { reject: false });
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
+  });
+
+  it('--check fails on a stale chart, a plain run brings it up to date, and a cell it cannot read is named', async () => {
+    // A copy of the layout the script expects, so the real docs are never touched.
+    const copy = await mkdtemp(join(tmpdir(), 'floatd-charts-'));
+    try {
+      for (const part of ['docs/benchmarks.md', 'docs/mfs.md', 'docs/charts', 'scripts/charts', 'scripts/gen-charts.mjs']) await cp(join(ROOT, part), join(copy, part), { recursive: true });
+      await symlink(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
+      const script = join(copy, 'scripts/gen-charts.mjs');
+      const page = join(copy, 'docs/benchmarks.md');
+      const text = await readFile(page, 'utf8');
+      const row = /^\| 1 s \| SIGKILL \| [\d.]+ \/ \*\*([\d.]+)\*\*/m.exec(text);
+      expect(row).not.toBeNull();
+      await writeFile(page, text.replace(row?.[0] ?? '', (row?.[0] ?? '').replace(`**${row?.[1]}**`, '**1234**')));
+
+      const stale = await execa('node', [script, '--check'], { reject: false });
+      expect(stale.exitCode).toBe(1);
+      expect(stale.stderr).toBe('gen-charts: out of date: docs/charts/failover.svg (npm run docs:charts)');
+
+      expect((await execa('node', [script], { reject: false })).exitCode).toBe(0);
+      expect(await readFile(join(copy, 'docs/charts/failover.svg'), 'utf8')).toContain('floatd, 1 s · SIGKILL: 1234 ms');
+      expect((await execa('node', [script, '--check'], { reject: false })).exitCode).toBe(0);
+
+      await writeFile(page, text.replace(row?.[0] ?? '', (row?.[0] ?? '').replace(`**${row?.[1]}**`, '**soon**')));
+      const bad = await execa('node', [script], { reject: false });
+      expect(bad.exitCode).toBe(1);
+      expect(bad.stderr).toMatch(/^gen-charts: docs\/benchmarks\.md: chart "[^"]+", column "floatd": not a figure: "\d+ \/ \*\*soon\*\* \/ \d+"$/);
+    } finally {
+      await rm(copy, { recursive: true, force: true });
+    }
   });
 });
