@@ -53,11 +53,17 @@ it.skipIf(unavailable !== undefined)(`MooseFS failover bench${unavailable ? ` (s
   console.log(`\n# MooseFS failover, from the fault (host death: link cut + SIGKILL; graceful: SIGTERM with -z), every run\n${table(all)}`);
   console.log(`\n# ${MEDIANS_TITLE}\n${mediansTable(summary)}`);
   // The page and the chart of its medians in bench-results/, under the run's time and as mfs-latest.
+  // A chart that cannot be drawn is said and skipped: the page is written regardless.
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const svg = mediansChart(mediansTable(summary));
+  let svg: string | undefined;
+  try {
+    svg = mediansChart(mediansTable(summary));
+  } catch (err) {
+    console.log(`no chart of the medians: ${(err as Error).message}`);
+  }
   for (const name of [`mfs-${startedAt.replace(/[:.]/g, '-')}`, 'mfs-latest']) {
-    writeFileSync(join(RESULTS_DIR, `${name}.md`), mfsMarkdown(startedAt, all, summary, `${name}-pauses.svg`));
-    writeFileSync(join(RESULTS_DIR, `${name}-pauses.svg`), svg);
+    writeFileSync(join(RESULTS_DIR, `${name}.md`), mfsMarkdown(startedAt, all, summary, svg === undefined ? undefined : `${name}-pauses.svg`));
+    if (svg !== undefined) writeFileSync(join(RESULTS_DIR, `${name}-pauses.svg`), svg);
   }
   console.log(`written to ${join(RESULTS_DIR, 'mfs-latest')}{.md,-pauses.svg}`);
 });

@@ -57,7 +57,7 @@ export function mediansChart(medians: string): string {
 }
 
 // The run as a page: every run, then the medians and their chart (`chartFile`, written beside the page).
-export function mfsMarkdown(startedAt: string, all: Figures[], summary: string[][], chartFile: string): string {
+export function mfsMarkdown(startedAt: string, all: Figures[], summary: string[][], chartFile: string | undefined): string {
   return [
     `# MooseFS failover bench — ${startedAt}`,
     '',
@@ -69,7 +69,6 @@ export function mfsMarkdown(startedAt: string, all: Figures[], summary: string[]
     '',
     mediansTable(summary),
     '',
-    `![${CHART_TITLE}](${chartFile})`,
-    '',
+    ...(chartFile === undefined ? [] : [`![${CHART_TITLE}](${chartFile})`, '']),
   ].join('\n');
 }

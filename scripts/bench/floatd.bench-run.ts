@@ -176,12 +176,13 @@ it('floatd against ucarp and keepalived', async () => {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const stamp = results.startedAt.replace(/[:.]/g, '-');
   // A chart per timing table beside the markdown (NAME-failover.svg, …), linked right after its table.
-  const charts = reportCharts(results);
+  const { charts, errors } = reportCharts(results);
+  results.errors.push(...errors);
   let md = '';
   for (const name of [`bench-${stamp}`, 'latest']) {
     const file = (chart: string) => `${name}-${chart}.svg`;
-    md = markdown(results, Object.fromEntries(charts.map((c) => [c.name, c.link(file(c.name))])));
     writeFileSync(join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
+    md = markdown(results, Object.fromEntries(charts.map((c) => [c.name, c.link(file(c.name))])));
     writeFileSync(join(RESULTS_DIR, `${name}.md`), md);
     for (const c of charts) writeFileSync(join(RESULTS_DIR, file(c.name)), c.svg);
   }

@@ -24,22 +24,30 @@ const results = (over: Partial<BenchResults>): BenchResults => ({
 describe('bench report charts', () => {
   it('draws the failover tables: a bar per agent, interval and fault that has a figure, the median printed', () => {
     const trials = [trial('floatd', 1, 'kill', 2600), trial('floatd', 1, 'kill', 2700, 2), trial('floatd', 1, 'kill', 2800, 3), trial('ucarp', 1, 'kill', 2500), trial('keepalived', 0.1, 'stop', 8.7), { ...trial('ucarp', 0.1, 'stop', 1), error: 'no new master' }];
-    const charts = reportCharts(results({ trials }));
+    const { charts, errors } = reportCharts(results({ trials }));
+    expect(errors).toEqual([]);
     expect(charts.map((c) => c.name)).toEqual(['failover', 'vip-added']);
     expect(barTitles(charts[0]?.svg ?? '')).toEqual(['floatd, 1 s · SIGKILL: 2700 ms', 'ucarp, 1 s · SIGKILL: 2500 ms', 'keepalived, 0.1 s · graceful stop: 8.7 ms']);
     expect(barTitles(charts[1]?.svg ?? '')).toEqual(['floatd, 1 s · SIGKILL: 2697 ms', 'ucarp, 1 s · SIGKILL: 2497 ms', 'keepalived, 0.1 s · graceful stop: 5.7 ms']);
   });
 
   it('draws the partition table, and nothing for a case the run did not measure', () => {
-    const charts = reportCharts(results({ partitions: [partition] }));
+    const { charts } = reportCharts(results({ partitions: [partition] }));
     expect(charts.map((c) => c.name)).toEqual(['partition']);
     expect(barTitles(charts[0]?.svg ?? '')).toEqual(['two VIP holders, 1 s · floatd --nodes 3: 0.0 ms', 'majority side serves, 1 s · floatd --nodes 3: 4000 ms']);
-    expect(reportCharts(results({}))).toEqual([]);
+    expect(reportCharts(results({}))).toEqual({ charts: [], errors: [] });
+  });
+
+  it('turns a table it cannot draw into an error and still draws the others', () => {
+    // A clock step can make a figure negative; the bench must still write its results.
+    const { charts, errors } = reportCharts(results({ trials: [{ ...trial('floatd', 1, 'kill', 2600), vipAddedMs: -3 }] }));
+    expect(charts.map((c) => c.name)).toEqual(['failover']);
+    expect(errors).toEqual(['chart vip-added: chart "Fault → the new master has added the VIP", column "floatd": not a figure: "-3.0 / **-3.0** / -3.0"']);
   });
 
   it('links each chart right after its table in the markdown', () => {
     const r = results({ trials: [trial('floatd', 1, 'kill', 2600)], partitions: [partition] });
-    const links = Object.fromEntries(reportCharts(r).map((c) => [c.name, c.link(`latest-${c.name}.svg`)]));
+    const links = Object.fromEntries(reportCharts(r).charts.map((c) => [c.name, c.link(`latest-${c.name}.svg`)]));
     const md = markdown(r, links);
     for (const name of ['failover', 'vip-added', 'partition']) expect(md).toMatch(new RegExp(`\\|\\n\\n!\\[[^\\]]+\\]\\(latest-${name}\\.svg\\)\\n`));
     expect(markdown(r)).not.toContain('](latest-');
@@ -61,7 +69,8 @@ describe('MooseFS bench chart', () => {
     expect(marks.map((m) => m.children[0]?.text)).toEqual(['target, metalogger -b 0.3 (n=2) · crash: 3.70 s', 'target, metalogger -b 0.3 (n=1) · graceful: 4.00 s']);
   });
 
-  it('links the chart after the medians in the page', () => {
+  it('links the chart after the medians in the page, when there is one', () => {
     expect(mfsMarkdown('2026-12-07', [f('crash', 5200, 5250)], summary, 'mfs-latest-pauses.svg')).toMatch(/\| 0\.77× \|\n\n!\[MooseFS failover[^\]]*\]\(mfs-latest-pauses\.svg\)\n/);
+    expect(mfsMarkdown('2026-12-07', [f('crash', 5200, 5250)], summary, undefined)).toMatch(/\| 0\.77× \|\n$/);
   });
 });
