@@ -40,6 +40,9 @@ const MARK = '#cf222e';
 
 // A rough text width for a sans-serif face (no font metrics without a renderer); errs wide.
 const textWidth = (s: string, px: number): number => s.length * px * 0.58;
+// A group label cut to the label column (its bars' tooltips keep it whole).
+const LABEL_MAX = 260;
+const fit = (s: string): string => (textWidth(s, 12) <= LABEL_MAX ? s : `${s.slice(0, Math.floor(LABEL_MAX / (12 * 0.58)) - 1)}…`);
 const num = (x: number): string => String(Math.round(x * 10) / 10);
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -104,7 +107,7 @@ export function barChart(spec: ChartSpec): string {
   const reach = (b: Bar) => Math.max(b.ms, b.high ?? 0);
 
   // Horizontal layout: group labels, the plot, room for the longest figure text.
-  const labelW = Math.min(260, Math.max(60, ...groups.map((g) => textWidth(g.label, 12)))) + 16;
+  const labelW = Math.max(60, ...groups.map((g) => textWidth(fit(g.label), 12))) + 16;
   const valueW = Math.max(40, ...bars.map((b) => textWidth(b.text, 11))) + 12;
   const left = labelW;
   const plotW = Math.max(120, width - left - valueW - 10);
@@ -147,7 +150,7 @@ export function barChart(spec: ChartSpec): string {
     if (gi > 0) body.push(`<line x1="12" x2="${width - 12}" y1="${num(y - GROUP_GAP / 2)}" y2="${num(y - GROUP_GAP / 2)}" stroke="#eaeef2"/>`);
     const h = g.bars.length * (BAR_H + BAR_GAP) - BAR_GAP;
     const markX = g.mark ? left + axis.x(g.mark.ms) : undefined;
-    texts.push(`<text x="${left - 8}" y="${num(y + h / 2 + 4)}" font-size="12" text-anchor="end" fill="${INK}">${esc(g.label)}</text>`);
+    texts.push(`<text x="${left - 8}" y="${num(y + h / 2 + 4)}" font-size="12" text-anchor="end" fill="${INK}">${esc(fit(g.label))}</text>`);
     for (const b of g.bars) {
       const mid = y + BAR_H / 2;
       const w = axis.x(b.ms);

@@ -94,6 +94,16 @@ describe('barChart', () => {
     expect(texts(svg).map((t) => t.text)).toContain('target');
   });
 
+  it('cuts a group label too long for the label column, keeping it whole in the bars\' tooltips', () => {
+    const label = `metalogger -b 1, ${'mfsioretries=5, '.repeat(4)}VIP first · graceful`;
+    const svg = barChart(spec({ groups: [{ label, bars: [{ series: 'floatd', ms: 1, text: '1 ms' }] }] }));
+    const shown = texts(svg).find((t) => t.attrs['text-anchor'] === 'end')?.text ?? '';
+    expect(shown).toMatch(/^metalogger -b 1, mfsioretries=5, .+…$/);
+    expect(shown.length).toBeLessThan(label.length);
+    expect(n(texts(svg).find((t) => t.attrs['text-anchor'] === 'end'), 'x') - shown.length * 12 * 0.58).toBeGreaterThanOrEqual(0);
+    expect(bars(svg)[0]?.children[0]?.text).toBe(`floatd, ${label}: 1 ms`);
+  });
+
   it('refuses a bar of an unknown series or a figure that is not a finite figure ≥ 0, quoting it', () => {
     const one = (bar: ChartSpec['groups'][number]['bars'][number]) => spec({ groups: [{ label: 'g', bars: [bar] }] });
     expect(() => barChart(one({ series: 'vrrpd', ms: 1, text: '1' }))).toThrow('bar series must be one of the chart\'s series (floatd, ucarp, keepalived), got "vrrpd" in group "g"');
