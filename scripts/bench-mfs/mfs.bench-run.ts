@@ -3,18 +3,20 @@
 // (d) its next data read, and when the chunkserver was registered with the new master, with each hook's duration;
 // for a host death and a graceful switchover (SIGTERM, -z), both strategies, -b 1 and -b 0.3, BENCH_REPEAT times
 // each (default 3), and two variants (VIP before mfsmaster; client mount options). Prints figures, medians and
-// each median beside its target; asserts nothing.
+// each median beside its target, and writes them with a chart of the medians to bench-results/; asserts nothing.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { it } from 'vitest';
 import { unavailable } from '../../test/e2e/mfs-lab.js';
-import { summarize } from '../bench/stats.js';
+import { medians, MEDIANS_TITLE, mediansChart, mediansTable, mfsMarkdown, table } from './report.js';
 import { runTrial, type Figures, type TrialSpec } from './trial.js';
 
-// The best failover reported for the classic ucarp recipe (docs/mfs.md).
-const CLASSIC_MS = 7000;
 const QUICK = process.env.BENCH_QUICK === '1';
 const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? '3') || 3);
 // BENCH_MFS_GATE=no runs every trial with the pack's client gate off (MFS_CLIENT_GATE=no), for a before/after.
 const GATE = process.env.BENCH_MFS_GATE !== 'no';
+const RESULTS_DIR = fileURLToPath(new URL('../../bench-results/', import.meta.url));
 
 const SPECS: TrialSpec[] = [
   { label: 'metalogger -b 1', strategy: 'metalogger', advbase: 1, gate: GATE },
@@ -27,34 +29,8 @@ const SPECS: TrialSpec[] = [
   ] satisfies TrialSpec[]),
 ];
 
-// The targets (docs/mfs.md): after a host death the client's operations come back at mfsmount's first retry step after
-// the new master listens that the detection time allows (3.2 s at -b 0.3 → ≤ 3.7 s; 6.2 s at -b 1); after a
-// graceful -z handover the client pauses at most the old mfsmaster's own stop time + 1.5 s.
-function targetMs(f: Pick<Figures, 'kind' | 'oldStop'>, advbase: number): number | undefined {
-  if (f.kind === 'crash') return advbase <= 0.3 ? 3700 : 6200;
-  return f.oldStop === undefined ? undefined : f.oldStop + 1500;
-}
-
-const s = (ms: number | undefined) => (ms === undefined ? '—' : `${(ms / 1000).toFixed(2)} s`);
-const ratio = (ms: number | undefined) => (ms === undefined ? '—' : `${(ms / CLASSIC_MS).toFixed(2)}×`);
-const verdict = (ms: number | undefined, target: number | undefined) => (ms === undefined || target === undefined ? '—' : ms <= target ? 'met' : `missed by ${s(ms - target)}`);
-
-function table(rows: Figures[]): string {
-  const head = ['trial', 'fault', 'check starts', '(a) VIP', '(b) serving', 'mfscli via VIP', 'gate open', '(c) client meta', '(d) client read', '(d) − (c)', 'old stop', '(d) / 7 s'];
-  const body = rows.map((f) => [f.label, f.kind, s(f.checkStart), s(f.vip), s(f.serving), s(f.cs), s(f.gateOpen), s(f.meta), s(f.read), f.meta === undefined || f.read === undefined ? '—' : s(f.read - f.meta), s(f.oldStop), ratio(Math.max(f.meta ?? 0, f.read ?? 0) || undefined)]);
-  return [head, head.map(() => '---'), ...body].map((r) => `| ${r.join(' | ')} |`).join('\n');
-}
-
-// Medians over the repetitions of one spec and fault, each client figure beside its target.
-function medians(spec: TrialSpec, kind: Figures['kind'], runs: Figures[]): string[] {
-  const med = (k: keyof Figures) => summarize(runs.map((f) => f[k]).filter((v): v is number => typeof v === 'number'))?.median;
-  const oldStop = med('oldStop');
-  const target = targetMs({ kind, oldStop }, spec.advbase);
-  const [meta, read] = [med('meta'), med('read')];
-  return [`${spec.label}${spec.gate === false ? ', gate off' : ''} (n=${runs.length})`, kind, s(med('vip')), s(med('gateOpen')), s(meta), s(read), s(target), `${verdict(meta, target)} / ${verdict(read, target)}`, ratio(Math.max(meta ?? 0, read ?? 0) || undefined)];
-}
-
 it.skipIf(unavailable !== undefined)(`MooseFS failover bench${unavailable ? ` (skipped: ${unavailable})` : ''}`, async () => {
+  const startedAt = new Date().toISOString();
   const all: Figures[] = [];
   const summary: string[][] = [];
   for (const spec of SPECS) {
@@ -75,6 +51,19 @@ it.skipIf(unavailable !== undefined)(`MooseFS failover bench${unavailable ? ` (s
     for (const kind of ['crash', 'graceful'] as const) summary.push(medians(spec, kind, got.filter((f) => f.kind === kind)));
   }
   console.log(`\n# MooseFS failover, from the fault (host death: link cut + SIGKILL; graceful: SIGTERM with -z), every run\n${table(all)}`);
-  const head = ['trial', 'fault', '(a) VIP', 'gate open', '(c) client meta', '(d) client read', 'target', 'meta / read', 'worst / 7 s'];
-  console.log(`\n# Medians beside the targets (crash: ≤ 3.7 s at -b 0.3, ≤ 6.2 s at -b 1; graceful: ≤ old mfsmaster stop + 1.5 s)\n${[head, head.map(() => '---'), ...summary].map((r) => `| ${r.join(' | ')} |`).join('\n')}`);
+  console.log(`\n# ${MEDIANS_TITLE}\n${mediansTable(summary)}`);
+  // The page and the chart of its medians in bench-results/, under the run's time and as mfs-latest.
+  // A chart that cannot be drawn is said and skipped: the page is written regardless.
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  let svg: string | undefined;
+  try {
+    svg = mediansChart(mediansTable(summary));
+  } catch (err) {
+    console.log(`no chart of the medians: ${(err as Error).message}`);
+  }
+  for (const name of [`mfs-${startedAt.replace(/[:.]/g, '-')}`, 'mfs-latest']) {
+    writeFileSync(join(RESULTS_DIR, `${name}.md`), mfsMarkdown(startedAt, all, summary, svg === undefined ? undefined : `${name}-pauses.svg`));
+    if (svg !== undefined) writeFileSync(join(RESULTS_DIR, `${name}-pauses.svg`), svg);
+  }
+  console.log(`written to ${join(RESULTS_DIR, 'mfs-latest')}{.md,-pauses.svg}`);
 });

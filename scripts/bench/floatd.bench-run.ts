@@ -15,6 +15,7 @@ import { atExit, installHandlers, stopAll } from './processes.js';
 import { group, QUORUM_VARIANT, type GroupConfig } from './group.js';
 import { partitionRound, type PartitionResult } from './partition.js';
 import { markdown, type BenchResults } from './report.js';
+import { reportCharts } from './report-charts.js';
 import { ms } from './stats.js';
 import { buildBinary, falseFailovers, measureIdle, type IdleConfig } from './steady.js';
 import { runStart, type StartResult } from './start.js';
@@ -172,14 +173,20 @@ it('floatd against ucarp and keepalived', async () => {
 
   results.finishedAt = new Date().toISOString();
   results.seconds = (performance.now() - t0) / 1000;
-  const md = markdown(results);
   mkdirSync(RESULTS_DIR, { recursive: true });
   const stamp = results.startedAt.replace(/[:.]/g, '-');
+  // A chart per timing table beside the markdown (NAME-failover.svg, …), linked right after its table.
+  const { charts, errors } = reportCharts(results);
+  results.errors.push(...errors);
+  let md = '';
   for (const name of [`bench-${stamp}`, 'latest']) {
+    const file = (chart: string) => `${name}-${chart}.svg`;
     writeFileSync(join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
+    md = markdown(results, Object.fromEntries(charts.map((c) => [c.name, c.link(file(c.name))])));
     writeFileSync(join(RESULTS_DIR, `${name}.md`), md);
+    for (const c of charts) writeFileSync(join(RESULTS_DIR, file(c.name)), c.svg);
   }
-  say(`\n${md}\nwritten to ${join(RESULTS_DIR, `bench-${stamp}.{json,md}`)}`);
+  say(`\n${md}\nwritten to ${join(RESULTS_DIR, `bench-${stamp}`)}{${['.json', '.md', ...charts.map((c) => `-${c.name}.svg`)].join(',')}} and latest{…}`);
 }, 45 * 60_000);
 
 // One lab for a series of trials (two hosts and an observer for the pairs, three hosts for the three-node

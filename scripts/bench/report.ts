@@ -214,22 +214,23 @@ const STEP_NOTE = [
   'the same trial logged; the sum of the medians need not equal the median of the totals.',
 ].join('\n');
 
-export function markdown(r: BenchResults): string {
+// `images`: the markdown image line of a table's chart (report-charts.ts), put right after the table.
+export function markdown(r: BenchResults, images: Readonly<Partial<Record<'failover' | 'vip-added' | 'partition', string>>> = {}): string {
   const m = r.machine;
   const load = summarize(r.trials.flatMap((t) => (t.load1 === undefined ? [] : [t.load1])));
   const loadNote = load ? ` 1-minute load average during the trials ${load.min.toFixed(1)}–${load.max.toFixed(1)} (median ${load.median.toFixed(1)}).` : '';
   // A section only for the cases this run measured (BENCH_ONLY).
-  const section = (has: boolean, title: string, ...body: string[]) => (has ? [`## ${title}`, '', ...body.flatMap((b) => [b, ''])] : []);
+  const section = (has: boolean, title: string, ...body: (string | undefined)[]) => (has ? [`## ${title}`, '', ...body.flatMap((b) => (b === undefined ? [] : [b, '']))] : []);
   return [
     `# floatd bench — ${r.startedAt}`,
     '',
     `floatd ${m.floatd}; ${m.cores} cores (${m.cpu}), Linux ${m.kernel}, Node ${m.node}, ${m.ucarp}, ${m.keepalived}; ${r.reps} repetitions${r.quick ? ', quick mode' : ''}; probe every ${r.probeEveryMs} ms; packet loss: ${m.lossNote}. Run took ${Math.round(r.seconds)} s.${loadNote}`,
     '',
-    ...section(r.trials.length > 0, "Failover as the client sees it: fault → first answer from the new master's MAC (ms, min / **median** / max; ratios of medians, of means in brackets)", failoverTable(r.trials)),
-    ...section(r.trials.length > 0, 'Fault → the new master has added the VIP (address monitor; ms)', failoverTable(r.trials, 'vipAddedMs')),
+    ...section(r.trials.length > 0, "Failover as the client sees it: fault → first answer from the new master's MAC (ms, min / **median** / max; ratios of medians, of means in brackets)", failoverTable(r.trials), images.failover),
+    ...section(r.trials.length > 0, 'Fault → the new master has added the VIP (address monitor; ms)', failoverTable(r.trials, 'vipAddedMs'), images['vip-added']),
     ...section(r.trials.length > 0, 'Where the failover time goes: per step, from the fault to the client answering on the new master', STEP_NOTE, stepTable(r.trials)),
     ...section(r.starts.length + r.trials.length > 0, 'Start and VIP holders', startTable(r.starts, r.trials)),
-    ...section(r.partitions.length > 0, 'Partition: the master cut off from the other two, then healed (ms, min / **median** / max)', samplerNote(r.partitions), partitionTable(r.partitions)),
+    ...section(r.partitions.length > 0, 'Partition: the master cut off from the other two, then healed (ms, min / **median** / max)', samplerNote(r.partitions), partitionTable(r.partitions), images.partition),
     ...section(r.idle.length > 0, 'Idle, settled pair (CPU: % of one core, on-CPU time of all threads; ticks: utime+stime)', idleTable(r.idle)),
     ...section(r.robustness.length > 0, 'False failovers', robustTable(r.robustness)),
     '## Targets',
