@@ -62,6 +62,10 @@ mfs_daemon_state() {
     MFS_STATE=running MFS_STATE_PID=${BASH_REMATCH[1]}
   elif [ "$rc" -eq 1 ] && [ "$out" = "$app is not running" ]; then
     MFS_STATE=stopped
+  elif [ "$1" = master ] && [ "$MFS_STRATEGY" = shared ] && [ "$rc" -eq 1 ] && [ "$out" = "can't set working directory to $MASTER_DATA_PATH" ] &&
+    [ ! -e "$MASTER_DATA_PATH" ] && ! mountpoint -q "$MFS_SHARED_MOUNT"; then
+    # Shared storage: DATA_PATH lies on the LUN, which is not mounted here, so no mfsmaster can be using it.
+    MFS_STATE=stopped
   else
     MFS_STATE=unknown
   fi
