@@ -4,13 +4,14 @@
 // starts a metalogger that finds no master, yet its own master files hold the newest change: metadata-version
 // reports them, m1 is the freshest claimant, restores its own files and serves; every file reads back by sha256 and
 // the stale standby follows it as a metalogger. m1 is a fresh claimant here: nothing needs m2 to retry a claim.
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { waitUntil, type AddressMonitor, type AgentProcess } from '../support/netns.js';
 import { checksums, mountPids, waitCaughtUp, writeDataSet, writeOne } from './mfs-data.js';
 import { agentReport, becomes, daemons, isServing, MasterWatch, packLines, startFloatd, stopAgents, vipAddedOn, watchAddresses } from './mfs-floatd.js';
 import { createMfsLab, unavailable, VIP, type MfsHost, type MfsLab } from './mfs-lab.js';
-import { candidate, healAll, split, startWitness } from './mfs-witness-lab.js';
+import { candidate, clusterView, healAll, split, startWitness } from './mfs-witness-lab.js';
 
 const S1 = candidate(0);
 const S2 = candidate(50);
@@ -66,6 +67,12 @@ describe.skipIf(unavailable !== undefined)(`MooseFS: the freshest node serves ag
     newest = await version(m1);
     const behind = await version(m2);
     expect(behind).toBeLessThan(newest);
+    // m1 dies after the witness heard its newest version (floatd reads --data-version every 3 s): a standby that
+    // fell behind long before the master died. Changes made within the last reading are the documented limit.
+    await waitUntil('the witness heard m1\'s newest version', async () => {
+      const v = await clusterView(join(cs.dir, 'witness.sock'));
+      return Number(v?.members.find((m) => m.address === m1.ip)?.dataVersion) >= newest;
+    }, { timeoutMs: 20_000, everyMs: 250 });
 
     lab.kill(m1);
     await a1.exited;
