@@ -12,7 +12,7 @@ let data: string;
 const mfs = Number(spawnSync('id', ['-u', 'mfs'], { encoding: 'utf8' }).stdout.trim() || '0');
 
 function run(cmd: string, args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', FLOATD_MFS_CONFIG: join(dir, 'mfs.env'), ...env } });
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', FLOATD_MFS_CONFIG: join(dir, 'mfs.env'), FLOATD_MFS_CACHE_DIR: join(dir, 'run'), ...env } });
   return { code: r.status, out: `${r.stdout}${r.stderr}`, stdout: r.stdout };
 }
 
