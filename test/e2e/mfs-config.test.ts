@@ -1,7 +1,7 @@
 // The pack's checks that need no daemons: config validation as the startup down hooks and install run
 // it, the archive keep rule, and whose metadata a promotion picks (lib/mfs-decide.sh) over hand-made DATA_PATHs.
 import { spawn, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ let data: string;
 const mfs = Number(spawnSync('id', ['-u', 'mfs'], { encoding: 'utf8' }).stdout.trim() || '0');
 
 function run(cmd: string, args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', FLOATD_MFS_CONFIG: join(dir, 'mfs.env'), ...env } });
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', FLOATD_MFS_CONFIG: join(dir, 'mfs.env'), FLOATD_MFS_CACHE_DIR: join(dir, 'run'), ...env } });
   return { code: r.status, out: `${r.stdout}${r.stderr}`, stdout: r.stdout };
 }
 
@@ -25,6 +25,21 @@ function lib(script: string, env: Record<string, string> = {}) {
   return run('bash', ['-c', `set -eu; MFS_HOOK=test; . ${PACK}lib/mfs-common.sh; mfs_load_config; ${script}`], env);
 }
 
+// A stand-in for mfsmaster/mfsmetalogger (APP) whose `test` answers as MooseFS 3.0 does for a running or a stopped
+// daemon (mfscommon/main.c: "APP pid: N" exit 0, or "APP is not running" and a NUL byte, exit 1).
+export function stub(at: string, app: 'mfsmaster' | 'mfsmetalogger', state: 'running' | 'stopped'): string {
+  const path = join(at, `${app}-${state}`);
+  const say = state === 'running' ? `echo "${app} pid: 4242" >&2; exit 0` : `printf '${app} is not running\\n\\0' >&2; exit 1`;
+  writeFileSync(path, `#!/bin/sh\n${say}\n`, { mode: 0o755 });
+  return path;
+}
+
+// Sets a DATA_PATH file's times SECONDS back (which copy came after which is read from the files' times).
+function age(name: string, seconds: number) {
+  const t = Date.now() / 1000 - seconds;
+  utimesSync(join(data, name), t, t);
+}
+
 // A changelog file with change ids FROM..TO.
 function changelog(name: string, from: number, to: number) {
   const lines = [];
@@ -35,6 +50,7 @@ function changelog(name: string, from: number, to: number) {
 describe.skipIf(unavailable !== undefined)(`MooseFS pack config and rules${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'mfscfg-'));
+    chmodSync(dir, 0o755); // mfsmaster's `test` runs as WORKING_USER and must reach DATA_PATH
     data = join(dir, 'data');
     mkdirSync(data);
     chownSync(data, mfs, mfs);
@@ -73,9 +89,10 @@ describe.skipIf(unavailable !== undefined)(`MooseFS pack config and rules${unava
     expect(r.out).toMatch(/--takeover-check .*takeover-check/);
   });
 
-  it('metadata-version prints the newest change id of the master and metalogger files', () => {
+  it('metadata-version prints the newest change id a restore could use, here the metalogger\'s copy', () => {
     changelog('changelog.0.mfs', 10, 40);
     changelog('changelog_ml.0.mfs', 30, 57);
+    writeFileSync(join(data, 'metadata_ml.mfs.back'), 'MFSM NEW');
     const r = run(join(PACK, 'metadata-version'), []);
     expect(r.code, r.out).toBe(0);
     expect(r.stdout).toBe('57\n');
@@ -85,19 +102,19 @@ describe.skipIf(unavailable !== undefined)(`MooseFS pack config and rules${unava
     // Own master files from an earlier mastership (change 90) beside a metalogger still catching up (change 57):
     // counting them made a standby look caught up before its metalogger had fetched the new master's copy.
     changelog('changelog.0.mfs', 10, 90);
+    age('changelog.0.mfs', 60);
     changelog('changelog_ml.0.mfs', 30, 57);
-    // A stand-in for `BIN -c CFG test` that reports a live daemon, as mfsmaster/mfsmetalogger do.
-    const live = join(dir, 'live-daemon');
-    writeFileSync(live, '#!/bin/sh\necho "$0 pid: 4242"\n', { mode: 0o755 });
-    const base = ['MFS_STRATEGY=metalogger', 'MFS_SERVICE=direct', `MFS_MASTER_CFG=${dir}/master.cfg`, `MFS_METALOGGER_CFG=${dir}/ml.cfg`, 'MFS_MASTER_BIN=false', 'MFS_METALOGGER_BIN=false'];
-    config([...base, `MFS_METALOGGER_BIN=${live}`]);
+    // The metalogger downloaded a master's metadata after those files were written: another master served since.
+    writeFileSync(join(data, 'metadata_ml.mfs.back'), 'MFSM NEW');
+    const base = ['MFS_STRATEGY=metalogger', 'MFS_SERVICE=direct', `MFS_MASTER_CFG=${dir}/master.cfg`, `MFS_METALOGGER_CFG=${dir}/ml.cfg`];
+    config([...base, `MFS_METALOGGER_BIN=${stub(dir, 'mfsmetalogger', 'running')}`]);
     const ml = run(join(PACK, 'metadata-version'), []);
     expect(ml.stdout, ml.out).toBe('57\n');
-    expect(ml.out).toMatch(/newest change id 57 from 1 file\(s\) \(mfsmetalogger runs/);
-    config([...base, `MFS_MASTER_BIN=${live}`]);
+    expect(ml.out).toMatch(/newest change id 57 from 2 file\(s\) \(no mfsmaster here: the metalogger's copy \(change 57\)\)/);
+    config([...base, `MFS_MASTER_BIN=${stub(dir, 'mfsmaster', 'running')}`]);
     expect(run(join(PACK, 'metadata-version'), []).stdout).toBe('90\n');
     config(base);
-    expect(run(join(PACK, 'metadata-version'), []).stdout).toBe('90\n');
+    expect(run(join(PACK, 'metadata-version'), []).stdout).toBe('57\n');
   });
 
   it('takeover-check skips its probes after an authenticated resign, runs them when the master went silent, and names a broken arping', () => {
@@ -125,9 +142,9 @@ describe.skipIf(unavailable !== undefined)(`MooseFS pack config and rules${unava
   it('takeover-check logs the data versions floatd heard and refuses while a live peer reports a strictly newer one than its live copy', () => {
     changelog('changelog_ml.0.mfs', 1, 20);
     writeFileSync(join(data, 'metadata_ml.mfs.back'), 'MFSM NEW');
-    // Nothing listens on this loopback port: the connect probe is refused at once. No daemon runs (BIN=false).
+    // Nothing listens on this loopback port: the connect probe is refused at once. No daemon runs.
     writeFileSync(join(dir, 'master.cfg'), `DATA_PATH = ${data}\nMATOCL_LISTEN_PORT = 1\n`);
-    const base = ['MFS_STRATEGY=metalogger', 'MFS_SERVICE=direct', `MFS_MASTER_CFG=${dir}/master.cfg`, `MFS_METALOGGER_CFG=${dir}/ml.cfg`, 'MFS_MASTER_BIN=false', 'MFS_METALOGGER_BIN=false'];
+    const base = ['MFS_STRATEGY=metalogger', 'MFS_SERVICE=direct', `MFS_MASTER_CFG=${dir}/master.cfg`, `MFS_METALOGGER_CFG=${dir}/ml.cfg`];
     config(base);
     // No interface and VIP: only the connect probe runs when the master went silent.
     const facts = { FLOATD_INTERFACE: '', FLOATD_VIP: '', FLOATD_LAST_MASTER: '127.0.0.1', FLOATD_PREVIOUS_RUN: 'none', FLOATD_SRCIP: '203.0.113.12' };
@@ -135,7 +152,7 @@ describe.skipIf(unavailable !== undefined)(`MooseFS pack config and rules${unava
 
     const newer = check('203.0.113.12=20 203.0.113.11=35 203.0.113.13=?');
     expect(newer.code).toBe(1);
-    expect(newer.out).toMatch(/data versions seen: 203\.0\.113\.12=20 203\.0\.113\.11=35 203\.0\.113\.13=\?; this node's live copy: change 20 \(no daemon runs: .*\) \(\d+ ms\)/);
+    expect(newer.out).toMatch(/data versions seen: 203\.0\.113\.12=20 203\.0\.113\.11=35 203\.0\.113\.13=\?; this node's copy: change 20 \(no mfsmaster here: the metalogger's copy \(change 20\)\) \(\d+ ms\)/);
     expect(newer.out).toMatch(/FAILED: peer 203\.0\.113\.11 reports metadata version 35, newer than this node's 20: it holds changes this node's copy lacks/);
     expect(newer.out).not.toMatch(/metadata ok/);
     // Strictly newer: one change more is enough.
@@ -144,14 +161,14 @@ describe.skipIf(unavailable !== undefined)(`MooseFS pack config and rules${unava
     const same = check('203.0.113.12=7 203.0.113.11=20 203.0.113.13=?');
     expect(same.code, same.out).toBe(0);
     expect(same.out).toMatch(/metadata ok: metalogger/);
-    // The live copy is the metalogger's while it runs: own master files from an earlier mastership do not count.
+    // Own master files from an earlier mastership do not count once a master served this node's metalogger since.
     changelog('changelog.0.mfs', 1, 90);
-    const live = join(dir, 'live-daemon');
-    writeFileSync(live, '#!/bin/sh\necho "$0 pid: 4242"\n', { mode: 0o755 });
-    config([...base, `MFS_METALOGGER_BIN=${live}`]);
+    age('changelog.0.mfs', 60);
+    writeFileSync(join(data, 'metadata_ml.mfs.back'), 'MFSM NEW');
+    config([...base, `MFS_METALOGGER_BIN=${stub(dir, 'mfsmetalogger', 'running')}`]);
     const stale = check('203.0.113.12=90 203.0.113.11=60');
     expect(stale.code).toBe(1);
-    expect(stale.out).toMatch(/this node's live copy: change 20 \(mfsmetalogger runs/);
+    expect(stale.out).toMatch(/this node's copy: change 20 \(no mfsmaster here: the metalogger's copy \(change 20\)\)/);
     expect(stale.out).toMatch(/FAILED: peer 203\.0\.113\.11 reports metadata version 60, newer than this node's 20/);
     rmSync(join(data, 'changelog.0.mfs'));
     config(base);

@@ -26,6 +26,15 @@ export function labSecret(lab: MfsLab): string {
   return secret;
 }
 
+// A stand-in for an IPMI power-off as floatd --fence (docs/guide.md "Fencing"): the lab's host death already cut and
+// killed the old master, so it records whom it was asked to fence (FLOATD_FENCE_TARGET, one line per call in
+// LAB/fenced) and succeeds. The shared strategy's config says MFS_SHARED_FENCING=floatd.
+export function labFence(lab: MfsLab): string {
+  const path = join(lab.dir, 'fence');
+  writeFileSync(path, `#!/bin/sh\necho "$FLOATD_FENCE_TARGET" >>${join(lab.dir, 'fenced')}\necho "fenced $FLOATD_FENCE_TARGET (lab)"\n`, { mode: 0o755 });
+  return path;
+}
+
 // The agent's flags on host H; the run record survives restarts of the agent (it is what a reboot keeps).
 export function floatdArgs(lab: MfsLab, h: MfsHost, spec: FloatdSpec): string[] {
   return [
@@ -38,7 +47,7 @@ export function floatdArgs(lab: MfsLab, h: MfsHost, spec: FloatdSpec): string[] 
 // Starts floatd on host H (nsenter execs, so the child's pid is the agent's; it leads its own process group).
 export function startFloatd(lab: MfsLab, h: MfsHost, spec: FloatdSpec): AgentProcess {
   const argv = [`--net=/run/netns/${h.ns}`, `--mount=${h.mntns}`, '--', process.execPath, CLI_PATH, ...floatdArgs(lab, h, spec)];
-  const child = spawn('nsenter', argv, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FLOATD_MFS_CONFIG: h.env } });
+  const child = spawn('nsenter', argv, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FLOATD_MFS_CONFIG: h.env, FLOATD_MFS_CACHE_DIR: lab.runDir } });
   const host: LabHost = { name: h.name, ns: h.ns, iface: h.iface, ip: h.ip, mac: '' };
   return new AgentProcess(host, child);
 }

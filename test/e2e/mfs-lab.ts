@@ -97,6 +97,10 @@ export class MfsLab {
   private readonly cleanups: (() => void)[] = [];
 
   readonly prefix: string;
+  // The pack's per-promotion cache (FLOATD_MFS_CACHE_DIR), inside the lab instead of the host's /run.
+  get runDir(): string {
+    return join(this.dir, 'run');
+  }
 
   constructor(prefix: string) {
     this.prefix = prefix;
@@ -197,7 +201,9 @@ export class MfsLab {
     if (shared) {
       mkdirSync(lun);
       h.loop = this.loop(this.lun);
-      env.push('MFS_STRATEGY=shared', `MFS_SHARED_DEVICE=${h.loop}`, `MFS_SHARED_MOUNT=${lun}`, 'MFS_SHARED_METALOGGER=yes');
+      // Fencing by floatd --fence: the floatd-driven tests pass a fence (mfs-floatd.ts labFence); the mmp LUN is
+      // checked on its own (mfs-shared.test.ts).
+      env.push('MFS_STRATEGY=shared', `MFS_SHARED_DEVICE=${h.loop}`, `MFS_SHARED_MOUNT=${lun}`, 'MFS_SHARED_METALOGGER=yes', 'MFS_SHARED_FENCING=floatd');
     } else env.push('MFS_STRATEGY=metalogger');
     writeFileSync(h.env, env.join('\n') + '\n');
   }
@@ -252,7 +258,7 @@ export class MfsLab {
 
   // Runs a hook of the pack as floatd would: $1 interface, $2 VIP, $3 xparam, FLOATD_* and FLOATD_MFS_CONFIG.
   hook(h: MfsHost, path: string, env: Record<string, string> = {}, timeoutMs = 60_000): Promise<RunResult> {
-    const base = { FLOATD_MFS_CONFIG: h.env, FLOATD_VIP: VIP, FLOATD_INTERFACE: h.iface, FLOATD_SRCIP: h.ip, FLOATD_VHID: '7', FLOATD_HOOK_TIMEOUT: String(timeoutMs / 1000) };
+    const base = { FLOATD_MFS_CONFIG: h.env, FLOATD_MFS_CACHE_DIR: this.runDir, FLOATD_VIP: VIP, FLOATD_INTERFACE: h.iface, FLOATD_SRCIP: h.ip, FLOATD_VHID: '7', FLOATD_HOOK_TIMEOUT: String(timeoutMs / 1000) };
     return this.exec(h, [join(PACK, path), h.iface, VIP, ''], { env: { ...base, ...env }, timeoutMs });
   }
 

@@ -7,11 +7,12 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AddressMonitor, AgentProcess } from '../support/netns.js';
 import { checksums, chunkservers, mountPids, writeDataSet, writeOne } from './mfs-data.js';
-import { agentReport, becomes, daemons, isServing, MasterWatch, packLines, startFloatd, stopAgents, vipAddedOn, watchAddresses, type FloatdSpec } from './mfs-floatd.js';
+import { agentReport, becomes, daemons, isServing, labFence, MasterWatch, packLines, startFloatd, stopAgents, vipAddedOn, watchAddresses, type FloatdSpec } from './mfs-floatd.js';
 import { createMfsLab, unavailable, type MfsHost, type MfsLab } from './mfs-lab.js';
 
-const S1: FloatdSpec = { advbase: 0.3, advskew: 0 };
-const S2: FloatdSpec = { advbase: 0.3, advskew: 50 };
+// Both with floatd --fence (the lab's fence: the config's MFS_SHARED_FENCING=floatd says it is there).
+let S1: FloatdSpec;
+let S2: FloatdSpec;
 const promote = (epoch: number, last: string) => ({ FLOATD_PHASE: 'prepare', FLOATD_STATE: 'MASTER', FLOATD_PREVIOUS_STATE: 'BACKUP', FLOATD_EPOCH: String(epoch), FLOATD_MAX_EPOCH: String(epoch), FLOATD_LAST_MASTER: last });
 
 describe.skipIf(unavailable !== undefined)(`MooseFS shared strategy under floatd${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
@@ -30,6 +31,8 @@ describe.skipIf(unavailable !== undefined)(`MooseFS shared strategy under floatd
     m2 = lab.host('m2');
     addresses = await watchAddresses(lab);
     masters = new MasterWatch(lab);
+    S1 = { advbase: 0.3, advskew: 0, extra: ['--fence', labFence(lab)] };
+    S2 = { advbase: 0.3, advskew: 50, extra: ['--fence', labFence(lab)] };
     const r = await lab.seedShared(m1);
     expect(r.code, r.out).toBe(0);
   }, 60_000);
@@ -61,7 +64,15 @@ describe.skipIf(unavailable !== undefined)(`MooseFS shared strategy under floatd
     const at1 = join(m1.dir, 'mmp');
     expect((await lab.shell(m1, `mkdir -p ${at1} && mount ${d1} ${at1}`, 60_000)).code).toBe(0);
     const env = `${m2.env}.mmp`;
-    writeFileSync(env, readFileSync(m2.env, 'utf8').replace(/MFS_SHARED_DEVICE=.*/, `MFS_SHARED_DEVICE=${d2}`));
+    writeFileSync(env, readFileSync(m2.env, 'utf8').replace(/MFS_SHARED_DEVICE=.*/, `MFS_SHARED_DEVICE=${d2}`).replace(/MFS_SHARED_FENCING=.*/, 'MFS_SHARED_FENCING=mmp'));
+    // MFS_SHARED_FENCING=mmp is checked in the LUN's superblock: accepted on this LUN, refused on the lab's plain one.
+    const mmpOk = await lab.hook(m2, 'down.d/00-validate', { FLOATD_MFS_CONFIG: env });
+    expect(mmpOk.code, mmpOk.out).toBe(0);
+    const plain = `${m2.env}.plain`;
+    writeFileSync(plain, readFileSync(m2.env, 'utf8').replace(/MFS_SHARED_FENCING=.*/, 'MFS_SHARED_FENCING=mmp'));
+    const refused = await lab.hook(m2, 'down.d/00-validate', { FLOATD_MFS_CONFIG: plain });
+    expect(refused.code).toBe(1);
+    expect(refused.out).toMatch(/MFS_SHARED_FENCING=mmp, but the filesystem on MFS_SHARED_DEVICE="\/dev\/loop\d+" has no mmp feature/);
     const r = await lab.hook(m2, 'prepare.d/20-mount-shared', { FLOATD_MFS_CONFIG: env, ...promote(2, m1.ip) }, 60_000);
     expect(r.code).not.toBe(0);
     expect(r.out).toMatch(/FAILED: (fsck -p .* exited \d+|mount .* exited \d+)/);
@@ -86,6 +97,8 @@ describe.skipIf(unavailable !== undefined)(`MooseFS shared strategy under floatd
     await lab.shell(m1, `xfs_io -x -c shutdown ${join(m1.dir, 'lun')}; umount -l ${join(m1.dir, 'lun')}`);
     await a1!.exited;
     await a2!.waitFor('m2 serving', isServing, { since, timeoutMs: 30_000 });
+    // m2 fenced m1 (floatd --fence, after its takeover check) before it mounted the LUN.
+    expect(readFileSync(join(lab.dir, 'fenced'), 'utf8')).toBe(`${m1.ip}\n`);
     const steps = packLines(a2!, since);
     expect(steps).toEqual(expect.arrayContaining([expect.stringMatching(/fsck -p \/dev\/loop\d+: exit [01]/), expect.stringMatching(/mount \/dev\/loop\d+ at .*: ok/), expect.stringMatching(/restore: metadata reaches change \d+/)]));
     expect(vipAddedOn(addresses, died)).toEqual(['m2']);
