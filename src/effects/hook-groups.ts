@@ -72,6 +72,8 @@ export function hookEnv(e: { phase: HookPhaseName; epoch: number; context: HookC
     FLOATD_SRCIP: c.srcip,
     FLOATD_XPARAM: c.xparam ?? '',
     FLOATD_HOOK_TIMEOUT: String(timeoutMs / 1000),
+    // --fence's command, empty without it: a pack that relies on fencing (shared storage) can check it is there.
+    FLOATD_FENCE: c.fence ?? '',
     FLOATD_LAST_MASTER: f?.lastMaster ?? '',
     FLOATD_LAST_MASTER_EPOCH: f?.lastMasterEpoch === null || f?.lastMasterEpoch === undefined ? '' : String(f.lastMasterEpoch),
     FLOATD_MAX_EPOCH: String(f?.maxEpoch ?? 0),

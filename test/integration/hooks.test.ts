@@ -67,7 +67,7 @@ describe('hooks', () => {
     await c.waitForMaster(withoutX);
 
     const read = (n: ClusterNode, name: string) => c.waitFor(() => existsSync(join(n.dir, name)) && parseArgv(readFileSync(join(n.dir, name), 'utf8')), 5_000, `${n.name} ${name}`);
-    const common = { FLOATD_VHID: '42', FLOATD_VIP: VIP, FLOATD_VIPS: VIP, FLOATD_INTERFACE: 'lo', FLOATD_HOOK_TIMEOUT: '60', FLOATD_PREVIOUS_RUN: 'none', FLOATD_PREVIOUS_RUN_EPOCH: '', FLOATD_NEWER_EPOCH_SEEN: 'no' };
+    const common = { FLOATD_VHID: '42', FLOATD_VIP: VIP, FLOATD_VIPS: VIP, FLOATD_INTERFACE: 'lo', FLOATD_HOOK_TIMEOUT: '60', FLOATD_FENCE: '', FLOATD_PREVIOUS_RUN: 'none', FLOATD_PREVIOUS_RUN_EPOCH: '', FLOATD_NEWER_EPOCH_SEEN: 'no' };
     // Fresh nodes (no run record): the first master followed nobody; the second followed the first in epoch 1.
     const firstFacts = { FLOATD_LAST_MASTER: '', FLOATD_LAST_MASTER_EPOCH: '', FLOATD_MAX_EPOCH: '0' };
     const secondFacts = { FLOATD_LAST_MASTER: '127.0.0.1', FLOATD_LAST_MASTER_EPOCH: '1', FLOATD_MAX_EPOCH: '1' };

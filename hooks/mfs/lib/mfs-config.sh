@@ -148,7 +148,12 @@ mfs_validate() {
 mfs_check_fencing() {
   local out features=
   case $MFS_SHARED_FENCING in
-    floatd) MFS_FENCING_SAID="fencing by floatd --fence (MFS_SHARED_FENCING=floatd)" ;;
+    floatd)
+      # Run by floatd (FLOATD_PHASE set): it says whether it has a --fence (FLOATD_FENCE, empty without).
+      if [ -n "${FLOATD_PHASE:-}" ] && [ -z "${FLOATD_FENCE:-}" ]; then
+        bad+=("MFS_SHARED_FENCING=floatd, but this floatd runs without --fence (FLOATD_FENCE is empty) — add --fence with a fence command for the other candidates, or use MFS_SHARED_FENCING=mmp")
+      fi
+      MFS_FENCING_SAID="fencing by floatd --fence (MFS_SHARED_FENCING=floatd)" ;;
     mmp)
       [ -b "$MFS_SHARED_DEVICE" ] || return 0
       out=$(dumpe2fs -h "$MFS_SHARED_DEVICE" 2>/dev/null) || true

@@ -62,6 +62,11 @@ describe.skipIf(unavailable !== undefined)(`MooseFS pack config, cache and data 
     const declared = run('down.d/00-validate');
     expect(declared.out).not.toMatch(/MFS_SHARED_FENCING/);
     expect(declared.out).toMatch(/MFS_SHARED_DEVICE is not a block device: "\/dev\/nonexistent-lun"/);
+    // Declared, but the floatd that runs the hook has no --fence: refused, naming both.
+    const unfenced = run('down.d/00-validate', { FLOATD_PHASE: 'down', FLOATD_EPOCH: '1', FLOATD_FENCE: '' });
+    expect(unfenced.out).toMatch(/MFS_SHARED_FENCING=floatd, but this floatd runs without --fence \(FLOATD_FENCE is empty\)/);
+    const fenced = run('down.d/00-validate', { FLOATD_PHASE: 'down', FLOATD_EPOCH: '1', FLOATD_FENCE: '/etc/floatd/fence-peer' });
+    expect(fenced.out).not.toMatch(/MFS_SHARED_FENCING/);
   });
 
   it('one validation serves the hooks of one promotion; a new epoch, a release or an edited config validates again', () => {
