@@ -10,12 +10,12 @@ import { deafenPort, healPort } from '../support/tc-cut.js';
 import { labSecret, VHID, type FloatdSpec } from './mfs-floatd.js';
 import { PACK, type MfsHost, type MfsLab } from './mfs-lab.js';
 
-// -b 0.5 -r 16: a hold of 8 s and a guard G = (r - 2) x b / 2 of 3.5 s (docs/election.md "The timing rule"). A
-// cut-off master drops the VIP when its lease ends, then stops mfsmaster, which keeps its ports open ~3 s after
-// SIGTERM while it writes its metadata: G longer than that stop makes the old process gone before any voter can
-// support the standby (docs/mfs.md "Three hosts"). The witness and both candidates use the same -b and -r.
+// -b 0.5 and the default -r 3: ordinary timers (docs/mfs.md "Three hosts"). A cut-off master drops the VIP
+// when its lease ends, before any voter may support the standby (the guard G = (r - 2) x b / 2 covers the
+// VIP, docs/election.md "The timing rule"); its mfsmaster may stop after the standby serves, unreachable
+// without the address. The witness and both candidates use the same -b and -r.
 export const ADVBASE = 0.5;
-export const DEADRATIO = 16;
+export const DEADRATIO = 3;
 const CLUSTER = ['-r', String(DEADRATIO), '--nodes', '3'];
 
 // A master candidate: the pack, the quorum of 3 and the pack's metadata-version as --data-version.

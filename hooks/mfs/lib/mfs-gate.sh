@@ -21,7 +21,7 @@ mfs_gate_config() {
   MFS_CLIENT_GATE_TIMEOUT=${MFS_CLIENT_GATE_TIMEOUT:-10}
   case $MFS_CLIENT_GATE in yes|no) ;; *) mfs_die "MFS_CLIENT_GATE must be yes or no, got \"$MFS_CLIENT_GATE\" (in $MFS_CONFIG)" ;; esac
   case $MFS_CLIENT_GATE_TIMEOUT in ''|*[!0-9]*) mfs_die "MFS_CLIENT_GATE_TIMEOUT must be a whole number of seconds, got \"$MFS_CLIENT_GATE_TIMEOUT\" (in $MFS_CONFIG)" ;; esac
-  MFS_GATE_PORT=$(mfs_cfg_get "$MFS_MASTER_CFG" MATOCL_LISTEN_PORT 9421)
+  MFS_GATE_PORT=$MASTER_PORT_CL
   if [ "$MFS_CLIENT_GATE" = yes ] && ! command -v nft >/dev/null 2>&1; then
     mfs_die "MFS_CLIENT_GATE=yes needs nft (Debian: nftables) on this host — install it, or set MFS_CLIENT_GATE=no (clients may then wait 10 s for their first read after a failover)"
   fi
@@ -119,8 +119,9 @@ mfs_gate_ready() {
 # MFS_GATE_WHY (the reason, or why it gave up) and MFS_GATE_CENSUS (the last census). Each census asks the local
 # master over 127.0.0.1 (not gated) and takes about 20 ms; a census that fails or hangs counts as "not yet".
 mfs_gate_wait() {
-  local deadline census why
-  deadline=$(($(mfs_now_ms) + MFS_CLIENT_GATE_TIMEOUT * 1000))
+  local deadline census why now
+  mfs_clock now
+  deadline=$((now + MFS_CLIENT_GATE_TIMEOUT * 1000))
   MFS_GATE_CENSUS="no answer from the master on 127.0.0.1:$MFS_GATE_PORT"
   while :; do
     if census=$(timeout -k 1 2 bash -c "$(declare -f mfs_be32 mfs_ask mfs_chunk_census); mfs_chunk_census 127.0.0.1 $MFS_GATE_PORT" 2>&1); then
@@ -129,7 +130,8 @@ mfs_gate_wait() {
     else
       MFS_GATE_CENSUS="census failed: ${census:-no output}"
     fi
-    if [ "$(mfs_now_ms)" -ge "$deadline" ]; then
+    mfs_clock now
+    if [ "$now" -ge "$deadline" ]; then
       MFS_GATE_WHY="MFS_CLIENT_GATE_TIMEOUT=${MFS_CLIENT_GATE_TIMEOUT}s passed first"
       return 1
     fi
