@@ -97,6 +97,8 @@ export function daemons(lab: MfsLab, h: MfsHost): string[] {
 export class MasterWatch {
   readonly seen = new Set<string>();
   readonly overlaps: string[] = [];
+  // When two mfsmaster processes ran at once (every sample, not only the first five described in overlaps).
+  readonly overlapTimes: number[] = [];
   most = 0;
   private readonly timer: NodeJS.Timeout;
 
@@ -105,6 +107,7 @@ export class MasterWatch {
       const running = lab.hosts.filter((h) => h.role === 'master').map((h) => ({ h, ps: daemonProcesses(lab, h).filter((d) => d.name === 'mfsmaster') })).filter((r) => r.ps.length > 0);
       for (const r of running) this.seen.add(r.h.name);
       this.most = Math.max(this.most, running.length);
+      if (running.length > 1) this.overlapTimes.push(performance.now());
       if (running.length > 1 && this.overlaps.length < 5) this.overlaps.push(`at ${Math.round(performance.now())} ms: ${running.map((r) => `${r.h.name}: ${r.ps.map((p) => `${p.pid} ${p.args}`).join(', ')}`).join(' | ')}`);
     };
     sample();
