@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AgentProcess, AgentLine } from '../support/netns.js';
+import { PollingClient } from './service-client.js';
 import { VIP, type ServiceHost, type ServiceLab } from './service-lab.js';
 
 export const NFS_PACK = fileURLToPath(new URL('../../hooks/nfs/', import.meta.url));
@@ -85,48 +86,10 @@ export async function readFiles(lab: ServiceLab, names: readonly string[], timeo
   return sums;
 }
 
-export interface ReaderLine { at: number; ok: boolean; err?: string; sha?: string; bytes?: number }
-
 // The NFSv4.1 reader on the client host, reading FILE through the VIP every intervalMs.
-export class Reader {
-  readonly lines: ReaderLine[] = [];
-  private readonly child: ReturnType<ServiceLab['spawnIn']>;
-  private buf = '';
-
+export class Reader extends PollingClient {
   constructor(lab: ServiceLab, file: string, intervalMs: number, owner: string) {
-    this.child = lab.spawnIn(lab.host('cl'), [process.execPath, READER, VIP, `/export/${file}`, String(intervalMs), owner]);
-    this.child.stdout?.on('data', (d: Buffer) => {
-      this.buf += d.toString();
-      let i;
-      while ((i = this.buf.indexOf('\n')) >= 0) {
-        this.lines.push(JSON.parse(this.buf.slice(0, i)) as ReaderLine);
-        this.buf = this.buf.slice(i + 1);
-      }
-    });
-    lab.onTeardown(() => this.stop());
-  }
-
-  stop(): void {
-    if (this.child.exitCode === null) this.child.kill('SIGKILL');
-  }
-
-  // The first good read at or after `from` (epoch ms).
-  firstOkAfter(from: number): ReaderLine | undefined {
-    return this.lines.find((l) => l.at >= from && l.ok);
-  }
-
-  // The client's pause after a fault at `from`: from the last good read before its first failed read to the first
-  // good read after it (undefined while it has not read again, or when nothing failed).
-  pauseAfter(from: number): number | undefined {
-    const failed = this.lines.findIndex((l) => l.at >= from && !l.ok);
-    if (failed < 0) return undefined;
-    const before = this.lines.slice(0, failed).reverse().find((l) => l.ok);
-    const after = this.lines.slice(failed).find((l) => l.ok);
-    return after ? after.at - (before?.at ?? from) : undefined;
-  }
-
-  errorsAfter(from: number): string[] {
-    return [...new Set(this.lines.filter((l) => l.at >= from && !l.ok).map((l) => l.err ?? '?'))];
+    super(lab, lab.host('cl'), [process.execPath, READER, VIP, `/export/${file}`, String(intervalMs), owner]);
   }
 }
 
