@@ -40,6 +40,12 @@ export class PollingClient {
     return after ? after.at - (before?.at ?? from) : undefined;
   }
 
+  // When it succeeded again after the first failure after `from` (epoch ms), or undefined.
+  backAt(from: number): number | undefined {
+    const failed = this.lines.findIndex((l) => l.at >= from && !l.ok);
+    return failed < 0 ? undefined : this.lines.slice(failed).find((l) => l.ok)?.at;
+  }
+
   // Whether it succeeded after `from` (so a pause can be read, or the fault caused none).
   recovered(from: number): boolean {
     return this.pauseAfter(from) !== undefined || (this.lines.some((l) => l.at >= from && l.ok) && !this.lines.some((l) => l.at >= from && !l.ok));

@@ -5,7 +5,7 @@
 // by PID, every mount, loop device, link and namespace removed on teardown, also when a test failed.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentProcess, CLI_PATH, type LabHost } from '../support/netns.js';
@@ -49,8 +49,8 @@ export function missing(programs: readonly string[]): string | undefined {
 }
 
 // Builds the lab; a half-built lab is torn down before the error is rethrown.
-export function createServiceLab(prefix: string): ServiceLab {
-  const lab = new ServiceLab(`${prefix}${randomBytes(2).toString('hex')}`);
+export function createServiceLab(prefix: string, opts: { mmp?: boolean } = {}): ServiceLab {
+  const lab = new ServiceLab(`${prefix}${randomBytes(2).toString('hex')}`, opts.mmp ?? true);
   try {
     lab.build();
   } catch (err) {
@@ -71,9 +71,11 @@ export class ServiceLab {
   private readonly loops: string[] = [];
   private readonly cleanups: (() => void)[] = [];
   private torn = false;
+  readonly mmp: boolean;
 
-  constructor(prefix: string) {
+  constructor(prefix: string, mmp = true) {
     this.prefix = prefix;
+    this.mmp = mmp;
     this.dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
     chmodSync(this.dir, 0o755);
     this.bridge = `${prefix}br`;
@@ -90,7 +92,7 @@ export class ServiceLab {
     must('mount', '--make-private', this.mntDir);
     mkdirSync(this.lun);
     must('truncate', '-s', '64M', this.image);
-    must('mkfs.ext4', '-q', '-F', '-O', 'mmp', '-E', 'mmp_update_interval=1', this.image);
+    must('mkfs.ext4', '-q', '-F', ...(this.mmp ? ['-O', 'mmp', '-E', 'mmp_update_interval=1'] : []), this.image);
     for (const [name, n] of [['s1', 11], ['s2', 12], ['cl', 30]] as const) this.hosts.push(this.addHost(name, `${NET}.${n}`));
   }
 
@@ -174,6 +176,23 @@ export class ServiceLab {
     return new AgentProcess(host, child);
   }
 
+  // The master H's agent follows, from its run record (what --fence and the takeover checks name as the last master).
+  followed(h: ServiceHost): string | undefined {
+    try {
+      return (JSON.parse(readFileSync(join(h.dir, 'floatd-record.json'), 'utf8')) as { lastMaster?: string | null }).lastMaster ?? undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  // A --fence hook for the lab: a host death here is already complete when the fence runs (its link cut, its
+  // processes gone), so it only says so; on real hosts this is the IPMI power-off of docs/guide.md's Fencing.
+  fenceScript(): string {
+    const f = join(this.dir, 'fence-peer');
+    writeFileSync(f, '#!/bin/sh\necho "fencing ${FLOATD_FENCE_TARGET:-?}: the lab host is off (link cut, processes killed)"\n', { mode: 0o755 });
+    return f;
+  }
+
   // A host death: its link cut first (no FIN/RST leaves), then every process SIGKILLed. Its mounts stay, as a
   // dead host's do until its power goes; `powerOff` drops the LUN's unwritten blocks and its mmp updates.
   kill(h: ServiceHost): void {
@@ -181,10 +200,15 @@ export class ServiceLab {
     this.killAll(h);
   }
 
-  // What is left of the host's hold on the LUN once its power is gone: the filesystem shut down unflushed (its
-  // mmp thread stops with it) and unmounted.
-  powerOff(h: ServiceHost): Promise<RunResult> {
-    return this.shell(h, `if mountpoint -q ${this.lun}; then xfs_io -x -c shutdown ${this.lun}; umount -l ${this.lun}; fi`);
+  // What is left of the host's hold on the LUN once its power is gone: the filesystem shut down unflushed and
+  // unmounted, and its mmp block as a dead host leaves it. A namespace is not a machine: its kernel lives on, and
+  // its mmp thread marks the block clean when the filesystem is shut down or unmounted, which a host that lost its
+  // power never does; so the block gets back the live-looking sequence a dead host's last update left there, and
+  // the next mount waits out the mmp interval as it would after a real power loss.
+  async powerOff(h: ServiceHost): Promise<RunResult> {
+    const r = await this.shell(h, `if mountpoint -q ${this.lun}; then xfs_io -x -c shutdown ${this.lun}; umount -l ${this.lun}; fi`);
+    if (this.mmp) staleMmp(this.image);
+    return r;
   }
 
   // A dead host back as after a reboot: the VIP it held gone from its interface, its link up.
@@ -235,5 +259,38 @@ export class ServiceLab {
     rmSync(this.mntDir, { recursive: true, force: true });
     rmSync(this.dir, { recursive: true, force: true });
     return left;
+  }
+}
+
+// CRC32C (Castagnoli, reflected), without the initial and final inversion: the kernel's crc32c(seed, data), which
+// ext4 uses for its metadata checksums.
+function crc32c(seed: number, data: Uint8Array): number {
+  let crc = seed >>> 0;
+  for (const byte of data) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0x82f63b78 : crc >>> 1;
+  }
+  return crc >>> 0;
+}
+
+// Writes a live-looking sequence into the mmp block of the ext4 IMAGE (fs/ext4/ext4.h: struct mmp_struct, its
+// seq at byte 4, its checksum at byte 1020 over the bytes before it, seeded with crc32c(~0, the filesystem's UUID)).
+export function staleMmp(image: string, seq = 0x2f6e6e57): void {
+  const fd = openSync(image, 'r+');
+  try {
+    const sb = Buffer.alloc(1024);
+    readSync(fd, sb, 0, 1024, 1024);
+    const blockSize = 1024 << sb.readUInt32LE(0x18);
+    const mmpAt = Number(sb.readBigUInt64LE(0x168)) * blockSize;
+    const mmp = Buffer.alloc(1024);
+    readSync(fd, mmp, 0, 1024, mmpAt);
+    if (mmp.readUInt32LE(0) !== 0x004d4d50) throw new Error(`${image}: no mmp block at ${mmpAt}`);
+    mmp.writeUInt32LE(seq, 4);
+    // metadata_csum_seed (INCOMPAT 0x2000) keeps the seed in the superblock; else it is the UUID's checksum.
+    const seed = sb.readUInt32LE(0x60) & 0x2000 ? sb.readUInt32LE(0x270) : crc32c(0xffffffff, sb.subarray(0x68, 0x78));
+    mmp.writeUInt32LE(crc32c(seed, mmp.subarray(0, 1020)), 1020);
+    writeSync(fd, mmp, 0, 1024, mmpAt);
+  } finally {
+    closeSync(fd);
   }
 }

@@ -41,8 +41,9 @@ export async function seedPage(lab: ServiceLab, h: ServiceHost): Promise<string>
 }
 
 // floatd with the service pack on H.
+// The LUN has no mmp here: --fence guards it (the lab's stand-in, lab.fenceScript()).
 export function startWebFloatd(lab: ServiceLab, h: ServiceHost, advskew: number, advbase = '0.3'): AgentProcess {
-  return lab.floatd(h, ['-b', advbase, '-k', String(advskew), '--hooks-dir', SERVICE_PACK, '--takeover-check', join(SERVICE_PACK, 'takeover-check'), '--phase-timeout', 'prepare=60'],
+  return lab.floatd(h, ['-b', advbase, '-k', String(advskew), '--hooks-dir', SERVICE_PACK, '--takeover-check', join(SERVICE_PACK, 'takeover-check'), '--phase-timeout', 'prepare=60', '--fence', lab.fenceScript()],
     { FLOATD_SERVICE_CONFIG: serviceEnv(h) });
 }
 

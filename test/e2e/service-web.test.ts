@@ -1,5 +1,5 @@
 // A web server failing over under floatd with hooks/service (Pacemaker's VIP + httpd group, with the document root
-// on shared storage): nginx from Debian on two candidates sharing one mmp ext4 LUN, a client fetching the page
+// on shared storage): nginx from Debian on two candidates sharing one ext4 LUN guarded by --fence, a client fetching the page
 // through the VIP every 50 ms through a host death and a graceful handover. The page is the same before and after,
 // and nginx never runs on both candidates at once.
 import { createHash } from 'node:crypto';
@@ -28,7 +28,7 @@ describe.skipIf(unavailable !== undefined)(`nginx failover with hooks/service${u
   const svcLines = (a: AgentProcess, since = 0) => a.lines.slice(since).filter((l) => typeof l.hook === 'string' && l.msg.startsWith('service ')).map((l) => l.msg).join('\n');
 
   beforeAll(async () => {
-    lab = createServiceLab('nf');
+    lab = createServiceLab('nf', { mmp: false });
     s1 = lab.host('s1');
     s2 = lab.host('s2');
     configureWeb(lab);
@@ -50,11 +50,12 @@ describe.skipIf(unavailable !== undefined)(`nginx failover with hooks/service${u
     expect(svcLines(a1)).toMatch(/mount \/dev\/loop\d+ at .*: ok[\s\S]*start nginx \(command\): ok[\s\S]*ready: http:\/\/127\.0\.0\.1\/index\.html: ok[\s\S]*ready on VIP .* \(ports 80\): ok/);
     a2 = startWebFloatd(lab, s2, 50);
     await a2.waitFor('s2 BACKUP', becomes('BACKUP'), { timeoutMs: 30_000 });
+    await waitUntil('s2 follows s1', () => lab.followed(s2) === s1.ip, { timeoutMs: 10_000 });
     poller = startPoller(lab);
     await waitUntil('the client gets the page', () => poller.lines.some((l) => l.ok && l.sha === sha), { timeoutMs: 10_000 });
   }, 60_000);
 
-  it('a host death: s2 mounts the LUN once the dead host is quiet, starts nginx and takes the VIP; the client gets the same page', async () => {
+  it('a host death: s2 fences s1, mounts the LUN, starts nginx and takes the VIP; the client gets the same page', async () => {
     const since = a2!.mark();
     const fault = Date.now();
     const t = performance.now();
@@ -62,6 +63,7 @@ describe.skipIf(unavailable !== undefined)(`nginx failover with hooks/service${u
     await lab.powerOff(s1);
     await a2!.waitFor('s2 serving', isServing, { since, timeoutMs: 60_000 });
     expect(vipAddedOn(addresses, t)).toEqual(['s2']);
+    expect(a2!.lines.slice(since).some((l) => /fencing 203\.0\.113\.11: the lab host is off/.test(l.msg))).toBe(true);
     await waitUntil('the client gets the page again', () => poller.recovered(fault), { timeoutMs: 20_000 });
     console.log(`web crash: client pause ${poller.pauseAfter(fault) ?? 0} ms (${poller.errorsAfter(fault).join(', ')})`);
     expect(poller.shasAfter(fault)).toEqual([sha]);
