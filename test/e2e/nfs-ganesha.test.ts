@@ -58,28 +58,10 @@ describe.skipIf(unavailable !== undefined)(`NFS-Ganesha failover with hooks/nfs$
     await waitUntil('the NFSv4.1 reader reads', () => reader.lines.some((l) => l.ok && l.sha === sums.get(FILES[0] ?? '')), { timeoutMs: 20_000 });
   }, 120_000);
 
-  it('when only floatd dies on the master, the standby refuses to take over while the VIP and the server answer, and never mounts the LUN', async () => {
-    const since = a2!.mark();
-    const t = performance.now();
-    a1!.kill('SIGKILL');
-    await a1!.exited;
-    await a2!.waitFor('a first refusal', refused, { since, timeoutMs: 20_000 });
-    await a2!.waitFor('a second refusal', (l) => refused(l) && l !== a2!.lines.slice(since).find(refused), { since, timeoutMs: 20_000 });
-    expect(nfsLines(a2!, since).join('\n')).toMatch(/still answers ARP for the VIP|still accepts connections at the last master's address/);
-    expect((await lab.exec(s2, ['findmnt', '-rn', '-S', s2.loop ?? ''])).stdout).toBe('');
-    expect(vipAddedOn(addresses, t)).toEqual([]);
-    await waitUntil('the client still reads from s1', () => reader.lines.some((l) => l.at > Date.now() - 1000 && l.ok), { timeoutMs: 5000 });
-    // Had the probes missed it (a lost ARP answer, a firewall), the disk refuses: ext4 mmp sees s1's mount alive.
-    const t0 = performance.now();
-    const m = await lab.exec(s2, [join(NFS_PACK, 'prepare.d/10-mount-shared'), s2.iface, VIP], { env: { FLOATD_NFS_CONFIG: nfsEnv(s2) }, timeoutMs: 60_000 });
-    expect(m.code, m.out).not.toBe(0);
-    expect(m.out).toMatch(/FAILED: mount \/dev\/loop\d+ at .* exited/);
-    expect((await lab.exec(s2, ['findmnt', '-rn', '-S', s2.loop ?? ''])).stdout).toBe('');
-    console.log(`mmp refused s2's mount after ${Math.round(performance.now() - t0)} ms`);
-  }, 60_000);
-
-  it('then the host dies: s2 mounts the LUN (mmp lets it once the dead host is quiet), Ganesha takes the client records over, the NFSv4.1 client reclaims and grace ends early; every file is intact', async () => {
-    // Only clients that are still there have records: the libnfs commands' clients expired (lease + reaper).
+  it('a host death: s2 mounts the LUN (mmp lets it once the dead host is quiet), Ganesha takes the client records over, the NFSv4.1 client reclaims and grace ends early; every file is intact', async () => {
+    // The data once more just before the fault (one libnfs client per file); then only clients that are still there
+    // have records: the libnfs clients expire (lease + a reaper tick) and the crash follows their rmdir at once.
+    expect(await readFiles(lab, FILES)).toEqual(sums);
     await waitUntil('only the live reader has a client record', async () => (await records(lab, s1)).join() === readerRecord(), { timeoutMs: 30_000, everyMs: 500 });
     const since = a2!.mark();
     const fault = Date.now();
@@ -116,4 +98,27 @@ describe.skipIf(unavailable !== undefined)(`NFS-Ganesha failover with hooks/nfs$
     expect((await lab.exec(s2, ['findmnt', '-rn', '-S', s2.loop ?? ''])).stdout).toBe('');
     expect(await readFiles(lab, [...FILES, 'after-crash.bin'])).toEqual(new Map([...sums, ...(await readFiles(lab, ['after-crash.bin']))]));
   }, 120_000);
+
+  it('when only floatd dies on the master (s1 again), the standby refuses to take over while the VIP and the server answer, and never mounts the LUN', async () => {
+    a2 = startNfsFloatd(lab, s2, 50);
+    await a2.waitFor('s2 BACKUP', becomes('BACKUP'), { timeoutMs: 30_000 });
+    await waitUntil('s2 follows s1', () => lab.followed(s2) === s1.ip, { timeoutMs: 10_000 });
+    const since = a2.mark();
+    const t = performance.now();
+    a1!.kill('SIGKILL');
+    await a1!.exited;
+    await a2.waitFor('a first refusal', refused, { since, timeoutMs: 20_000 });
+    await a2.waitFor('a second refusal', (l) => refused(l) && l !== a2!.lines.slice(since).find(refused), { since, timeoutMs: 20_000 });
+    expect(nfsLines(a2, since).join('\n')).toMatch(/still answers ARP for the VIP|still accepts connections at the last master's address/);
+    expect((await lab.exec(s2, ['findmnt', '-rn', '-S', s2.loop ?? ''])).stdout).toBe('');
+    expect(vipAddedOn(addresses, t)).toEqual([]);
+    await waitUntil('the client still reads from s1', () => reader.lines.some((l) => l.at > Date.now() - 1000 && l.ok), { timeoutMs: 5000 });
+    // Had the probes missed it (a lost ARP answer, a firewall), the disk refuses: ext4 mmp sees s1's mount alive.
+    const t0 = performance.now();
+    const m = await lab.exec(s2, [join(NFS_PACK, 'prepare.d/10-mount-shared'), s2.iface, VIP], { env: { FLOATD_NFS_CONFIG: nfsEnv(s2) }, timeoutMs: 60_000 });
+    expect(m.code, m.out).not.toBe(0);
+    expect(m.out).toMatch(/FAILED: mount \/dev\/loop\d+ at .* exited/);
+    expect((await lab.exec(s2, ['findmnt', '-rn', '-S', s2.loop ?? ''])).stdout).toBe('');
+    console.log(`mmp refused s2's mount after ${Math.round(performance.now() - t0)} ms`);
+  }, 60_000);
 });
