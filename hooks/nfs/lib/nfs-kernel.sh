@@ -39,8 +39,9 @@ nfs_kernel_running() { [ "$(cat "$NFS_PROC_NFSD/threads" 2>/dev/null || echo 0)"
 # the lease unless NFS_GRACE_TIME says otherwise: the kernel ends it early once every recorded client reclaimed.
 nfs_kernel_times() {
   [ -n "$NFS_LEASE_TIME" ] || return 0
-  echo "$NFS_LEASE_TIME" > "$NFS_PROC_NFSD/nfsv4leasetime"
-  echo "${NFS_GRACE_TIME:-$NFS_LEASE_TIME}" > "$NFS_PROC_NFSD/nfsv4gracetime"
+  # Explicit returns: this runs inside nfs_step's `if`, where set -e does not apply.
+  echo "$NFS_LEASE_TIME" > "$NFS_PROC_NFSD/nfsv4leasetime" || return 1
+  echo "${NFS_GRACE_TIME:-$NFS_LEASE_TIME}" > "$NFS_PROC_NFSD/nfsv4gracetime" || return 1
 }
 
 nfs_kernel_start() {

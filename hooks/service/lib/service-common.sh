@@ -104,7 +104,9 @@ svc_start() {
 }
 
 # Stops service NAME and waits until it is gone: systemctl stop waits itself; an init script's stop is trusted only
-# once status says stopped; a command's stop (SERVICE_STOP_NAME, else SIGTERM to its pid) once the pid is gone.
+# once status says stopped; a command's stop (SERVICE_STOP_NAME, else SIGTERM to its pid) once the pid is gone. A
+# stop command that fails is not the verdict (this runs inside svc_step's `if`, where set -e does not apply): the
+# service still running after SERVICE_STOP_TIMEOUT is.
 svc_stop() {
   local n=$1 k=SERVICE_STOP_$1 pid left
   case $SERVICE_MANAGER in
