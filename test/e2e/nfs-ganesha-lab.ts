@@ -43,10 +43,11 @@ export function seedLun(lab: ServiceLab, h: ServiceHost, dirs = ['export']) {
   return lab.shell(h, `mount ${h.loop ?? ''} ${lab.lun} && mkdir -p ${dirs.map((d) => join(lab.lun, d)).join(' ')} && umount ${lab.lun}`);
 }
 
-// floatd with the NFS pack on H: -b 0.3, the pack as --hooks-dir and takeover check, a master-only health check.
+// floatd with the NFS pack on H: -b 0.3, the pack as --hooks-dir and takeover check, its check on the master, and a
+// 3 s cooldown after a failed mastership (10 s by default) to keep the suite short.
 export function startNfsFloatd(lab: ServiceLab, h: ServiceHost, advskew: number, extra: string[] = []): AgentProcess {
   return lab.floatd(h, ['-b', '0.3', '-k', String(advskew), '--hooks-dir', NFS_PACK, '--takeover-check', join(NFS_PACK, 'takeover-check'),
-    '--phase-timeout', 'prepare=60', '--phase-timeout', 'down=40', ...extra], { FLOATD_NFS_CONFIG: nfsEnv(h) });
+    '--check', `on=master interval=1 fall=2 -- ${join(NFS_PACK, 'check')}`, '--cooldown', '3', '--phase-timeout', 'prepare=60', '--phase-timeout', 'down=40', ...extra], { FLOATD_NFS_CONFIG: nfsEnv(h) });
 }
 
 export const url = (name: string) => `nfs://${VIP}/export/${name}?version=4`;

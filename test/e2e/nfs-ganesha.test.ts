@@ -1,7 +1,8 @@
 // NFS-Ganesha failing over under floatd with hooks/nfs: two candidates share one mmp-guarded ext4 LUN, a client
 // host reads and writes through the VIP with libnfs-utils (NFSv4.0) and reads with a long-lived NFSv4.1 client
-// that reclaims. Checksums before and after a crash and a graceful handover; the client records on the LUN are
-// only the clients that are there; an agent-only death does not give a second mount.
+// that reclaims. Checksums before and after a host death, a graceful handover and a Ganesha crash on a live master
+// (its health check); the client records on the LUN are only the clients that are there; an agent-only death does
+// not give a second mount.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -99,26 +100,41 @@ describe.skipIf(unavailable !== undefined)(`NFS-Ganesha failover with hooks/nfs$
     expect(await readFiles(lab, [...FILES, 'after-crash.bin'])).toEqual(new Map([...sums, ...(await readFiles(lab, ['after-crash.bin']))]));
   }, 120_000);
 
-  it('when only floatd dies on the master (s1 again), the standby refuses to take over while the VIP and the server answer, and never mounts the LUN', async () => {
+  it('Ganesha dies on the live master: its check fails, s1 hands over in order (unmounts, resigns) and s2 serves; the client reclaims', async () => {
     a2 = startNfsFloatd(lab, s2, 50);
     await a2.waitFor('s2 BACKUP', becomes('BACKUP'), { timeoutMs: 30_000 });
     await waitUntil('s2 follows s1', () => lab.followed(s2) === s1.ip, { timeoutMs: 10_000 });
+    await waitUntil('only the live reader has a client record', async () => (await records(lab, s1)).join() === readerRecord(), { timeoutMs: 30_000, everyMs: 500 });
     const since = a2.mark();
+    const fault = Date.now();
+    for (const pid of lab.processes(s1, 'ganesha.nfsd')) process.kill(pid, 'SIGKILL');
+    await a2.waitFor('s2 serving', isServing, { since, timeoutMs: 60_000 });
+    expect(a1!.lines.some((l) => /health check ".*hooks\/nfs\/check" failed 2 times in a row/.test(l.msg))).toBe(true);
+    expect(nfsLines(a1!).join('\n')).toMatch(/unmount .*: ok/);
+    expect(nfsLines(a2, since).join('\n')).toMatch(/probes skipped: FLOATD_CLAIM=resigned[\s\S]*client records: 1 /);
+    await waitUntil('the reader reads again', () => reader.pauseAfter(fault) !== undefined, { timeoutMs: 30_000 });
+    console.log(`ganesha killed: client pause ${reader.pauseAfter(fault) ?? NaN} ms, errors meanwhile: ${reader.errorsAfter(fault).join(', ')}`);
+    expect(await readFiles(lab, FILES)).toEqual(sums);
+  }, 90_000);
+
+  it('when only floatd dies on the master (s2 now), the standby refuses to take over while the VIP and the server answer, and never mounts the LUN', async () => {
+    await waitUntil('s1 follows s2 (after its cooldown)', () => lab.followed(s1) === s2.ip, { timeoutMs: 20_000 });
+    const since = a1!.mark();
     const t = performance.now();
-    a1!.kill('SIGKILL');
-    await a1!.exited;
-    await a2.waitFor('a first refusal', refused, { since, timeoutMs: 20_000 });
-    await a2.waitFor('a second refusal', (l) => refused(l) && l !== a2!.lines.slice(since).find(refused), { since, timeoutMs: 20_000 });
-    expect(nfsLines(a2, since).join('\n')).toMatch(/still answers ARP for the VIP|still accepts connections at the last master's address/);
-    expect((await lab.exec(s2, ['findmnt', '-rn', '-S', s2.loop ?? ''])).stdout).toBe('');
+    a2!.kill('SIGKILL');
+    await a2!.exited;
+    await a1!.waitFor('a first refusal', refused, { since, timeoutMs: 20_000 });
+    await a1!.waitFor('a second refusal', (l) => refused(l) && l !== a1!.lines.slice(since).find(refused), { since, timeoutMs: 20_000 });
+    expect(nfsLines(a1!, since).join('\n')).toMatch(/still answers ARP for the VIP|still accepts connections at the last master's address/);
+    expect((await lab.exec(s1, ['findmnt', '-rn', '-S', s1.loop ?? ''])).stdout).toBe('');
     expect(vipAddedOn(addresses, t)).toEqual([]);
-    await waitUntil('the client still reads from s1', () => reader.lines.some((l) => l.at > Date.now() - 1000 && l.ok), { timeoutMs: 5000 });
-    // Had the probes missed it (a lost ARP answer, a firewall), the disk refuses: ext4 mmp sees s1's mount alive.
+    await waitUntil('the client still reads from s2', () => reader.lines.some((l) => l.at > Date.now() - 1000 && l.ok), { timeoutMs: 5000 });
+    // Had the probes missed it (a lost ARP answer, a firewall), the disk refuses: ext4 mmp sees s2's mount alive.
     const t0 = performance.now();
-    const m = await lab.exec(s2, [join(NFS_PACK, 'prepare.d/10-mount-shared'), s2.iface, VIP], { env: { FLOATD_NFS_CONFIG: nfsEnv(s2) }, timeoutMs: 60_000 });
+    const m = await lab.exec(s1, [join(NFS_PACK, 'prepare.d/10-mount-shared'), s1.iface, VIP], { env: { FLOATD_NFS_CONFIG: nfsEnv(s1) }, timeoutMs: 60_000 });
     expect(m.code, m.out).not.toBe(0);
     expect(m.out).toMatch(/FAILED: mount \/dev\/loop\d+ at .* exited/);
-    expect((await lab.exec(s2, ['findmnt', '-rn', '-S', s2.loop ?? ''])).stdout).toBe('');
-    console.log(`mmp refused s2's mount after ${Math.round(performance.now() - t0)} ms`);
+    expect((await lab.exec(s1, ['findmnt', '-rn', '-S', s1.loop ?? ''])).stdout).toBe('');
+    console.log(`mmp refused s1's mount after ${Math.round(performance.now() - t0)} ms`);
   }, 60_000);
 });
