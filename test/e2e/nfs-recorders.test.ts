@@ -109,6 +109,8 @@ describe.skipIf(unavailable !== undefined)(`hooks/nfs without an NFS daemon (Gan
       `exportfs -u 198.51.100.7:${lun()}/data | state=bound lun=mounted`,
       `exportfs -u 198.51.100.8:${lun()}/data | state=bound lun=mounted`,
       'systemctl stop nfs-server | state=bound lun=mounted',
+      'systemctl stop nfsdcld | state=bound lun=mounted',
+      'systemctl stop rpc-statd | state=bound lun=mounted',
     ]);
     expect(down.out).toMatch(/unmount .*var-lib-nfs: ok[\s\S]*unmount .*lun: ok/);
     expect(inNs(['findmnt', '-rn', '-S', loop]).stdout).toBe('');

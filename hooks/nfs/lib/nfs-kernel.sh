@@ -60,3 +60,11 @@ nfs_kernel_stop() {
     sleep 0.05
   done
 }
+
+# The helpers that keep files open in NFS_STATE_DIR (nfsdcld's client database, rpc.statd's monitor list): stopped
+# after nfsd, before the state directory is unmounted, as the nfsserver resource agent does; systemd only.
+nfs_kernel_stop_helpers() {
+  local u
+  [ "$NFS_SERVICE" = systemd ] || return 0
+  for u in $NFS_KERNEL_STOP_UNITS; do timeout -k 2 "$NFS_STOP_TIMEOUT" systemctl stop "$u" || return 1; done
+}
