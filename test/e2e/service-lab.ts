@@ -1,7 +1,7 @@
 // A throwaway lab for the NFS and service packs: two server candidates (s1, s2) and a client host (cl), each in
 // its own network AND mount namespace, on one bridge with no address in the root namespace. The candidates share
-// one ext4 image with multi-mount protection ("mmp") through a loop device each, as two hosts see one LUN; each
-// mounts it at the same path (LUN below) in its own mount namespace. Every process in a lab namespace is killed
+// one ext4 image (with multi-mount protection, "mmp", unless told otherwise) through a loop device each, as two
+// hosts see one LUN; each mounts it at the same path (LUN below) in its own mount namespace. Every process in a lab namespace is killed
 // by PID, every mount, loop device, link and namespace removed on teardown, also when a test failed.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
