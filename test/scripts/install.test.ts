@@ -82,6 +82,10 @@ describe('scripts/install.sh', () => {
     expect((await stat(at('usr/lib/floatd/hooks/mfs/lib/mfs-common.sh'))).mode & 0o777).toBe(0o644);
     expect(await readFile(at('etc/floatd/vip.conf.example'), 'utf8')).toMatch(/^FLOATD_OPTS="-i eth0 /m);
     expect(await readFile(at('etc/floatd/mfs.env.example'), 'utf8')).toMatch(/MFS_STRATEGY/);
+    for (const hook of ['nfs/prepare.d/10-mount-shared', 'nfs/takeover-check', 'service/prepare.d/20-start', 'service/check']) expect((await stat(at(`usr/lib/floatd/hooks/${hook}`))).mode & 0o777, hook).toBe(0o755);
+    for (const lib of ['nfs/lib/nfs-common.sh', 'nfs/lib/nfs-ganesha.sh', 'service/lib/service-common.sh']) expect((await stat(at(`usr/lib/floatd/hooks/${lib}`))).mode & 0o777, lib).toBe(0o644);
+    expect(await readFile(at('etc/floatd/nfs.env.example'), 'utf8')).toMatch(/NFS_SHARED_DEVICE/);
+    expect(await readFile(at('etc/floatd/service.env.example'), 'utf8')).toMatch(/SERVICE_UNITS/);
     expect(await readFile(at('usr/share/doc/floatd/operations.md'), 'utf8')).toMatch(/systemd/);
     for (const page of ['floatd.8', 'floatd-witness.8']) {
       expect(await readFile(at(`usr/local/share/man/man8/${page}`), 'utf8')).toMatch(/^\.TH FLOATD/m);
