@@ -1,10 +1,10 @@
 // What the effect runner reports when a release's own work fails: a VIP removal or a down hook that fails
 // is a failed stop (the release carries on, the election hears 'stop-failed'); released.d/ only tidies up.
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { EffectRunner } from '../../src/agent/effect-runner.js';
 import type { Config } from '../../src/config/config.js';
 import type { VipDriver, VipResult } from '../../src/effects/vip.js';
@@ -20,9 +20,15 @@ function runner(cfg: Config, vip: VipDriver): EffectRunner {
   return new EffectRunner({ cfg, log: pino({ level: 'silent' }), vip, announcer: { announce: () => undefined, stop: () => undefined }, record: () => undefined, onVip: () => undefined, onHookStart: () => undefined, onHookEnd: () => undefined });
 }
 
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
 // A hooks directory whose down.d/ and released.d/ each hold one script that exits 1.
 function failingHooks(): string {
   const dir = mkdtempSync(join(tmpdir(), 'floatd-runner-'));
+  made.push(dir);
   for (const phase of ['down.d', 'released.d']) {
     mkdirSync(join(dir, phase));
     writeFileSync(join(dir, phase, '10-fail'), '#!/bin/sh\nexit 1\n');
