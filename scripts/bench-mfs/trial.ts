@@ -5,7 +5,7 @@ import { appendFileSync, mkdirSync, symlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { AgentProcess, AgentLine } from '../../test/support/netns.js';
 import { waitCaughtUp } from '../../test/e2e/mfs-data.js';
-import { becomes, isServing, startFloatd, stopAgents } from '../../test/e2e/mfs-floatd.js';
+import { becomes, isServing, labFence, startFloatd, stopAgents } from '../../test/e2e/mfs-floatd.js';
 import { createMfsLab, PACK, VIP, type MfsLab } from '../../test/e2e/mfs-lab.js';
 import { ClientProbe, writeReadFiles } from './probe.js';
 
@@ -16,6 +16,7 @@ export interface TrialSpec {
   mountOptions?: string[];
   vipFirst?: boolean; // start mfsmaster after the VIP (up.d), as the classic recipe does
   gate?: boolean; // the pack's client gate (MFS_CLIENT_GATE); default on, as the pack ships
+  dataVersion?: boolean; // --data-version (and with it the prepared handover); default on, as docs/mfs.md runs it
 }
 
 // What one failover measured, each from the fault (ms); undefined when it never happened.
@@ -92,7 +93,11 @@ export async function runTrial(spec: TrialSpec): Promise<Figures[]> {
   try {
     const [m1, m2] = [lab.host('m1'), lab.host('m2')];
     const hooksDir = spec.vipFirst ? vipFirstHooks(lab.dir) : undefined;
-    const opts = (advskew: number) => ({ advbase: spec.advbase, advskew, ...(hooksDir ? { hooksDir } : {}) });
+    // As docs/mfs.md runs the pack: --data-version (the freshest standby, and a -z stop as a prepared handover:
+    // the standby restores and starts while the old master holds the VIP), and for shared storage --fence (the
+    // pack refuses shared without it).
+    const extra = [...(spec.strategy === 'shared' ? ['--fence', labFence(lab)] : []), ...(spec.dataVersion === false ? [] : ['--data-version', join(PACK, 'metadata-version')])];
+    const opts = (advskew: number) => ({ advbase: spec.advbase, advskew, extra, ...(hooksDir ? { hooksDir } : {}) });
     if (spec.gate === false) for (const h of [m1, m2]) appendFileSync(h.env, 'MFS_CLIENT_GATE=no\n');
     if (spec.strategy === 'shared') await lab.seedShared(m1);
     else lab.seed(m1);
