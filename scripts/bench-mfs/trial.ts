@@ -111,7 +111,9 @@ export async function runTrial(spec: TrialSpec): Promise<Figures[]> {
     const mount = await lab.mount(spec.mountOptions ?? []);
     if (mount.code !== 0) throw new Error(`mount failed: ${mount.out}`);
     await writeReadFiles(lab, READS);
-    await waitCaughtUp(lab, m2, m1);
+    // The standby restores from its metalogger only in the metalogger strategy; shared storage restores from
+    // the LUN (its metalogger reports no restorable copy until it has downloaded a metadata file).
+    if (spec.strategy === 'metalogger') await waitCaughtUp(lab, m2, m1);
     probe = new ClientProbe(lab, READS, VIP);
     await sleep(1500);
 
