@@ -16,7 +16,7 @@ export interface TrialSpec {
   mountOptions?: string[];
   vipFirst?: boolean; // start mfsmaster after the VIP (up.d), as the classic recipe does
   gate?: boolean; // the pack's client gate (MFS_CLIENT_GATE); default on, as the pack ships
-  dataVersion?: boolean; // --data-version (and with it the prepared handover); default on, as docs/mfs.md runs it
+  dataVersion?: boolean; // the cluster view (--data-version; shared: --presence on) and with it the prepared handover; default on
 }
 
 // What one failover measured, each from the fault (ms); undefined when it never happened.
@@ -93,10 +93,13 @@ export async function runTrial(spec: TrialSpec): Promise<Figures[]> {
   try {
     const [m1, m2] = [lab.host('m1'), lab.host('m2')];
     const hooksDir = spec.vipFirst ? vipFirstHooks(lab.dir) : undefined;
-    // As docs/mfs.md runs the pack: --data-version (the freshest standby, and a -z stop as a prepared handover:
-    // the standby restores and starts while the old master holds the VIP), and for shared storage --fence (the
-    // pack refuses shared without it).
-    const extra = [...(spec.strategy === 'shared' ? ['--fence', labFence(lab)] : []), ...(spec.dataVersion === false ? [] : ['--data-version', join(PACK, 'metadata-version')])];
+    // As docs/mfs.md runs the pack, with the cluster view so that a -z stop is a prepared handover (the standby
+    // restores and starts while the old master holds the VIP): the metalogger strategy with --data-version (the
+    // freshest standby); shared storage with --presence on and --fence (its metadata is on the LUN, which no
+    // standby can read before it mounts it, so a data version would only hold it back; the pack refuses shared
+    // without a guard of the LUN).
+    const view = spec.dataVersion === false ? [] : spec.strategy === 'shared' ? ['--presence', 'on'] : ['--data-version', join(PACK, 'metadata-version')];
+    const extra = [...(spec.strategy === 'shared' ? ['--fence', labFence(lab)] : []), ...view];
     const opts = (advskew: number) => ({ advbase: spec.advbase, advskew, extra, ...(hooksDir ? { hooksDir } : {}) });
     if (spec.gate === false) for (const h of [m1, m2]) appendFileSync(h.env, 'MFS_CLIENT_GATE=no\n');
     if (spec.strategy === 'shared') await lab.seedShared(m1);
