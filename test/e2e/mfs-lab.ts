@@ -2,6 +2,7 @@
 // own network AND mount namespace (a persistent `unshare --mount=FILE` with the host's sysfs), on one bridge with
 // no address in the root namespace. Per-node cfg files and DATA_PATHs live in a per-run temp dir; daemons run
 // directly (MFS_SERVICE=direct); every process in a lab namespace is killed by PID on teardown.
+import { keepMountNamespace } from '../support/mount-namespace.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -136,21 +137,7 @@ export class MfsLab {
   // sleeping holder process keeps the namespace instead, and its /proc path is used (host deaths spare it).
   // FLOATD_TEST_FORCE_HOLDER=1 takes that path on purpose, to exercise it.
   private persistMountNamespace(mntns: string, ns: string): string {
-    const setup = 'umount -l /sys && mount -t sysfs none /sys';
-    const bound = process.env.FLOATD_TEST_FORCE_HOLDER ? { code: 1, out: 'forced', stdout: '' } : sh('unshare', [`--mount=${mntns}`, '--propagation', 'private', 'nsenter', `--net=/run/netns/${ns}`, 'sh', '-c', setup]);
-    if (bound.code === 0) return mntns;
-    const holder = spawn('unshare', ['--mount', '--propagation', 'private', 'nsenter', `--net=/run/netns/${ns}`, 'sh', '-c', `${setup} && exec sleep 2147483647`], { detached: true, stdio: 'ignore' });
-    holder.unref();
-    const pid = holder.pid ?? 0;
-    this.holders.add(pid);
-    const path = `/proc/${pid}/ns/mnt`;
-    const ours = sh('readlink', ['/proc/self/ns/mnt']).stdout.trim();
-    for (let i = 0; i < 100; i++) {
-      const theirs = sh('readlink', [path]).stdout.trim();
-      if (theirs !== '' && theirs !== ours && sh('nsenter', [`--mount=${path}`, 'test', '-e', '/sys/class/net/eth0']).code === 0) return path;
-      spawnSync('sleep', ['0.05']);
-    }
-    throw new Error(`cannot keep a mount namespace for ${ns}: the bind failed (${bound.out.trim()}) and holder ${pid} never got ready`);
+    return keepMountNamespace(mntns, ns, this.holders);
   }
 
   private addHost(name: string, role: Role, ip: string, shared: boolean): MfsHost {

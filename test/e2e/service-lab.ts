@@ -3,6 +3,7 @@
 // one ext4 image (with multi-mount protection, "mmp", unless told otherwise) through a loop device each, as two
 // hosts see one LUN; each mounts it at the same path (LUN below) in its own mount namespace. Every process in a lab namespace is killed
 // by PID, every mount, loop device, link and namespace removed on teardown, also when a test failed.
+import { keepMountNamespace } from '../support/mount-namespace.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
@@ -67,6 +68,7 @@ export class ServiceLab {
   readonly hosts: ServiceHost[] = [];
   private readonly bridge: string;
   private readonly mntDir: string;
+  private readonly holders = new Set<number>(); // pids keeping a host's mount namespace when the bind failed
   private readonly image: string;
   private readonly loops: string[] = [];
   private readonly cleanups: (() => void)[] = [];
@@ -111,13 +113,14 @@ export class ServiceLab {
       must('ip', '-n', ns, 'link', 'set', 'eth0', 'up');
       must('ip', '-n', ns, 'link', 'set', 'lo', 'up');
       // The host's own mount namespace with its own sysfs (floatd checks the interface in /sys/class/net).
-      const mntns = join(this.mntDir, name);
-      writeFileSync(mntns, '');
-      must('unshare', `--mount=${mntns}`, '--propagation', 'private', 'nsenter', `--net=/run/netns/${ns}`, 'sh', '-c', 'umount -l /sys && mount -t sysfs none /sys');
+      const file = join(this.mntDir, name);
+      writeFileSync(file, '');
+      const mntns = keepMountNamespace(file, ns, this.holders);
       const h: ServiceHost = { name, ns, mntns, iface: 'eth0', port, ip, dir };
       if (name !== 'cl') h.loop = this.loopDevice();
       return h;
     } catch (err) {
+      for (const pid of this.holders) try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
       sh('umount', [join(this.mntDir, name)]);
       sh('ip', ['netns', 'del', ns]);
       sh('ip', ['link', 'del', port]);
@@ -230,9 +233,11 @@ export class ServiceLab {
     return this.pids(h).filter((pid) => sh('cat', [`/proc/${pid}/comm`]).stdout.trim() === name);
   }
 
+  // Every process of the host but the holder of its mount namespace (its mounts die with the host only at teardown).
   killAll(h: ServiceHost): void {
-    for (let i = 0; i < 20 && this.pids(h).length > 0; i++) {
-      for (const pid of this.pids(h)) try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    const victims = () => this.pids(h).filter((pid) => !this.holders.has(pid));
+    for (let i = 0; i < 20 && victims().length > 0; i++) {
+      for (const pid of victims()) try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
       spawnSync('sleep', ['0.1']);
     }
   }
@@ -247,6 +252,7 @@ export class ServiceLab {
     for (const h of this.hosts) {
       const mounts = sh('nsenter', [`--mount=${h.mntns}`, 'findmnt', '-rn', '-o', 'TARGET']).stdout.split('\n').filter((t) => t.startsWith(this.dir));
       for (const t of mounts.reverse()) sh('nsenter', [`--mount=${h.mntns}`, 'umount', '-l', t], 10_000);
+      for (const pid of this.pids(h).filter((p) => this.holders.has(p))) try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
       sh('umount', [h.mntns]);
       sh('ip', ['netns', 'del', h.ns]);
       sh('ip', ['link', 'del', h.port]);
